@@ -1,0 +1,96 @@
+"""The three staff roles and exactly what each may do.
+
+A role is a Django group; its permissions are listed here and written to the
+database by migrations (``sync_roles``), so the code is the one place to read
+who may do what.
+"""
+
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    OWNER = "owner", "Owner"
+    FINANCE = "finance", "Finance"
+    SUPPORT = "support", "Support"
+
+
+_VIEW_EVERYDAY = [
+    "customers.view_customer",
+    "customers.view_billing",
+    "billing.view_stripeevent",
+    "sync.view_syncjob",
+    "support.view_ticket",
+    "audit.view_auditevent",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.OWNER: [
+        *_VIEW_EVERYDAY,
+        "accounts.manage_staff",
+        "customers.override_status",
+        "customers.merge_customer",
+        "customers.assign_customer",
+        "customers.export_customers",
+        "billing.view_event_payload",
+        "billing.replay_event",
+        "billing.issue_refund",
+        "billing.approve_refund",
+        "sync.retry_job",
+        "sync.retry_billing_sync",
+        "sync.retry_support_sync",
+        "sync.pause_system",
+        "sync.edit_mapping",
+        "support.open_ticket",
+        "support.edit_routing",
+        "audit.export",
+        "audit.view_all_audit",
+    ],
+    Role.FINANCE: [
+        *_VIEW_EVERYDAY,
+        "billing.view_event_payload",
+        "billing.replay_event",
+        "billing.issue_refund",
+        "sync.retry_billing_sync",
+    ],
+    Role.SUPPORT: [
+        *_VIEW_EVERYDAY,
+        "support.open_ticket",
+        "sync.retry_support_sync",
+    ],
+}
+
+
+def role_of(user) -> str | None:
+    if not user.is_authenticated:
+        return None
+    names = {g.name for g in user.groups.all()}
+    for role in Role:
+        if role.value in names:
+            return role.value
+    return None
+
+
+def sync_roles(apps, schema_editor=None) -> None:
+    """Create the role groups and give each exactly the permissions listed above.
+
+    Runs inside migrations (``apps`` is the historical registry). Permissions of
+    apps not migrated yet are skipped; a later migration runs this again.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,187 @@
+from django.db import models
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored"
+
+
+class StripeEventQuerySet(models.QuerySet):
+    def failed(self) -> "StripeEventQuerySet":
+        return self.filter(status=EventStatus.FAILED)
+
+
+class StripeEvent(models.Model):
+    """One Stripe webhook event exactly as delivered: the log everything else is derived from."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    api_version = models.CharField(max_length=50, blank=True)
+    livemode = models.BooleanField(default=False)
+    created = models.DateTimeField(help_text="When Stripe created the event")
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=20, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    error_class = models.CharField(max_length=100, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    mode_mismatch = models.BooleanField(
+        default=False, help_text="Live event on a test install or the reverse: stored, not applied"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events"
+    )
+    secret_index = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Which configured webhook secret verified it (0 = first)"
+    )
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    objects = StripeEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # the webhook log: filter by status/type, newest first
+            models.Index(fields=["status", "-received_at"], name="event_status_received_idx"),
+            models.Index(fields=["type", "-received_at"], name="event_type_received_idx"),
+            # a customer's timeline
+            models.Index(fields=["customer", "-created"], name="event_customer_created_idx"),
+        ]
+        permissions = [
+            ("view_event_payload", "Can see webhook payloads unredacted"),
+            ("replay_event", "Can replay webhook events"),
+            ("issue_refund", "Can request refunds"),
+            ("approve_refund", "Can approve or reject refunds above the threshold"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"
+
+
+class StripeMirror(models.Model):
+    """Fields every local copy of a Stripe object shares.
+
+    ``last_event_created`` is the ``created`` time of the newest event applied:
+    an older event never overwrites what a newer one wrote.
+    """
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="%(class)ss"
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    livemode = models.BooleanField(default=False)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    last_event_created = models.DateTimeField(null=True, blank=True)
+    last_event_id = models.CharField(max_length=255, blank=True)
+    deleted = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, help_text="The object as last applied")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-stripe_created", "-id"]
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class Subscription(StripeMirror):
+    status = models.CharField(max_length=30, blank=True)
+    price_id = models.CharField(max_length=255, blank=True)
+    plan_name = models.CharField(max_length=200, blank=True)
+    amount = models.BigIntegerField(default=0, help_text="Per interval, minor units, all items")
+    currency = models.CharField(max_length=3, blank=True)
+    interval = models.CharField(max_length=10, blank=True)
+    interval_count = models.PositiveIntegerField(default=1)
+    quantity = models.PositiveIntegerField(default=1)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(StripeMirror.Meta):
+        indexes = [models.Index(fields=["customer", "status"], name="subscription_customer_idx")]
+
+
+class Invoice(StripeMirror):
+    subscription_stripe_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    number = models.CharField(max_length=100, blank=True)
+    amount_due = models.BigIntegerField(default=0)
+    amount_paid = models.BigIntegerField(default=0)
+    amount_remaining = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    billing_reason = models.CharField(max_length=50, blank=True)
+    payment_failed = models.BooleanField(default=False, help_text="The latest payment attempt failed")
+    next_payment_attempt = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(StripeMirror.Meta):
+        indexes = [models.Index(fields=["customer", "-stripe_created"], name="invoice_customer_idx")]
+
+
+class PaymentIntent(StripeMirror):
+    status = models.CharField(max_length=40, blank=True)
+    amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    latest_charge_id = models.CharField(max_length=255, blank=True)
+    invoice_stripe_id = models.CharField(max_length=255, blank=True)
+    failure_code = models.CharField(max_length=100, blank=True)
+
+    class Meta(StripeMirror.Meta):
+        indexes = [models.Index(fields=["customer", "-stripe_created"], name="paymentintent_customer_idx")]
+
+
+class Charge(StripeMirror):
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    invoice_stripe_id = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField(default=0)
+    amount_refunded = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    paid = models.BooleanField(default=False)
+    refunded = models.BooleanField(default=False)
+    disputed = models.BooleanField(default=False)
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta(StripeMirror.Meta):
+        indexes = [models.Index(fields=["customer", "-stripe_created"], name="charge_customer_idx")]
+
+    @property
+    def refundable_amount(self) -> int:
+        return max(self.amount - self.amount_refunded, 0)
+
+
+class Refund(StripeMirror):
+    charge_stripe_id = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    reason = models.CharField(max_length=50, blank=True)
+    failure_reason = models.CharField(max_length=100, blank=True)
+
+    class Meta(StripeMirror.Meta):
+        indexes = [models.Index(fields=["charge_stripe_id"], name="refund_charge_idx")]
+
+
+class Dispute(StripeMirror):
+    charge_stripe_id = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=60, blank=True)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+
+    class Meta(StripeMirror.Meta):
+        indexes = [models.Index(fields=["status"], name="dispute_status_idx")]

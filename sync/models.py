@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from customers.models import System
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    RETRYING = "retrying", "Retrying"
+    SUCCEEDED = "succeeded", "Succeeded"
+    DEAD = "dead", "Dead"
+
+
+class ReasonCode(models.TextChoices):
+    AUTH_FAILED = "auth_failed", "Credentials rejected"
+    VALIDATION = "validation", "Rejected as invalid"
+    NOT_FOUND = "not_found", "Not found"
+    CONFLICT = "conflict", "Conflict"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    UNAVAILABLE = "unavailable", "Service unavailable"
+    TIMEOUT = "timeout", "Timed out"
+    RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
+    UNKNOWN = "unknown", "Unknown error"
+
+
+class SyncJobQuerySet(models.QuerySet):
+    def dead(self) -> "SyncJobQuerySet":
+        return self.filter(status=JobStatus.DEAD)
+
+    def open(self) -> "SyncJobQuerySet":
+        return self.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING])
+
+    def due(self, now=None) -> "SyncJobQuerySet":
+        now = now or timezone.now()
+        return self.filter(
+            status__in=[JobStatus.PENDING, JobStatus.RETRYING], next_attempt_at__lte=now
+        )
+
+    def lease_expired(self, now=None) -> "SyncJobQuerySet":
+        now = now or timezone.now()
+        return self.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+
+
+class SyncJob(models.Model):
+    """One piece of outbound work: the transactional outbox. The row is the record, Redis only wakes a worker."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="sync_jobs")
+    system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
+    action = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    reason_code = models.CharField(max_length=30, choices=ReasonCode.choices, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    source_event = models.ForeignKey(
+        "billing.StripeEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_jobs"
+    )
+    rule_version = models.PositiveIntegerField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SyncJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the sweeper: due and lease-expired jobs
+            models.Index(fields=["status", "next_attempt_at"], name="job_status_next_idx"),
+            # the job log and the action queue: by system and status, newest first
+            models.Index(fields=["system", "status", "-created_at"], name="job_system_status_idx"),
+            # a customer's per-system sync state
+            models.Index(fields=["customer", "system", "-created_at"], name="job_customer_system_idx"),
+        ]
+        permissions = [
+            ("retry_job", "Can retry any outbound job"),
+            ("retry_billing_sync", "Can retry CRM, community and email jobs"),
+            ("retry_support_sync", "Can retry support desk jobs"),
+            ("pause_system", "Can pause and resume automation"),
+            ("edit_mapping", "Can edit mapping rules"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}.{self.action} #{self.pk}"
+
+
+class SyncAttempt(models.Model):
+    """What one try of a job did: kept for the job's detail page and the metrics."""
+
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=20)  # ok / transient / permanent
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error_class = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    request_summary = models.JSONField(default=dict, blank=True)
+    response_summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+
+
+class SystemState(models.Model):
+    """Pause switch and circuit breaker of one outside system (``all`` pauses every system)."""
+
+    ALL = "all"
+
+    system = models.CharField(max_length=20, unique=True)
+    paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(max_length=300, blank=True)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    breaker_open_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_failure_reason = models.CharField(max_length=30, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system"]
+
+    def __str__(self) -> str:
+        return self.system

@@ -1,0 +1,59 @@
+"""Production mode refuses to start half-configured, and passes Django's deploy checks when complete."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMPLETE = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "k8$Zr2!pQ7vW0xLm4nB6cT9yH1jF3gD5sA8eR0uI2oP4aS6dF8gH0jK2lZ4xC6v",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/switchboard",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "ALLOWED_HOSTS": "switchboard.example.com",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_test_secret_for_checks",
+}
+
+
+def run_manage(env_overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in COMPLETE and k != "DJANGO_SETTINGS_MODULE"}
+    env.update({k: v for k, v in COMPLETE.items()})
+    for key, value in env_overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    env["SWITCHBOARD_DATA_DIR"] = str(ROOT / "var" / "test-production")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "variable", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "STRIPE_WEBHOOK_SECRETS"]
+)
+def test_production_without_a_required_variable_stops_with_one_line_naming_it(variable):
+    result = run_manage({variable: None}, "check")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_production_rejects_the_development_secret_key():
+    from config.settings import INSECURE_SECRET_KEY
+
+    result = run_manage({"SECRET_KEY": INSECURE_SECRET_KEY}, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY has an insecure default value" in result.stderr
+
+
+def test_complete_production_environment_passes_check_deploy():
+    result = run_manage({}, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
