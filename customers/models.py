@@ -78,6 +78,12 @@ class Customer(models.Model):
             # list filters: status, newest first
             models.Index(fields=["status", "-created_at"], name="customer_status_created_idx"),
             models.Index(fields=["plan"], name="customer_plan_idx"),
+            # the customer list without filters: keyset pagination, newest first
+            models.Index(fields=["-created_at", "-id"], name="customer_created_id_idx"),
+            # the action queue: overrides that may contradict billing (few rows carry one)
+            models.Index(
+                fields=["override_status"], name="customer_override_idx", condition=~models.Q(override_status="")
+            ),
         ]
         permissions = [
             ("view_billing", "Can view billing state"),
@@ -117,6 +123,10 @@ class ExternalLink(models.Model):
             models.UniqueConstraint(fields=["system", "external_id"], name="link_unique_system_external_id"),
             models.UniqueConstraint(fields=["customer", "system"], name="link_unique_customer_system"),
         ]
+        indexes = [
+            # search: "any outside id", whichever system it belongs to
+            models.Index(fields=["external_id"], name="link_external_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.system}:{self.external_id}"
@@ -136,3 +146,98 @@ class CustomerStatusChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class ActionItemState(models.Model):
+    """What staff did about one item of the "needs action now" queue: who owns it, who resolved it.
+
+    Items themselves are not stored: they are read live from the problem rows
+    (dead jobs, failed events, ...). This row only remembers the human side,
+    keyed by the item's kind and the id of the row it comes from.
+    """
+
+    kind = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=100)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="actionitem_unique_kind_object"),
+        ]
+        indexes = [
+            # "My queue": the items assigned to one person
+            models.Index(fields=["assigned_to", "kind"], name="actionitem_assignee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}"
+
+
+class CustomerMerge(models.Model):
+    """One merge of ``merged`` into ``survivor``, with what moved, so it can be undone within a day."""
+
+    UNDO_WINDOW_HOURS = 24
+
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_survived")
+    merged = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_absorbed")
+    moved = models.JSONField(default=dict, help_text="model label -> primary keys moved to the survivor")
+    previous = models.JSONField(default=dict, help_text="the merged record's status fields before the merge")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} -> {self.survivor_id}"
+
+    @property
+    def undo_deadline(self):
+        from datetime import timedelta
+
+        return self.created_at + timedelta(hours=self.UNDO_WINDOW_HOURS)
+
+    @property
+    def undoable(self) -> bool:
+        return self.undone_at is None and timezone.now() < self.undo_deadline
+
+
+class DistinctPair(models.Model):
+    """Two customers staff confirmed are different people: identity checks must not flag them again.
+
+    Stored with the smaller id first, so a pair has one row whichever way round it was marked.
+    """
+
+    low = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="distinct_pair_unique"),
+            models.CheckConstraint(condition=models.Q(low__lt=models.F("high")), name="distinct_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.low_id} != {self.high_id}"
