@@ -197,6 +197,54 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Which Stripe mode this install serves; events of the other mode are stored, flagged, not applied.
 STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=STRIPE_API_KEY.startswith(("sk_live_", "rk_live_")))
 
+# --- Outbound sync (sync/) ----------------------------------------------------------
+# Which tool serves each system. A tool without credentials runs as "sandbox".
+SYNC_PROVIDERS = {
+    "crm": env.str("SYNC_CRM_PROVIDER", default="hubspot"),  # hubspot or intercom
+    "support": env.str("SYNC_SUPPORT_PROVIDER", default="zendesk"),  # zendesk or intercom
+    "community": env.str("SYNC_COMMUNITY_PROVIDER", default="circle"),
+    "email": env.str("SYNC_EMAIL_PROVIDER", default="kit"),
+}
+HUBSPOT_ACCESS_TOKEN = env.str("HUBSPOT_ACCESS_TOKEN", default="")
+HUBSPOT_BASE_URL = env.str("HUBSPOT_BASE_URL", default="https://api.hubapi.com")
+HUBSPOT_ID_PROPERTY = env.str("HUBSPOT_ID_PROPERTY", default="switchboard_id")
+ZENDESK_SUBDOMAIN = env.str("ZENDESK_SUBDOMAIN", default="")
+ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
+ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
+ZENDESK_BASE_URL = env.str(
+    "ZENDESK_BASE_URL", default=f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
+)
+INTERCOM_ACCESS_TOKEN = env.str("INTERCOM_ACCESS_TOKEN", default="")
+INTERCOM_BASE_URL = env.str("INTERCOM_BASE_URL", default="https://api.intercom.io")
+INTERCOM_TICKET_TYPE_ID = env.str("INTERCOM_TICKET_TYPE_ID", default="")
+CIRCLE_API_TOKEN = env.str("CIRCLE_API_TOKEN", default="")
+CIRCLE_BASE_URL = env.str("CIRCLE_BASE_URL", default="https://app.circle.so/api/admin/v2")
+KIT_API_KEY = env.str("KIT_API_KEY", default="")
+KIT_BASE_URL = env.str("KIT_BASE_URL", default="https://api.kit.com")
+# Published limits as (requests, per seconds); the shared token bucket keeps under them.
+SYNC_RATE_LIMITS = {
+    "hubspot": (env.int("HUBSPOT_RATE_LIMIT", default=100), 10),
+    "zendesk": (env.int("ZENDESK_RATE_LIMIT_PER_MINUTE", default=200), 60),
+    "intercom": (env.int("INTERCOM_RATE_LIMIT", default=1000), 10),
+    "circle": (env.int("CIRCLE_RATE_LIMIT", default=2000), 300),
+    "kit": (env.int("KIT_RATE_LIMIT_PER_MINUTE", default=120), 60),
+    "sandbox": (1000, 1),
+}
+SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)
+SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=15)
+SYNC_RETRY_MAX_SECONDS = env.float("SYNC_RETRY_MAX_SECONDS", default=3600)
+# Longer than CELERY_TASK_TIME_LIMIT, so a live worker never loses its lease.
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120)
+SYNC_HTTP_CONNECT_TIMEOUT = env.float("SYNC_HTTP_CONNECT_TIMEOUT", default=5)
+SYNC_HTTP_READ_TIMEOUT = env.float("SYNC_HTTP_READ_TIMEOUT", default=20)
+SYNC_BREAKER_THRESHOLD = env.int("SYNC_BREAKER_THRESHOLD", default=5)
+SYNC_BREAKER_COOLDOWN = env.int("SYNC_BREAKER_COOLDOWN", default=60)
+SYNC_SWEEP_INTERVAL = env.int("SYNC_SWEEP_INTERVAL", default=20)
+SYNC_SWEEP_BATCH = env.int("SYNC_SWEEP_BATCH", default=500)
+# A published wake-up older than this, for a job still waiting, is assumed lost and sent again.
+SYNC_REDELIVER_AFTER = env.int("SYNC_REDELIVER_AFTER", default=60)
+CELERY_BEAT_SCHEDULE["sync-sweep-jobs"] = {"task": "sync.sweep_jobs", "schedule": float(SYNC_SWEEP_INTERVAL)}
+
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

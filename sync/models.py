@@ -21,6 +21,7 @@ class ReasonCode(models.TextChoices):
     RATE_LIMITED = "rate_limited", "Rate limited"
     UNAVAILABLE = "unavailable", "Service unavailable"
     TIMEOUT = "timeout", "Timed out"
+    BAD_RESPONSE = "bad_response", "Unreadable answer"
     RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
     UNKNOWN = "unknown", "Unknown error"
 
@@ -63,6 +64,8 @@ class SyncJob(models.Model):
         "billing.StripeEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_jobs"
     )
     rule_version = models.PositiveIntegerField(null=True, blank=True)
+    # When a wake-up was last published: the sweeper re-publishes only stale ones.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -93,6 +96,14 @@ class SyncJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}.{self.action} #{self.pk}"
+
+    def display_status(self, states: dict | None = None) -> str:
+        """The status a person sees: open work of a paused or held system shows as ``paused``."""
+        if self.status in (JobStatus.PENDING, JobStatus.RETRYING) and states:
+            state = states.get(self.system)
+            if state is not None and (state.paused or state.held):
+                return "paused"
+        return self.status
 
 
 class SyncAttempt(models.Model):
@@ -135,3 +146,36 @@ class SystemState(models.Model):
 
     def __str__(self) -> str:
         return self.system
+
+
+class MappingRule(models.Model):
+    """One version of what billing facts cause in one system. An edit adds a version; none is overwritten."""
+
+    system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
+    version = models.PositiveIntegerField()
+    rules = models.JSONField(default=dict)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["system", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "version"], name="mapping_rule_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} rules v{self.version}"
+
+
+class RateBucket(models.Model):
+    """Token bucket of one provider credential, used when there is no Redis (embedded mode)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    tokens = models.FloatField()
+    refilled_at = models.FloatField(help_text="Unix time of the last refill")
+
+    def __str__(self) -> str:
+        return self.key

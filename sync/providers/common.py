@@ -1,0 +1,45 @@
+"""What every adapter needs from our own records."""
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from customers.models import Customer, ExternalLink, System
+from sync.models import SyncJob
+from sync.providers.http import ProviderError
+from sync.models import ReasonCode
+
+
+def stripe_id(customer: Customer) -> str:
+    link = ExternalLink.objects.filter(customer=customer, system=System.STRIPE).only("external_id").first()
+    return link.external_id if link else ""
+
+
+def linked_id(customer: Customer, system: str) -> str:
+    link = ExternalLink.objects.filter(customer=customer, system=system).only("external_id").first()
+    return link.external_id if link else ""
+
+
+def customer_url(customer: Customer) -> str:
+    try:
+        path = reverse("customers:detail", kwargs={"public_id": customer.public_id})
+    except NoReverseMatch:
+        path = f"/customers/{customer.public_id}/"
+    return settings.SITE_URL + path
+
+
+def unsupported(provider: str, job: SyncJob) -> ProviderError:
+    return ProviderError(f"{provider} cannot {job.action.replace('_', ' ')}", permanent=True,
+                         reason_code=ReasonCode.VALIDATION)
+
+
+def need_email(provider: str, customer: Customer) -> None:
+    if not customer.email:
+        raise ProviderError(f"{provider} needs the customer's email, and this customer has none",
+                            permanent=True, reason_code=ReasonCode.VALIDATION)
+
+
+def ticket_text(job: SyncJob, customer: Customer) -> tuple[str, str]:
+    subject = job.payload.get("subject") or job.action.replace("_", " ").capitalize()
+    body = (f"{subject} for {customer.name or customer.public_id} (plan {job.payload.get('plan') or '-'}, "
+            f"status {job.payload.get('status') or '-'}). Details: {customer_url(customer)}")
+    return subject, body

@@ -1,0 +1,190 @@
+"""The one way Switchboard talks HTTP to outside systems.
+
+Every call has explicit timeouts, and every failure becomes a ``ProviderError``
+that says whether trying again can help. Each exchange is summarised (with
+personal data and secrets redacted) into the current trace, which the
+executor stores on the job's attempt.
+"""
+
+import contextlib
+import contextvars
+import json
+import time
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+
+import requests
+from django.conf import settings
+
+from sync.models import ReasonCode
+
+# Keys whose values are personal data or secrets: never stored, never logged.
+SENSITIVE = {
+    "email", "email_address", "user_email", "name", "first_name", "last_name", "phone", "body",
+    "comment", "_default_description_", "authorization", "token", "api_key", "password", "requester",
+    "value", "x-kit-api-key", "firstname", "lastname",
+}
+TEXT_LIMIT = 200
+
+_trace: contextvars.ContextVar[list | None] = contextvars.ContextVar("provider_trace", default=None)
+_session = requests.Session()
+
+
+class ProviderError(Exception):
+    """A provider call that failed; ``permanent`` says retrying cannot help."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        reason_code: str = ReasonCode.UNKNOWN,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.reason_code = reason_code
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list]:
+    """Collect a redacted summary of every exchange made inside the block."""
+    trace: list = []
+    token = _trace.set(trace)
+    try:
+        yield trace
+    finally:
+        _trace.reset(token)
+
+
+def record(entry: dict) -> None:
+    trace = _trace.get()
+    if trace is not None:
+        trace.append(entry)
+
+
+def redact(value, key: str = ""):
+    """A copy of ``value`` safe to store: sensitive keys blanked, long text cut."""
+    if key.lower() in SENSITIVE and value not in (None, "", [], {}):
+        return "[redacted]"
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in list(value.items())[:40]}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value[:20]]
+    if isinstance(value, str) and "@" in value and " " not in value.strip():
+        return "[redacted]"  # an email address under an innocent key (e.g. HubSpot's upsert "id")
+    if isinstance(value, str) and len(value) > TEXT_LIMIT:
+        return value[:TEXT_LIMIT] + "…"
+    return value
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    if raw:
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError):
+                return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
+    reset = response.headers.get("X-RateLimit-Reset")  # Intercom: unix seconds
+    if reset and reset.isdigit():
+        return max(0.0, int(reset) - time.time())
+    return None
+
+
+PERMANENT_REASONS = {
+    400: ReasonCode.VALIDATION,
+    401: ReasonCode.AUTH_FAILED,
+    403: ReasonCode.AUTH_FAILED,
+    404: ReasonCode.NOT_FOUND,
+    409: ReasonCode.CONFLICT,
+    422: ReasonCode.VALIDATION,
+}
+
+
+def error_for(response: requests.Response, provider: str) -> ProviderError:
+    code = response.status_code
+    what = f"{provider} answered {code}"
+    if code == 429:
+        return ProviderError(f"{what}: rate limited", permanent=False, reason_code=ReasonCode.RATE_LIMITED,
+                             status_code=code, retry_after=_retry_after(response))
+    if code >= 500:
+        return ProviderError(f"{what}: unavailable", permanent=False, reason_code=ReasonCode.UNAVAILABLE,
+                             status_code=code, retry_after=_retry_after(response))
+    reason = PERMANENT_REASONS.get(code, ReasonCode.UNKNOWN)
+    return ProviderError(f"{what}: {ReasonCode(reason).label.lower()}", permanent=True, reason_code=reason,
+                         status_code=code)
+
+
+class Client:
+    """HTTP to one provider: base URL, auth headers, timeouts, error classification."""
+
+    def __init__(self, *, provider: str, base_url: str, headers: dict | None = None, auth=None) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Accept": "application/json", **(headers or {})}
+        self.auth = auth
+
+    def call(self, method: str, path: str, *, json_body=None, params=None, headers=None,
+             accept: tuple[int, ...] = ()) -> tuple[int, dict]:
+        """Send one request; return (status, parsed body) for 2xx and ``accept`` codes, else raise."""
+        started = time.monotonic()
+        entry = {"provider": self.provider, "method": method, "path": path.split("?")[0]}
+        if json_body is not None:
+            entry["request"] = redact(json_body)
+        if headers and "Idempotency-Key" in headers:
+            entry["idempotency_key"] = headers["Idempotency-Key"]
+        try:
+            response = _session.request(
+                method, self.base_url + path, json=json_body, params=params, auth=self.auth,
+                headers={**self.headers, **(headers or {})},
+                timeout=(settings.SYNC_HTTP_CONNECT_TIMEOUT, settings.SYNC_HTTP_READ_TIMEOUT),
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            record({**entry, "error": "timeout", "ms": _ms(started)})
+            raise ProviderError(f"{self.provider} did not answer in time", permanent=False,
+                                reason_code=ReasonCode.TIMEOUT) from exc
+        except requests.RequestException as exc:
+            record({**entry, "error": type(exc).__name__, "ms": _ms(started)})
+            raise ProviderError(f"{self.provider} could not be reached ({type(exc).__name__})",
+                                permanent=False, reason_code=ReasonCode.UNAVAILABLE) from exc
+        body = _parse(response)
+        record({**entry, "status": response.status_code, "ms": _ms(started), "response": redact(body)})
+        if response.ok and body is _UNREADABLE:
+            raise ProviderError(f"{self.provider} sent an unreadable answer", permanent=False,
+                                reason_code=ReasonCode.BAD_RESPONSE, status_code=response.status_code)
+        if response.ok or response.status_code in accept:
+            return response.status_code, body if isinstance(body, dict) else {}
+        raise error_for(response, self.provider)
+
+
+_UNREADABLE = object()
+
+
+def pick(body: dict, *path: str, provider: str):
+    """``body[path...]``, or a transient error when the answer lacks it (a garbled success)."""
+    value = body
+    for key in path:
+        if not isinstance(value, dict) or value.get(key) in (None, ""):
+            raise ProviderError(f"{provider} answered without {'.'.join(path)}", permanent=False,
+                                reason_code=ReasonCode.BAD_RESPONSE)
+        value = value[key]
+    return value
+
+
+def _parse(response: requests.Response):
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except (ValueError, json.JSONDecodeError):
+        return _UNREADABLE if response.ok else {"text": response.text[:TEXT_LIMIT]}
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

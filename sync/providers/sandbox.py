@@ -1,0 +1,40 @@
+"""No credentials: record the request the configured tool would have received, and succeed.
+
+A new install and the demo work end to end, and each job's attempt shows
+(redacted) exactly what would have been sent.
+"""
+
+import hashlib
+
+from customers.models import Customer
+from sync.models import SyncJob
+from sync.providers import Result, configured_provider
+from sync.providers.http import record, redact
+
+NAME = "sandbox"
+TICKET_ACTIONS = {"create_ticket"}
+
+
+def configured() -> bool:
+    return True
+
+
+def credential() -> str:
+    return ""
+
+
+def cost(action: str) -> int:
+    return 1
+
+
+def preview(*, job: SyncJob, customer: Customer) -> dict:
+    return {"note": "sandbox"}
+
+
+def perform(*, job: SyncJob, customer: Customer) -> Result:
+    target = configured_provider(job.system)
+    would_send = target.preview(job=job, customer=customer) if target.NAME != NAME else {}
+    record({"provider": NAME, "would_be": target.NAME, "sandbox": True, **redact(would_send)})
+    if job.action in TICKET_ACTIONS:
+        return Result(external_id="sandbox-" + hashlib.sha256(job.idempotency_key.encode()).hexdigest()[:12])
+    return Result(external_id=f"sandbox-{customer.public_id}", link=True)

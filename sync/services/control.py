@@ -1,0 +1,185 @@
+"""Pause switches and the per-system circuit breaker. Both make jobs wait without spending attempts."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.models import Source
+from audit.services import audit_record
+from sync.errors import SyncError
+from sync.models import SyncJob, SystemState
+from sync.rules import SYNCED_SYSTEMS
+
+log = structlog.get_logger(__name__)
+ALL = SystemState.ALL
+
+
+@dataclass(frozen=True)
+class SystemView:
+    """What the screens need to know about one system."""
+
+    system: str
+    provider: str
+    sandbox: bool
+    paused: bool  # by its own switch or by "all"
+    paused_here: bool  # by its own switch
+    paused_reason: str
+    paused_by: str
+    paused_at: datetime | None
+    held: bool  # the circuit breaker is open
+    held_until: datetime | None
+    consecutive_failures: int
+    last_failure_reason: str
+    open_jobs: int
+    dead_jobs: int
+
+
+def _label(system: str) -> str:
+    return "all automation" if system == ALL else system
+
+
+def _check_system(system: str) -> None:
+    if system != ALL and system not in SYNCED_SYSTEMS:
+        raise SyncError(f"{system!r} is not a system Switchboard syncs to.")
+
+
+def system_pause(*, system: str, actor, reason: str, source: str = Source.UI) -> SystemState:
+    """Stop starting new work for ``system`` (or ``all``); its jobs wait as pending."""
+    _check_system(system)
+    reason = (reason or "").strip()
+    if not reason:
+        raise SyncError("Say why you are pausing, so the team knows when it is safe to resume.")
+    with transaction.atomic():
+        state, _ = SystemState.objects.select_for_update().get_or_create(system=system)
+        if state.paused:
+            raise SyncError(f"{_label(system).capitalize()} is already paused.")
+        state.paused, state.paused_reason, state.paused_at = True, reason[:300], timezone.now()
+        state.paused_by = actor if getattr(actor, "is_authenticated", False) else None
+        state.save()
+        audit_record(action="sync.system_pause", source=source, actor=actor, target=state,
+                     summary=f"Paused {_label(system)}: {reason}"[:300], changes={"system": system})
+    return state
+
+
+def system_resume(*, system: str, actor, source: str = Source.UI) -> SystemState:
+    """Start the system again; what waited while paused is woken after commit."""
+    from sync.services.outbox import jobs_enqueue_on_commit
+
+    _check_system(system)
+    with transaction.atomic():
+        state, _ = SystemState.objects.select_for_update().get_or_create(system=system)
+        if not state.paused:
+            raise SyncError(f"{_label(system).capitalize()} is not paused.")
+        state.paused, state.paused_reason, state.paused_at, state.paused_by = False, "", None, None
+        state.save()
+        audit_record(action="sync.system_resume", source=source, actor=actor, target=state,
+                     summary=f"Resumed {_label(system)}", changes={"system": system})
+        running = [s for s in SYNCED_SYSTEMS if s not in paused_systems()]
+        due = SyncJob.objects.due().filter(system__in=running).order_by("next_attempt_at")
+        jobs_enqueue_on_commit(job_ids=list(due.values_list("pk", flat=True)[: settings.SYNC_SWEEP_BATCH]))
+    return state
+
+
+def paused_systems() -> set[str]:
+    """Systems whose work must wait: paused by their own switch or by ``all``."""
+    paused = set(SystemState.objects.filter(paused=True).values_list("system", flat=True))
+    return set(SYNCED_SYSTEMS) if ALL in paused else paused & set(SYNCED_SYSTEMS)
+
+
+def system_states() -> dict[str, SystemView]:
+    """Every synced system (and ``all``) with its switch, breaker, provider and job counts."""
+    from django.db.models import Count, Q
+
+    from sync.providers import provider_for
+
+    rows = {s.system: s for s in SystemState.objects.select_related("paused_by")}
+    counts = {
+        r["system"]: r
+        for r in SyncJob.objects.values("system").annotate(
+            open=Count("id", filter=Q(status__in=["pending", "running", "retrying"])),
+            dead=Count("id", filter=Q(status="dead")),
+        )
+    }
+    everything = rows.get(ALL)
+    now = timezone.now()
+    views = {}
+    for system in (*SYNCED_SYSTEMS, ALL):
+        row = rows.get(system) or SystemState(system=system)
+        provider = provider_for(system) if system != ALL else None
+        views[system] = SystemView(
+            system=system,
+            provider=provider.NAME if provider else "",
+            sandbox=bool(provider and provider.NAME == "sandbox"),
+            paused=row.paused or bool(everything and everything.paused),
+            paused_here=row.paused,
+            paused_reason=row.paused_reason or (everything.paused_reason if everything and everything.paused else ""),
+            paused_by=row.paused_by.email if row.paused_by else "",
+            paused_at=row.paused_at,
+            held=row.breaker_open_until is not None,
+            held_until=row.breaker_open_until if row.breaker_open_until and row.breaker_open_until > now else None,
+            consecutive_failures=row.consecutive_failures,
+            last_failure_reason=row.last_failure_reason,
+            open_jobs=counts.get(system, {}).get("open", 0) if system != ALL else sum(c["open"] for c in counts.values()),
+            dead_jobs=counts.get(system, {}).get("dead", 0) if system != ALL else sum(c["dead"] for c in counts.values()),
+        )
+    return views
+
+
+# --- circuit breaker -------------------------------------------------------------
+
+CLOSED, HELD, PROBE = "closed", "held", "probe"
+
+
+def breaker_check(*, system: str, now: datetime) -> tuple[str, datetime | None]:
+    """``closed`` (run), ``held`` (wait until the returned time) or ``probe`` (run as the one test call)."""
+    open_until = SystemState.objects.filter(system=system).values_list("breaker_open_until", flat=True).first()
+    if open_until is None:
+        return CLOSED, None
+    if open_until > now:
+        return HELD, open_until
+    # Half-open: exactly one worker wins the probe; the others keep waiting.
+    probe_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    won = SystemState.objects.filter(system=system, breaker_open_until=open_until).update(
+        breaker_open_until=probe_until
+    )
+    return (PROBE, None) if won else (HELD, probe_until)
+
+
+def breaker_record_success(*, system: str) -> None:
+    reopened = SystemState.objects.filter(system=system, breaker_open_until__isnull=False).update(
+        breaker_open_until=None, consecutive_failures=0
+    )
+    SystemState.objects.filter(system=system, consecutive_failures__gt=0).update(consecutive_failures=0)
+    if reopened:
+        log.info("sync.breaker_closed", system=system)
+        audit_record(action="sync.breaker_closed", source=Source.WORKER,
+                     summary=f"{system} answers again; its queued jobs run now", changes={"system": system})
+
+
+def breaker_record_failure(*, system: str, reason: str, probe: bool, now: datetime) -> bool:
+    """Count one transient failure; open (or re-open) the breaker when the run is long enough."""
+    SystemState.objects.get_or_create(system=system)
+    SystemState.objects.filter(system=system).update(
+        consecutive_failures=F("consecutive_failures") + 1, last_failure_reason=reason[:30]
+    )
+    failures = SystemState.objects.filter(system=system).values_list("consecutive_failures", flat=True).first()
+    until = now + timedelta(seconds=settings.SYNC_BREAKER_COOLDOWN)
+    if probe:
+        SystemState.objects.filter(system=system).update(breaker_open_until=until)
+        return True
+    if failures < settings.SYNC_BREAKER_THRESHOLD:
+        return False
+    tripped = SystemState.objects.filter(system=system, breaker_open_until__isnull=True).update(
+        breaker_open_until=until
+    )
+    if tripped:
+        log.warning("sync.breaker_open", system=system, failures=failures)
+        audit_record(action="sync.breaker_open", source=Source.WORKER,
+                     summary=f"{system} failed {failures} times in a row; its jobs wait until it answers",
+                     changes={"system": system, "reason": reason})
+    return bool(tripped)

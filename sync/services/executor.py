@@ -1,0 +1,176 @@
+"""Running one job: gates (pause, breaker, rate), claim with a lease, call the adapter, record.
+
+Only the conditional UPDATE in ``_claim`` decides who runs a job, so any
+number of workers (and a sweeper sending duplicate wake-ups) are safe on
+SQLite and PostgreSQL alike.
+"""
+
+import hashlib
+import random
+import time
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.services import CustomerError, customer_link
+from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
+from sync.providers import Result, provider_for
+from sync.providers.http import ProviderError, recording
+from sync.ratelimit import rate_take
+from sync.services.control import HELD, PROBE, breaker_check, breaker_record_failure, breaker_record_success
+from sync.services.control import paused_systems
+from sync.services.outbox import jobs_enqueue_on_commit
+
+log = structlog.get_logger(__name__)
+WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
+
+
+def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
+    ceiling = min(settings.SYNC_RETRY_MAX_SECONDS, settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    delay = random.uniform(ceiling / 2, ceiling)
+    if retry_after:
+        delay = max(delay, min(retry_after, settings.SYNC_RETRY_MAX_SECONDS))
+    return delay
+
+
+def job_run(*, job_id: int, worker: str) -> str:
+    """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
+    now = timezone.now()
+    job = SyncJob.objects.select_related("customer").filter(pk=job_id).first()
+    if job is None or job.status not in WAITING or job.next_attempt_at > now:
+        return "not_due"
+    if job.system in paused_systems():
+        return "paused"  # stays pending; system_resume wakes it
+    provider = provider_for(job.system)
+    gate, until = breaker_check(system=job.system, now=now)
+    if gate == HELD:
+        _postpone(job, until + timedelta(seconds=random.uniform(0, 5)), now)
+        return "held"
+    wait = rate_take(provider=provider, action=job.action)
+    if wait > 0:
+        _postpone(job, now + timedelta(seconds=wait + random.uniform(0, 0.05)), now)
+        return "rate_limited"
+    if not _claim(job, worker, now):
+        return "claimed_elsewhere"
+    return _execute(job, provider, worker, probe=gate == PROBE)
+
+
+def _postpone(job: SyncJob, at: datetime, now: datetime) -> None:
+    """Wait without spending an attempt; wake again on time when the wait is short."""
+    moved = SyncJob.objects.filter(pk=job.pk, status__in=WAITING, next_attempt_at__lte=now).update(
+        next_attempt_at=at, updated_at=now, enqueued_at=None
+    )
+    delay = (at - now).total_seconds()
+    if moved and delay <= settings.SYNC_SWEEP_INTERVAL:
+        jobs_enqueue_on_commit(job_ids=[job.pk], countdown=delay)
+
+
+def _claim(job: SyncJob, worker: str, now: datetime) -> bool:
+    won = SyncJob.objects.filter(pk=job.pk, status__in=WAITING, next_attempt_at__lte=now).update(
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        lease_owner=worker[:100],
+        lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+        updated_at=now,
+    )
+    if won:
+        job.refresh_from_db(fields=["status", "attempts", "lease_owner", "lease_expires_at"])
+    return bool(won)
+
+
+def _execute(job: SyncJob, provider, worker: str, *, probe: bool) -> str:
+    started, clock = timezone.now(), time.monotonic()
+    error: ProviderError | None = None
+    result = Result()
+    with recording() as trace:
+        try:
+            result = provider.perform(job=job, customer=job.customer)
+        except ProviderError as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not leave the job running
+            log.exception("sync.adapter_crashed", job_id=job.pk, provider=provider.NAME)
+            error = ProviderError(f"{provider.NAME} adapter failed ({type(exc).__name__})", permanent=False)
+    attempt = SyncAttempt(
+        job=job, number=job.attempts, started_at=started, duration_ms=int((time.monotonic() - clock) * 1000),
+        outcome="ok" if error is None else ("permanent" if error.permanent else "transient"),
+        status_code=error.status_code if error else None,
+        error_class=error.reason_code if error else "",
+        message=(error.message if error else f"done by {provider.NAME}")[:500],
+        request_summary={"provider": provider.NAME, "calls": [_request_part(c) for c in trace]},
+        response_summary={"calls": [_response_part(c) for c in trace], "external_id": result.external_id},
+    )
+    outcome = _finish(job, provider, worker, attempt, result, error)
+    _tell_breaker(job.system, error, probe)
+    log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
+             outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
+             customer=_hashed(job.customer.public_id))
+    return outcome
+
+
+def _request_part(call: dict) -> dict:
+    return {k: v for k, v in call.items() if k != "response"}
+
+
+def _response_part(call: dict) -> dict:
+    return {k: call[k] for k in ("status", "error", "ms", "response") if k in call}
+
+
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:10]
+
+
+def _tell_breaker(system: str, error: ProviderError | None, probe: bool) -> None:
+    if error is None:
+        breaker_record_success(system=system)
+    elif not error.permanent and error.reason_code != ReasonCode.RATE_LIMITED:
+        breaker_record_failure(system=system, reason=error.reason_code, probe=probe, now=timezone.now())
+    elif probe:
+        breaker_record_success(system=system)  # it answered: the system is up
+
+
+def _finish(job, provider, worker, attempt, result: Result, error: ProviderError | None) -> str:
+    now = timezone.now()
+    mine = SyncJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, lease_owner=worker[:100])
+    done = dict(lease_owner="", lease_expires_at=None, updated_at=now)
+    with transaction.atomic():
+        attempt.save()
+        if error is None:
+            note = _link(job, provider, result)
+            changed = mine.update(status=JobStatus.SUCCEEDED, external_id=result.external_id[:255],
+                                  reason_code="", last_error=note, finished_at=now, **done)
+            outcome = "succeeded"
+        elif error.permanent or job.attempts >= settings.SYNC_MAX_ATTEMPTS:
+            reason = error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
+            changed = mine.update(status=JobStatus.DEAD, reason_code=reason, last_error=error.message[:500],
+                                  finished_at=now, **done)
+            outcome = "dead"
+        else:
+            at = now + timedelta(seconds=backoff_seconds(job.attempts, error.retry_after))
+            changed = mine.update(status=JobStatus.RETRYING, next_attempt_at=at, last_error=error.message[:500],
+                                  reason_code=error.reason_code, enqueued_at=None, **done)
+            outcome = "retrying"
+            if changed and (at - now).total_seconds() <= settings.SYNC_SWEEP_INTERVAL:
+                jobs_enqueue_on_commit(job_ids=[job.pk], countdown=(at - now).total_seconds())
+        if not changed:
+            # The lease ran out and the sweeper handed the job on; the newer run decides.
+            log.warning("sync.lease_lost", job_id=job.pk, outcome=outcome)
+            return "lease_lost"
+    return outcome
+
+
+def _link(job: SyncJob, provider, result: Result) -> str:
+    """Record the customer's id in that system; a clash is noted on the job, not fatal."""
+    if not (result.link and result.external_id):
+        return ""
+    try:
+        with transaction.atomic():
+            customer_link(customer=job.customer, system=job.system, external_id=result.external_id,
+                          provider=provider.NAME)
+    except CustomerError as exc:
+        return str(exc)[:500]
+    return ""

@@ -1,0 +1,59 @@
+"""Mapping rules: read the current version, edit (adding a version), list the history."""
+
+from django.db import IntegrityError, transaction
+
+from audit.models import Source
+from audit.services import audit_record
+from sync.errors import SyncError
+from sync.models import MappingRule
+from sync.rules import DEFAULT_RULES, SYNCED_SYSTEMS, rules_problems
+
+
+def mapping_rules_current() -> dict[str, MappingRule]:
+    """The newest rule version of every system (one query)."""
+    current: dict[str, MappingRule] = {}
+    for rule in MappingRule.objects.filter(system__in=SYNCED_SYSTEMS).order_by("system", "-version"):
+        current.setdefault(rule.system, rule)
+    return current
+
+
+def mapping_rule_current(*, system: str) -> MappingRule:
+    rule = MappingRule.objects.filter(system=system).order_by("-version").first()
+    if rule is None:
+        raise SyncError(f"There are no mapping rules for {system!r}.")
+    return rule
+
+
+def mapping_rule_history(*, system: str):
+    return MappingRule.objects.filter(system=system).select_related("created_by").order_by("-version")
+
+
+def mapping_rule_edit(
+    *, system: str, rules: dict, actor, note: str = "", source: str = Source.UI
+) -> MappingRule:
+    """Save ``rules`` as the next version for ``system``; earlier versions stay as they were."""
+    problems = rules_problems(system, rules)
+    if problems:
+        raise SyncError(" ".join(problems))
+    try:
+        with transaction.atomic():
+            previous = MappingRule.objects.select_for_update().filter(system=system).order_by("-version").first()
+            before = previous.rules if previous else DEFAULT_RULES.get(system, {})
+            rule = MappingRule.objects.create(
+                system=system,
+                version=(previous.version + 1) if previous else 1,
+                rules=rules,
+                note=note[:300],
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit_record(
+                action="sync.mapping_rule_edit",
+                source=source,
+                actor=actor,
+                target=rule,
+                summary=f"Mapping rules for {system} changed to version {rule.version}",
+                changes={"before": before, "after": rules, "version": rule.version},
+            )
+    except IntegrityError as exc:  # two editors saved at once (SQLite has no row lock)
+        raise SyncError("Someone else changed these rules at the same moment; reload and try again.") from exc
+    return rule
