@@ -154,7 +154,8 @@ class Client:
             raise ProviderError(f"{self.provider} could not be reached ({type(exc).__name__})",
                                 permanent=False, reason_code=ReasonCode.UNAVAILABLE) from exc
         body = _parse(response)
-        record({**entry, "status": response.status_code, "ms": _ms(started), "response": redact(body)})
+        shown = "[unreadable]" if body is _UNREADABLE else redact(body)
+        record({**entry, "status": response.status_code, "ms": _ms(started), "response": shown})
         if response.ok and body is _UNREADABLE:
             raise ProviderError(f"{self.provider} sent an unreadable answer", permanent=False,
                                 reason_code=ReasonCode.BAD_RESPONSE, status_code=response.status_code)
