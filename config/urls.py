@@ -24,5 +24,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("events/", include("billing.urls")),
+    path("sync/", include("sync.urls")),
     path("", include("customers.urls")),
 ]

@@ -25,3 +25,229 @@ def customer_link(*, customer: Customer, system: str, external_id: str, provider
     except IntegrityError as exc:  # a concurrent writer linked the same id first
         raise CustomerError(f"That {system} id already belongs to another customer.") from exc
     return link
+
+
+# --- the action queue, overrides, assignment, merging ----------------------------------
+# Appended for the screens; each action audits itself inside its own transaction.
+
+
+def _audit(**kwargs):
+    from audit.services import audit_record
+
+    return audit_record(**kwargs)
+
+
+def action_item_assign(*, kind: str, object_id: str, assignee, actor, source: str):
+    """Make ``assignee`` the owner of one queue item (None releases it)."""
+    from customers.models import ActionItemState
+
+    with transaction.atomic():
+        state, _ = ActionItemState.objects.select_for_update().get_or_create(kind=kind, object_id=str(object_id))
+        state.assigned_to = assignee
+        state.save(update_fields=["assigned_to", "updated_at"])
+        who = assignee.email if assignee is not None else "nobody"
+        _audit(action="queue.assign", source=source, actor=actor, target=state,
+               summary=f"Assigned {kind} {object_id} to {who}", changes={"assigned_to": who})
+    return state
+
+
+def action_item_resolve(*, kind: str, object_id: str, note: str, actor, source: str):
+    """Take one item off the queue with a note saying what was done. It returns if its row changes later."""
+    from django.utils import timezone
+
+    from customers.models import ActionItemState
+
+    note = (note or "").strip()
+    if not note:
+        raise CustomerError("Write a short note saying what you did, so the next person knows.")
+    with transaction.atomic():
+        state, _ = ActionItemState.objects.select_for_update().get_or_create(kind=kind, object_id=str(object_id))
+        state.resolved_at, state.resolved_by, state.resolved_note = timezone.now(), actor, note[:500]
+        state.save(update_fields=["resolved_at", "resolved_by", "resolved_note", "updated_at"])
+        _audit(action="queue.resolve", source=source, actor=actor, target=state,
+               summary=f"Resolved {kind} {object_id}: {note}"[:300], changes={"note": note[:500]})
+    return state
+
+
+def customer_override_set(*, customer: Customer, status: str, reason: str, expires_at, actor, source: str) -> Customer:
+    """Set a manual status next to the derived one. It needs a reason and an end."""
+    from django.utils import timezone
+
+    from customers.models import CustomerStatus
+
+    reason = (reason or "").strip()
+    if status not in CustomerStatus.values or status == CustomerStatus.NEEDS_REVIEW:
+        raise CustomerError("Choose trial, active, past due or canceled as the override.")
+    if not reason:
+        raise CustomerError("An override needs a reason, so others know why billing is not followed.")
+    if expires_at is None or expires_at <= timezone.now():
+        raise CustomerError("An override needs an expiry in the future.")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = {"status": locked.override_status, "reason": locked.override_reason,
+                  "expires_at": locked.override_expires_at.isoformat() if locked.override_expires_at else None}
+        locked.override_status, locked.override_reason = status, reason[:300]
+        locked.override_expires_at, locked.override_set_by = expires_at, actor
+        locked.save(update_fields=["override_status", "override_reason", "override_expires_at", "override_set_by",
+                                   "updated_at"])
+        _audit(action="customer.override_set", source=source, actor=actor, customer=locked, target=locked,
+               summary=f"Override {status} until {expires_at:%Y-%m-%d %H:%M}: {reason}"[:300],
+               changes={"before": before, "after": {"status": status, "reason": reason[:300],
+                                                    "expires_at": expires_at.isoformat()}})
+    return locked
+
+
+def customer_override_clear(*, customer: Customer, actor, source: str) -> Customer:
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if not locked.override_status:
+            raise CustomerError("This customer has no override to remove.")
+        before = locked.override_status
+        locked.override_status, locked.override_reason = "", ""
+        locked.override_expires_at, locked.override_set_by = None, None
+        locked.save(update_fields=["override_status", "override_reason", "override_expires_at", "override_set_by",
+                                   "updated_at"])
+        _audit(action="customer.override_clear", source=source, actor=actor, customer=locked, target=locked,
+               summary=f"Removed the {before} override", changes={"before": before})
+    return locked
+
+
+def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Customer:
+    """Give a customer an owner among the staff (None: nobody). Restricted customers are visible to them."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = locked.assigned_to.email if locked.assigned_to else None
+        locked.assigned_to = assignee
+        locked.save(update_fields=["assigned_to", "updated_at"])
+        after = assignee.email if assignee is not None else None
+        _audit(action="customer.assign", source=source, actor=actor, customer=locked, target=locked,
+               summary=f"Assigned to {after or 'nobody'}", changes={"assigned_to": [before, after]})
+    return locked
+
+
+def _moving_models():
+    """Every model whose rows belong to a customer and move with a merge (audit entries stay put: they are chained)."""
+    from billing.models import StripeEvent, StripeMirror
+    from django.apps import apps
+    from support.models import Ticket
+    from sync.models import SyncJob
+
+    mirrors = [m for m in apps.get_app_config("billing").get_models() if issubclass(m, StripeMirror)]
+    return [*mirrors, StripeEvent, SyncJob, Ticket]
+
+
+def _lock_pair(a: Customer, b: Customer) -> tuple[Customer, Customer]:
+    rows = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk")}
+    return rows[a.pk], rows[b.pk]
+
+
+def _review_settle(customer: Customer) -> None:
+    """Clear the review flag once no unresolved twin is left, and derive the status again."""
+    from django.db.models import Q
+
+    from customers.models import DistinctPair
+    from customers.status import customer_state_refresh
+
+    if customer.email and customer.review_reason:
+        pairs = DistinctPair.objects.filter(Q(low=customer) | Q(high=customer)).values_list("low_id", "high_id")
+        twins = (Customer.objects.live().filter(email__iexact=customer.email).exclude(pk=customer.pk)
+                 .exclude(pk__in={pk for pair in pairs for pk in pair}))
+        if not twins.exists():
+            customer.review_reason = ""
+            customer.save(update_fields=["review_reason", "updated_at"])
+    elif customer.review_reason:
+        customer.review_reason = ""
+        customer.save(update_fields=["review_reason", "updated_at"])
+    customer_state_refresh(customer=customer)
+
+
+def customers_merge(*, survivor: Customer, merged: Customer, actor, source: str):
+    """Move everything of ``merged`` to ``survivor`` and leave a tombstone that redirects.
+
+    An outside id moves unless the survivor already has one in that system (one
+    id per system and customer); such ids stay on the tombstone, and identity
+    resolution follows the tombstone to the survivor.
+    """
+    from django.utils import timezone
+
+    from customers.models import CustomerMerge
+
+    if survivor.pk == merged.pk:
+        raise CustomerError("A customer cannot be merged into itself.")
+    with transaction.atomic():
+        survivor, merged = _lock_pair(survivor, merged)
+        if survivor.merged_into_id or merged.merged_into_id:
+            raise CustomerError("One of these customers was already merged; open the surviving record instead.")
+        moved: dict[str, list[int]] = {}
+        taken = set(survivor.links.values_list("system", flat=True))
+        links = list(merged.links.exclude(system__in=taken).values_list("pk", flat=True))
+        ExternalLink.objects.filter(pk__in=links).update(customer=survivor, updated_at=timezone.now())
+        moved[ExternalLink._meta.label] = links
+        for model in _moving_models():
+            ids = list(model.objects.filter(customer=merged).values_list("pk", flat=True))
+            model.objects.filter(pk__in=ids).update(customer=survivor)
+            moved[model._meta.label] = ids
+        previous = {"status": merged.status, "status_reason": merged.status_reason,
+                    "review_reason": merged.review_reason, "plan": merged.plan, "mrr": merged.mrr}
+        merged.merged_into = survivor
+        merged.review_reason = ""
+        merged.save(update_fields=["merged_into", "review_reason", "updated_at"])
+        record = CustomerMerge.objects.create(survivor=survivor, merged=merged, moved=moved, previous=previous,
+                                              merged_by=actor if getattr(actor, "is_authenticated", False) else None)
+        _review_settle(survivor)
+        _audit(action="customer.merge", source=source, actor=actor, customer=survivor, target=record,
+               summary=f"Merged {merged.public_id} into {survivor.public_id}",
+               changes={"merged": merged.public_id, "moved": {k: len(v) for k, v in moved.items()}})
+    return record
+
+
+def customer_merge_undo(*, merge, actor, source: str):
+    """Put back what a merge moved, within a day of the merge."""
+    from django.apps import apps
+    from django.utils import timezone
+
+    from customers.models import CustomerMerge
+
+    with transaction.atomic():
+        merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
+        if not merge.undoable:
+            raise CustomerError("This merge can no longer be undone (it was undone already or is older than a day).")
+        survivor, merged = _lock_pair(merge.survivor, merge.merged)
+        for label, ids in merge.moved.items():
+            model = apps.get_model(label)
+            model.objects.filter(pk__in=ids, customer=survivor).update(customer=merged)
+        for name, value in merge.previous.items():
+            setattr(merged, name, value)
+        merged.merged_into = None
+        merged.save()
+        merge.undone_at, merge.undone_by = timezone.now(), actor
+        merge.save(update_fields=["undone_at", "undone_by"])
+        from customers.status import customer_state_refresh
+
+        customer_state_refresh(customer=survivor)
+        _audit(action="customer.merge_undo", source=source, actor=actor, customer=survivor, target=merge,
+               summary=f"Undid the merge of {merged.public_id} into {survivor.public_id}",
+               changes={"merged": merged.public_id})
+    return merge
+
+
+def customers_mark_distinct(*, customer: Customer, other: Customer, note: str, actor, source: str):
+    """Record that two customers are different people, so identity checks stop flagging them."""
+    from customers.models import DistinctPair
+
+    if customer.pk == other.pk:
+        raise CustomerError("A customer cannot be distinct from itself.")
+    with transaction.atomic():
+        customer, other = _lock_pair(customer, other)
+        low, high = sorted([customer, other], key=lambda c: c.pk)
+        pair, _ = DistinctPair.objects.get_or_create(
+            low=low, high=high,
+            defaults={"note": (note or "").strip()[:300],
+                      "marked_by": actor if getattr(actor, "is_authenticated", False) else None},
+        )
+        for person in (customer, other):
+            _review_settle(person)
+        _audit(action="customer.mark_distinct", source=source, actor=actor, customer=customer, target=pair,
+               summary=f"{customer.public_id} and {other.public_id} are different people",
+               changes={"other": other.public_id, "note": pair.note})
+    return pair

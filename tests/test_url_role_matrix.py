@@ -27,10 +27,110 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("password_change", "GET"): expect(302, 200, 200, 200, 200),
     ("password_change_done", "GET"): expect(302, 200, 200, 200, 200),
     ("home", "GET"): EVERY_ROLE,
+    # the action queue (POST bodies are empty here: refused roles get 403 before any parsing)
+    ("queue_assign", "POST"): expect(302, 200, 200, 403, 403),
+    ("queue_resolve", "POST"): expect(302, 422, 422, 403, 403),
+    ("queue_retry", "POST"): expect(302, 200, 200, 403, 403),
+    ("queue_retry_all", "POST"): expect(302, 302, 302, 403, 403),
+    ("queue_replay", "POST"): expect(302, 200, 200, 403, 403),
+    ("queue_resume", "POST"): expect(302, 200, 403, 403, 403),
+    # customers
+    ("customer_list", "GET"): EVERY_ROLE,
+    ("customer_detail", "GET"): EVERY_ROLE,
+    ("customer_override", "POST"): expect(302, 422, 403, 403, 403),
+    ("customer_override_remove", "POST"): expect(302, 302, 403, 403, 403),
+    ("customer_assign", "POST"): expect(302, 302, 403, 403, 403),
+    ("customer_review", "GET"): expect(302, 200, 403, 403, 403),
+    ("customer_merge", "POST"): expect(302, 302, 403, 403, 403),
+    ("customer_distinct", "POST"): expect(302, 302, 403, 403, 403),
+    ("merge_undo", "POST"): expect(302, 302, 403, 403, 403),
+    # sync log and switches
+    ("job_list", "GET"): EVERY_ROLE,
+    ("job_detail", "GET"): EVERY_ROLE,
+    ("job_retry", "POST"): expect(302, 302, 302, 403, 403),
+    ("jobs_retry_selected", "POST"): expect(302, 302, 302, 302, 403),
+    ("retry_batch", "GET"): expect(302, 404, 404, 404, 403),
+    ("system_list", "GET"): EVERY_ROLE,
+    ("system_retry_dead", "GET"): expect(302, 200, 200, 403, 403),
+    ("system_retry_dead", "POST"): expect(302, 302, 302, 403, 403),
+    ("system_pause", "POST"): expect(302, 302, 403, 403, 403),
+    ("system_resume", "POST"): expect(302, 302, 403, 403, 403),
+    # webhook log
+    ("event_list", "GET"): EVERY_ROLE,
+    ("event_detail", "GET"): EVERY_ROLE,
+    ("event_replay", "POST"): expect(302, 302, 302, 403, 403),
 }
 
 # URL name -> function building its kwargs (objects created per test).
 URL_KWARGS: dict[str, Callable[[], dict]] = {}
+
+
+def _dead_crm_job() -> dict:
+    from sync.models import JobStatus
+    from tests.factories import SyncJobFactory
+
+    return {"object_id": str(SyncJobFactory(status=JobStatus.DEAD, last_error="401").pk)}
+
+
+def _failed_event() -> int:
+    from billing.models import EventStatus
+    from tests.factories import StripeEventFactory
+
+    return StripeEventFactory(status=EventStatus.FAILED, last_error="boom").pk
+
+
+def _public_id() -> dict:
+    from tests.factories import CustomerFactory
+
+    return {"public_id": CustomerFactory().public_id}
+
+
+def _paused_system() -> dict:
+    from sync.models import SystemState
+
+    return {"object_id": str(SystemState.objects.create(system="crm", paused=True, paused_reason="test").pk)}
+
+
+def _merge() -> dict:
+    from customers.models import CustomerMerge
+    from tests.factories import CustomerFactory
+
+    survivor, merged = CustomerFactory(), CustomerFactory()
+    merged.merged_into = survivor
+    merged.save()
+    return {"pk": CustomerMerge.objects.create(survivor=survivor, merged=merged, moved={}, previous={}).pk}
+
+
+def _job_pk() -> dict:
+    return {"pk": int(_dead_crm_job()["object_id"])}
+
+
+URL_KWARGS.update(
+    {
+        "queue_assign": lambda: {"kind": "dead_job", **_dead_crm_job()},
+        "queue_resolve": lambda: {"kind": "dead_job", **_dead_crm_job()},
+        "queue_retry": _dead_crm_job,
+        "queue_retry_all": lambda: {"system": "crm"},
+        "queue_replay": lambda: {"object_id": str(_failed_event())},
+        "queue_resume": _paused_system,
+        "customer_detail": _public_id,
+        "customer_override": _public_id,
+        "customer_override_remove": _public_id,
+        "customer_assign": _public_id,
+        "customer_review": _public_id,
+        "customer_merge": _public_id,
+        "customer_distinct": _public_id,
+        "merge_undo": _merge,
+        "job_detail": _job_pk,
+        "job_retry": _job_pk,
+        "retry_batch": lambda: {"key": "unknown"},
+        "system_retry_dead": lambda: {"system": "crm"},
+        "system_pause": lambda: {"system": "crm"},
+        "system_resume": lambda: {"system": "crm"},
+        "event_detail": lambda: {"pk": _failed_event()},
+        "event_replay": lambda: {"pk": _failed_event()},
+    }
+)
 
 
 def _project_url_names() -> set[str]:

@@ -25,3 +25,16 @@ document.addEventListener("DOMContentLoaded", function () {
     box.hidden = false;
   });
 });
+
+// The action queue refreshes itself, but never under someone's hands: skip a refresh
+// while a note is being typed, a "Resolve" box is open or an action is on its way.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  const region = event.detail.elt;
+  if (!region || region.id !== "queue-region") return;
+  const focused = document.activeElement;
+  const typing = focused && region.contains(focused) && focused.matches("input, textarea, select");
+  const drafted = Array.from(region.querySelectorAll("input[name=note]")).some(function (el) { return el.value.trim() !== ""; });
+  const open = region.querySelector("details[open]");
+  const busy = region.querySelector(".htmx-request");
+  if (typing || drafted || open || busy) event.preventDefault();
+});

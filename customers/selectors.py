@@ -1,0 +1,767 @@
+"""Reads that feed the customer screens and the "needs action now" queue."""
+
+import base64
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import chain
+
+from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.roles import Role, role_of
+from customers.models import ActionItemState, Customer, CustomerMerge, CustomerStatus, ExternalLink, System
+from sync.models import JobStatus, SyncJob
+
+# --- who may see which customer -------------------------------------------------
+
+
+def sees_every_customer(user) -> bool:
+    """Restricted customers are visible to the owner and to the staff member they are assigned to."""
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_sees_every_customer", None)
+    if cached is None:
+        cached = role_of(user) == Role.OWNER
+        user._sees_every_customer = cached
+    return cached
+
+
+def customer_visibility_q(user, prefix: str = "") -> Q:
+    """The one rule for restricted customers, as a filter on any model that reaches a customer via ``prefix``."""
+    if sees_every_customer(user):
+        return Q()
+    return Q(**{f"{prefix}restricted": False}) | Q(**{f"{prefix}assigned_to": user.pk})
+
+
+def customers_visible_to(*, user) -> QuerySet[Customer]:
+    return Customer.objects.filter(customer_visibility_q(user))
+
+
+def customer_visible(*, user, customer: Customer) -> bool:
+    return sees_every_customer(user) or not customer.restricted or customer.assigned_to_id == user.pk
+
+
+# --- search and list -------------------------------------------------------------
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+
+
+class SyncState:
+    FAILED = "failed"
+    PENDING = "pending"
+    SYNCED = "synced"
+    choices = [(FAILED, "Failed"), (PENDING, "Pending"), (SYNCED, "Synced")]
+
+
+def _dead_jobs_exist() -> Exists:
+    return Exists(SyncJob.objects.filter(customer=OuterRef("pk"), status=JobStatus.DEAD))
+
+
+def _open_jobs_exist() -> Exists:
+    return Exists(
+        SyncJob.objects.filter(
+            customer=OuterRef("pk"), status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING]
+        )
+    )
+
+
+def customer_search(*, user, query: str = "", status: str = "", plan: str = "", sync: str = "") -> QuerySet[Customer]:
+    """Customers matching the search and filters, newest first, each with its sync state.
+
+    The search is one query: exact public id or outside id (both indexed), or a
+    part of the email or name.
+    """
+    qs = customers_visible_to(user=user).live()
+    query = query.strip()
+    if query:
+        by_link = ExternalLink.objects.filter(external_id=query).values("customer_id")
+        match = Q(public_id=query) | Q(pk__in=by_link)
+        if len(query) >= 2:
+            match |= Q(email__icontains=query) | Q(name__icontains=query)
+        qs = qs.filter(match)
+    if status:
+        qs = qs.filter(status=status)
+    if plan:
+        qs = qs.filter(plan=plan)
+    qs = qs.annotate(has_dead_jobs=_dead_jobs_exist(), has_open_jobs=_open_jobs_exist())
+    if sync == SyncState.FAILED:
+        qs = qs.filter(has_dead_jobs=True)
+    elif sync == SyncState.PENDING:
+        qs = qs.filter(has_open_jobs=True, has_dead_jobs=False)
+    elif sync == SyncState.SYNCED:
+        qs = qs.filter(has_open_jobs=False, has_dead_jobs=False)
+    return qs.select_related("assigned_to").order_by("-created_at", "-id")
+
+
+def plans_in_use() -> list[str]:
+    return list(Customer.objects.exclude(plan="").order_by("plan").values_list("plan", flat=True).distinct()[:50])
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str
+    count: int
+    count_capped: bool
+
+
+def encode_cursor(created_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        moment = parse_datetime(stamp)
+        return (moment, int(pk)) if moment else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def keyset_page(qs: QuerySet, *, cursor: str = "", size: int = PAGE_SIZE, time_field: str = "created_at") -> Page:
+    """One page of a queryset ordered by (time_field desc, id desc), and a count that stops at COUNT_CAP.
+
+    Keyset paging reads the next ``size`` rows from an index whatever the page
+    number; counting every match of a large table on each page would not be fast.
+    """
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    position = decode_cursor(cursor) if cursor else None
+    if position:
+        moment, pk = position
+        qs = qs.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "pk__lt": pk}))
+    rows = list(qs[: size + 1])
+    next_cursor = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, time_field), last.pk)
+    return Page(rows=rows, next_cursor=next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP)
+
+
+# --- customer 360 ------------------------------------------------------------------
+
+# Where an outside id can be opened. Only tools whose URLs need nothing but the id.
+TOOL_URLS = {
+    System.STRIPE: "https://dashboard.stripe.com/customers/{id}",
+    "hubspot": "https://app.hubspot.com/contacts/_/contact/{id}",
+    "zendesk": "",
+    "intercom": "",
+    "circle": "",
+    "kit": "https://app.kit.com/subscribers/{id}",
+}
+
+
+def link_url(link: ExternalLink) -> str:
+    template = TOOL_URLS.get(link.provider) or TOOL_URLS.get(link.system) or ""
+    return template.format(id=link.external_id) if template else ""
+
+
+@dataclass
+class SystemSync:
+    system: str
+    label: str
+    state: str  # synced / pending / failed / never
+    last_job: SyncJob | None
+    counts: dict = field(default_factory=dict)
+
+
+def customer_sync_state(customer: Customer) -> list[SystemSync]:
+    """Per outside system: synced, pending or failed, with the latest job (two queries)."""
+    counts: dict[str, Counter] = {}
+    for row in customer.sync_jobs.order_by().values("system", "status").annotate(n=Count("id")):
+        counts.setdefault(row["system"], Counter())[row["status"]] = row["n"]
+    latest_ids = customer.sync_jobs.order_by().values("system").annotate(last=Max("id")).values_list("last", flat=True)
+    latest = {job.system: job for job in SyncJob.objects.filter(pk__in=list(latest_ids))}
+    states = []
+    for value, label in System.choices:
+        if value == System.STRIPE:
+            continue
+        c = counts.get(value, Counter())
+        if c[JobStatus.DEAD]:
+            state = SyncState.FAILED
+        elif c[JobStatus.PENDING] or c[JobStatus.RUNNING] or c[JobStatus.RETRYING]:
+            state = SyncState.PENDING
+        elif c[JobStatus.SUCCEEDED]:
+            state = SyncState.SYNCED
+        else:
+            state = "never"
+        states.append(SystemSync(value, label, state, latest.get(value), dict(c)))
+    return states
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # status / stripe / job / audit
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+TIMELINE_PER_SOURCE = 30
+
+
+def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEntry]:
+    """Status changes, Stripe events, outbound jobs and audit entries in one list, newest first (four queries)."""
+    from django.urls import reverse
+
+    n = TIMELINE_PER_SOURCE
+    changes = customer.status_changes.select_related("source_event")[:n]
+    events = customer.stripe_events.order_by("-created", "-id").only(
+        "id", "type", "status", "created", "stripe_id", "last_error"
+    )[:n]
+    jobs = customer.sync_jobs.only(
+        "id", "system", "action", "status", "created_at", "updated_at", "last_error"
+    ).order_by("-created_at", "-id")[:n]
+    audits = customer.audit_events.all()[:n]
+    entries = chain(
+        (
+            TimelineEntry(
+                c.created_at,
+                "status",
+                f"Status {c.get_from_status_display() or '—'} → {c.get_to_status_display()}",
+                c.reason,
+                reverse("event_detail", args=[c.source_event_id]) if c.source_event_id else "",
+            )
+            for c in changes
+        ),
+        (
+            TimelineEntry(
+                e.created,
+                "stripe",
+                f"Stripe {e.type}",
+                f"{e.get_status_display()}" + (f": {e.last_error}" if e.last_error else ""),
+                reverse("event_detail", args=[e.pk]),
+            )
+            for e in events
+        ),
+        (
+            TimelineEntry(
+                j.updated_at,
+                "job",
+                f"{j.get_system_display()} {j.action}: {j.get_status_display().lower()}",
+                j.last_error,
+                reverse("job_detail", args=[j.pk]),
+            )
+            for j in jobs
+        ),
+        (TimelineEntry(a.created_at, "audit", a.summary or a.action, f"by {a.actor_label or 'the system'}") for a in audits),
+    )
+    return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+
+
+def customer_open_merges(customer: Customer) -> list[CustomerMerge]:
+    """Merges into this customer that can still be undone."""
+    since = timezone.now() - timedelta(hours=CustomerMerge.UNDO_WINDOW_HOURS)
+    return list(
+        customer.merges_survived.filter(undone_at__isnull=True, created_at__gt=since).select_related("merged")
+    )
+
+
+def identity_candidates(*, customer: Customer, user) -> list[Customer]:
+    """Live customers this one may be the same person as: same email, not already marked distinct."""
+    from customers.models import DistinctPair
+
+    if not customer.email:
+        return []
+    distinct = DistinctPair.objects.filter(Q(low=customer) | Q(high=customer)).values_list("low_id", "high_id")
+    excluded = {pk for pair in distinct for pk in pair}
+    return list(
+        customers_visible_to(user=user)
+        .live()
+        .filter(email__iexact=customer.email)
+        .exclude(pk=customer.pk)
+        .exclude(pk__in=excluded)
+        .prefetch_related("links", "subscriptions")
+        .order_by("created_at", "pk")[:5]
+    )
+
+
+def override_conflicts_q() -> Q:
+    """A hand-set status that grants access while billing says the customer is not paying."""
+    return Q(override_status__in=[CustomerStatus.ACTIVE, CustomerStatus.TRIAL]) & Q(
+        status__in=[CustomerStatus.PAST_DUE, CustomerStatus.CANCELED]
+    ) & (Q(override_expires_at__isnull=True) | Q(override_expires_at__gt=timezone.now()))
+
+
+# --- the "needs action now" queue -------------------------------------------------------
+#
+# Items are read live from the rows that carry each problem. A provider is one
+# function per kind of problem: it checks what the person may act on, and
+# returns groups of items with a fixed number of queries, however many rows
+# match. ActionItemState adds the human side: who owns an item, who resolved it.
+# A resolved item comes back when its row changes after the resolution.
+
+ROWS_PER_GROUP = 8
+
+
+@dataclass
+class ActionItem:
+    kind: str
+    object_id: str
+    what: str
+    reason: str
+    since: datetime
+    customer: Customer | None = None
+    assignee_id: int | None = None
+    assignee: object = None
+    url: str = ""
+    url_label: str = "Open"
+    actions: tuple[str, ...] = ()
+    system: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        return f"item-{self.kind}-{self.object_id}".replace("_", "-")
+
+
+@dataclass
+class ActionGroup:
+    kind: str
+    key: str
+    title: str
+    count: int
+    items: list[ActionItem]
+    system: str = ""
+    bulk_actions: tuple[str, ...] = ()
+
+    @property
+    def newest(self) -> datetime:
+        return max((i.since for i in self.items), default=datetime.min.replace(tzinfo=timezone.get_current_timezone()))
+
+    @property
+    def more(self) -> int:
+        return max(self.count - len(self.items), 0)
+
+
+@dataclass
+class QueueContext:
+    user: object
+    mine: bool = False
+    only: str | None = None  # one object id: re-render a single row after an action
+    limit: int = ROWS_PER_GROUP
+
+
+ACTION_PROVIDERS: dict = {}
+# kind -> may this person act on items of this kind at all (the view refuses the rest with 403)
+ACTION_ALLOWED: dict = {}
+
+
+# kind -> (model label, path from the row to its customer: "" for customers, None for none)
+ACTION_ROWS: dict = {}
+
+
+def action_provider(kind: str, *, allowed, model: str, customer_path: str | None = "customer"):
+    """Register a provider of one kind of queue item, who may act on that kind, and the rows it reads."""
+
+    def register(func):
+        ACTION_PROVIDERS[kind] = func
+        ACTION_ALLOWED[kind] = allowed
+        ACTION_ROWS[kind] = (model, customer_path)
+        return func
+
+    return register
+
+
+def action_kind_allowed(*, user, kind: str) -> bool:
+    check = ACTION_ALLOWED.get(kind)
+    return bool(check and check(user))
+
+
+def action_object_allowed(*, user, kind: str, object_id: str) -> bool:
+    """May this person act on this row at all (whatever its queue state)? A row that is gone is nobody's."""
+    from django.apps import apps
+
+    from sync.selectors import retryable_systems
+
+    if not action_kind_allowed(user=user, kind=kind) or not str(object_id).isdigit():
+        return False
+    label, path = ACTION_ROWS[kind]
+    model = apps.get_model(label)
+    rows = model.objects.filter(pk=object_id)
+    if not rows.exists():
+        return True
+    if path is not None and not sees_every_customer(user):
+        visible = customer_visibility_q(user, f"{path}__" if path else "")
+        rows = rows.filter(visible | Q(**{f"{path}__isnull": True})) if path else rows.filter(visible)
+    if kind == "dead_job":
+        rows = rows.filter(system__in=retryable_systems(user))
+    return rows.exists()
+
+
+def _retries_something(user) -> bool:
+    from sync.selectors import retryable_systems
+
+    return bool(retryable_systems(user))
+
+
+def _has(perm: str):
+    return lambda user: user.has_perm(perm)
+
+
+def _open_items(qs: QuerySet, *, kind: str, since, ctx: QueueContext, customer_path: str | None = "customer") -> QuerySet:
+    """Annotate each problem row with its queue state and keep what is unresolved, visible and (maybe) mine."""
+    state = ActionItemState.objects.filter(kind=kind, object_id=Cast(OuterRef("pk"), CharField()))
+    qs = qs.annotate(
+        q_since=since,
+        q_assignee=Subquery(state.values("assigned_to")[:1]),
+        q_resolved_at=Subquery(state.values("resolved_at")[:1]),
+    ).filter(Q(q_resolved_at__isnull=True) | Q(q_resolved_at__lt=F("q_since")))
+    if customer_path is not None:  # "" when the rows are customers themselves
+        prefix = f"{customer_path}__" if customer_path else ""
+        if not sees_every_customer(ctx.user):
+            visible = customer_visibility_q(ctx.user, prefix)
+            qs = qs.filter(visible | Q(**{f"{customer_path}__isnull": True}) if customer_path else visible)
+        if ctx.mine:
+            qs = qs.filter(Q(q_assignee=ctx.user.pk) | Q(q_assignee__isnull=True, **{f"{prefix}assigned_to": ctx.user.pk}))
+    elif ctx.mine:
+        qs = qs.filter(q_assignee=ctx.user.pk)
+    if ctx.only is not None:
+        qs = qs.filter(pk=ctx.only)
+    return qs
+
+
+
+def _page(qs: QuerySet, ctx: QueueContext) -> tuple[int, list]:
+    rows = list(qs.order_by("-q_since", "-pk")[: ctx.limit])
+    count = len(rows) if len(rows) < ctx.limit else qs.order_by().count()
+    return count, rows
+
+
+def _owner_id(row, customer: Customer | None) -> int | None:
+    return row.q_assignee or (customer.assigned_to_id if customer is not None else None)
+
+
+@action_provider("dead_job", allowed=_retries_something, model="sync.SyncJob")
+def dead_job_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Dead outbound jobs, one group per system, for the systems this person may retry."""
+    from django.urls import reverse
+
+    from sync.selectors import retryable_systems
+
+    systems = retryable_systems(ctx.user)
+    if not systems:
+        return []
+    base = _open_items(
+        SyncJob.objects.filter(status=JobStatus.DEAD, system__in=systems),
+        kind="dead_job",
+        since=Coalesce("finished_at", "updated_at"),
+        ctx=ctx,
+    )
+    counts = dict(base.order_by().values_list("system").annotate(n=Count("id")))
+    groups = []
+    for system, label in System.choices:
+        if not counts.get(system):
+            continue
+        rows = list(base.filter(system=system).select_related("customer").order_by("-q_since", "-pk")[: ctx.limit])
+        items = [
+            ActionItem(
+                kind="dead_job",
+                object_id=str(job.pk),
+                what=f"{label} {job.action} failed for good",
+                reason=f"{job.get_reason_code_display() or 'Failed'}: {job.last_error}" if job.last_error else (job.get_reason_code_display() or "Failed"),
+                since=job.q_since,
+                customer=job.customer,
+                assignee_id=_owner_id(job, job.customer),
+                url=reverse("job_detail", args=[job.pk]),
+                url_label="Details",
+                actions=("retry", "assign", "resolve"),
+                system=system,
+            )
+            for job in rows
+        ]
+        groups.append(
+            ActionGroup(
+                kind="dead_job",
+                key=f"dead_job:{system}",
+                title=f"Dead {label} jobs",
+                count=counts[system],
+                items=items,
+                system=system,
+                bulk_actions=("retry_all",) if counts[system] > 1 and not ctx.mine else (),
+            )
+        )
+    return groups
+
+
+@action_provider("system", allowed=_has("sync.pause_system"), model="sync.SystemState", customer_path=None)
+def system_items(ctx: QueueContext) -> list[ActionGroup]:
+    """An outside system that is paused or failing as a whole (credentials rejected, breaker open)."""
+    from django.urls import reverse
+
+    from sync.models import SystemState
+
+    if not ctx.user.has_perm("sync.pause_system"):
+        return []
+    now = timezone.now()
+    qs = _open_items(
+        SystemState.objects.filter(
+            Q(paused=True) | Q(breaker_open_until__gt=now) | Q(last_failure_reason="auth_failed", consecutive_failures__gt=0)
+        ),
+        kind="system",
+        since=Coalesce("paused_at", "updated_at"),
+        ctx=ctx,
+        customer_path=None,
+    )
+    count, rows = _page(qs, ctx)
+    labels = dict(System.choices) | {SystemState.ALL: "Every system"}
+    items = []
+    for state in rows:
+        label = labels.get(state.system, state.system)
+        if state.paused:
+            what, reason = f"{label} is paused", state.paused_reason or "Paused by staff"
+        elif state.last_failure_reason == "auth_failed":
+            what, reason = f"{label} rejects our credentials", f"{state.consecutive_failures} failures in a row"
+        else:
+            what, reason = f"{label} is failing", f"{state.consecutive_failures} failures in a row; calls paused until {timezone.localtime(state.breaker_open_until):%H:%M}" if state.breaker_open_until else "Failing"
+        items.append(
+            ActionItem(
+                kind="system",
+                object_id=str(state.pk),
+                what=what,
+                reason=reason,
+                since=state.q_since,
+                assignee_id=state.q_assignee,
+                url=reverse("system_list"),
+                url_label="Systems",
+                actions=("resume", "assign", "resolve") if state.paused else ("assign", "resolve"),
+                system=state.system,
+            )
+        )
+    return [ActionGroup("system", "system", "Systems failing or paused", count, items)] if items else []
+
+
+@action_provider("needs_review", allowed=_has("customers.merge_customer"), model="customers.Customer", customer_path="")
+def needs_review_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Customers whose identity could not be matched safely: a person decides (merge or distinct)."""
+    from django.urls import reverse
+
+    if not ctx.user.has_perm("customers.merge_customer"):
+        return []
+    qs = _open_items(
+        Customer.objects.live().filter(status=CustomerStatus.NEEDS_REVIEW),
+        kind="needs_review",
+        since=F("updated_at"),
+        ctx=ctx,
+        customer_path="",
+    )
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="needs_review",
+            object_id=str(c.pk),
+            what="Identity needs a decision",
+            reason=c.review_reason or c.status_reason or "Could not be matched safely",
+            since=c.q_since,
+            customer=c,
+            assignee_id=c.q_assignee or c.assigned_to_id,
+            url=reverse("customer_review", args=[c.public_id]),
+            url_label="Review",
+            actions=("assign",),
+        )
+        for c in rows
+    ]
+    return [ActionGroup("needs_review", "needs_review", "Customers to review", count, items)] if items else []
+
+
+@action_provider(
+    "override_conflict", allowed=_has("customers.override_status"), model="customers.Customer", customer_path=""
+)
+def override_conflict_items(ctx: QueueContext) -> list[ActionGroup]:
+    """A manual override grants access that billing no longer backs."""
+    from django.urls import reverse
+
+    if not ctx.user.has_perm("customers.override_status"):
+        return []
+    qs = _open_items(
+        Customer.objects.live().filter(override_conflicts_q()),
+        kind="override_conflict",
+        since=F("updated_at"),
+        ctx=ctx,
+        customer_path="",
+    )
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="override_conflict",
+            object_id=str(c.pk),
+            what=f"Override says {c.get_override_status_display().lower()}, billing says {c.get_status_display().lower()}",
+            reason=f"Override: {c.override_reason}" if c.override_reason else "",
+            since=c.q_since,
+            customer=c,
+            assignee_id=c.q_assignee or c.assigned_to_id,
+            url=reverse("customer_detail", args=[c.public_id]),
+            url_label="Open customer",
+            actions=("assign", "resolve"),
+        )
+        for c in rows
+    ]
+    return [ActionGroup("override_conflict", "override_conflict", "Overrides against billing", count, items)] if items else []
+
+
+@action_provider("failed_payment", allowed=_has("billing.issue_refund"), model="billing.Invoice")
+def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Invoices whose latest payment failed and that nobody has followed up yet."""
+    from django.urls import reverse
+
+    from billing.models import Invoice
+
+    if not ctx.user.has_perm("billing.issue_refund"):
+        return []
+    qs = _open_items(
+        Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False),
+        kind="failed_payment",
+        since=F("updated_at"),
+        ctx=ctx,
+    ).select_related("customer")
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="failed_payment",
+            object_id=str(inv.pk),
+            what=f"Payment failed: {_money(inv.amount_due, inv.currency)}",
+            reason=f"Invoice {inv.number or inv.stripe_id}, {inv.attempt_count} attempt{'s' if inv.attempt_count != 1 else ''}",
+            since=inv.q_since,
+            customer=inv.customer,
+            assignee_id=_owner_id(inv, inv.customer),
+            url=reverse("customer_detail", args=[inv.customer.public_id]),
+            url_label="Open customer",
+            actions=("assign", "resolve"),
+        )
+        for inv in rows
+    ]
+    return [ActionGroup("failed_payment", "failed_payment", "Failed payments without follow-up", count, items)] if items else []
+
+
+OPEN_DISPUTE_STATUSES = ["warning_needs_response", "needs_response", "warning_under_review", "under_review"]
+
+
+@action_provider("dispute", allowed=_has("billing.issue_refund"), model="billing.Dispute")
+def dispute_items(ctx: QueueContext) -> list[ActionGroup]:
+    from django.urls import reverse
+
+    from billing.models import Dispute
+
+    if not ctx.user.has_perm("billing.issue_refund"):
+        return []
+    qs = _open_items(
+        Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES),
+        kind="dispute",
+        since=Coalesce("stripe_created", "created_at"),
+        ctx=ctx,
+    ).select_related("customer")
+    count, rows = _page(qs, ctx)
+    items = []
+    for d in rows:
+        due = f"; evidence due {timezone.localtime(d.evidence_due_by):%d %b %H:%M}" if d.evidence_due_by else ""
+        items.append(
+            ActionItem(
+                kind="dispute",
+                object_id=str(d.pk),
+                what=f"Dispute {d.status.replace('_', ' ')}: {_money(d.amount, d.currency)}",
+                reason=f"{d.reason.replace('_', ' ') or 'No reason given'}{due}",
+                since=d.q_since,
+                customer=d.customer,
+                assignee_id=_owner_id(d, d.customer),
+                url=reverse("customer_detail", args=[d.customer.public_id]) if d.customer else "",
+                url_label="Open customer",
+                actions=("assign", "resolve"),
+            )
+        )
+    return [ActionGroup("dispute", "dispute", "Open disputes", count, items)] if items else []
+
+
+@action_provider("failed_event", allowed=_has("billing.replay_event"), model="billing.StripeEvent")
+def failed_event_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Stripe events we stored but could not apply."""
+    from django.urls import reverse
+
+    from billing.models import EventStatus, StripeEvent
+
+    if not ctx.user.has_perm("billing.replay_event"):
+        return []
+    qs = _open_items(
+        StripeEvent.objects.filter(status=EventStatus.FAILED),
+        kind="failed_event",
+        since=F("received_at"),
+        ctx=ctx,
+    ).select_related("customer").defer("payload")
+    count, rows = _page(qs, ctx)
+    actions = ("replay", "assign", "resolve") if _event_replay_available() else ("assign", "resolve")
+    items = [
+        ActionItem(
+            kind="failed_event",
+            object_id=str(e.pk),
+            what=f"Stripe {e.type} could not be applied",
+            reason=e.last_error or e.error_class or "Processing failed",
+            since=e.q_since,
+            customer=e.customer,
+            assignee_id=_owner_id(e, e.customer),
+            url=reverse("event_detail", args=[e.pk]),
+            url_label="Event",
+            actions=actions,
+        )
+        for e in rows
+    ]
+    return [ActionGroup("failed_event", "failed_event", "Webhook events that failed", count, items)] if items else []
+
+
+def _event_replay_available() -> bool:
+    try:
+        from billing.services import event_replay  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount / 100:,.2f} {currency.upper()}".strip()
+
+
+@dataclass
+class Queue:
+    groups: list[ActionGroup]
+    mine: bool
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+def _attach_assignees(items: list[ActionItem]) -> None:
+    from accounts.models import User
+
+    ids = {i.assignee_id for i in items if i.assignee_id}
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids)} if ids else {}
+    for item in items:
+        item.assignee = users.get(item.assignee_id)
+
+
+def action_items_for(*, user, mine: bool = False) -> Queue:
+    """Every open item this person may act on, grouped, newest problems first."""
+    ctx = QueueContext(user=user, mine=mine)
+    groups = [group for provider in ACTION_PROVIDERS.values() for group in provider(ctx)]
+    groups.sort(key=lambda g: g.newest, reverse=True)
+    _attach_assignees([i for g in groups for i in g.items])
+    return Queue(groups=groups, mine=mine)
+
+
+def action_item_for(*, user, kind: str, object_id: str) -> ActionItem | None:
+    """One open item, if it exists and this person may act on it."""
+    provider = ACTION_PROVIDERS.get(kind)
+    object_id = str(object_id)
+    if provider is None or not object_id.isdigit():
+        return None
+    items = [i for g in provider(QueueContext(user=user, only=object_id, limit=1)) for i in g.items]
+    _attach_assignees(items)
+    return items[0] if items else None
+
+
+def last_event_received_at():
+    from billing.models import StripeEvent
+
+    return StripeEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()

@@ -1,0 +1,120 @@
+"""Reads that feed the sync screens: the job log, a job's attempts, the systems' switches."""
+
+import re
+
+from django.db.models import Count, QuerySet
+
+from customers.models import System
+from customers.selectors import customer_visibility_q
+from sync.models import JobStatus, SyncJob, SystemState
+
+OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
+# Who may retry what: finance works on the billing consequences, support on the support desk.
+_BILLING_SYNC_SYSTEMS = {System.CRM, System.COMMUNITY, System.EMAIL}
+_SUPPORT_SYNC_SYSTEMS = {System.SUPPORT}
+
+
+def retryable_systems(user) -> set[str]:
+    if user.has_perm("sync.retry_job"):
+        return set(OUTBOUND_SYSTEMS)
+    systems: set[str] = set()
+    if user.has_perm("sync.retry_billing_sync"):
+        systems |= _BILLING_SYNC_SYSTEMS
+    if user.has_perm("sync.retry_support_sync"):
+        systems |= _SUPPORT_SYNC_SYSTEMS
+    return systems
+
+
+def can_retry(user, job: SyncJob) -> bool:
+    return job.system in retryable_systems(user)
+
+
+def jobs_visible_to(*, user) -> QuerySet[SyncJob]:
+    return SyncJob.objects.filter(customer_visibility_q(user, "customer__"))
+
+
+def job_list(*, user, status: str = "", system: str = "", action: str = "", customer: str = "") -> QuerySet[SyncJob]:
+    qs = jobs_visible_to(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    if system:
+        qs = qs.filter(system=system)
+    if action:
+        qs = qs.filter(action=action)
+    if customer:
+        qs = qs.filter(customer__public_id=customer)
+    return qs.select_related("customer").order_by("-created_at", "-id")
+
+
+def job_status_counts(*, user) -> dict[str, dict[str, int]]:
+    """system -> status -> jobs, for the filter bar (one grouped query)."""
+    counts: dict[str, dict[str, int]] = {s: {} for s in OUTBOUND_SYSTEMS}
+    rows = jobs_visible_to(user=user).order_by().values("system", "status").annotate(n=Count("id"))
+    for row in rows:
+        counts.setdefault(row["system"], {})[row["status"]] = row["n"]
+    return counts
+
+
+def system_rows() -> list[dict]:
+    """Each outbound system with its switch state and dead/open job counts (two queries)."""
+    states = {s.system: s for s in SystemState.objects.select_related("paused_by")}
+    counts: dict[str, dict[str, int]] = {}
+    for row in SyncJob.objects.order_by().values("system", "status").annotate(n=Count("id")):
+        counts.setdefault(row["system"], {})[row["status"]] = row["n"]
+    rows = []
+    for value, label in System.choices:
+        if value == System.STRIPE:
+            continue
+        c = counts.get(value, {})
+        rows.append(
+            {
+                "system": value,
+                "label": label,
+                "state": states.get(value),
+                "dead": c.get(JobStatus.DEAD, 0),
+                "open": sum(c.get(s, 0) for s in (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)),
+                "succeeded": c.get(JobStatus.SUCCEEDED, 0),
+            }
+        )
+    return rows
+
+
+def all_paused() -> SystemState | None:
+    return SystemState.objects.filter(system=SystemState.ALL, paused=True).first()
+
+
+# --- redaction ------------------------------------------------------------------------
+
+_SECRET_KEYS = re.compile(r"(authorization|token|secret|password|api[_-]?key|cookie|signature|credential)", re.I)
+_PERSONAL_KEYS = re.compile(
+    r"^(email|e-mail|name|first_?name|last_?name|full_?name|phone|mobile|address|line1|line2|city|"
+    r"postal_?code|zip|state|shipping|billing_details|card|last4|exp_month|exp_year|fingerprint|ip|"
+    r"customer_email|customer_name|customer_phone|customer_address|receipt_email)$",
+    re.I,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+REDACTED = "[redacted]"
+
+
+def redact(value, *, personal: bool = True):
+    """A copy of ``value`` with secrets (always) and personal data (when ``personal``) replaced.
+
+    Keys decide: anything named like a credential, and with ``personal`` anything
+    naming a person, an address, a phone or a card; e-mail addresses are also
+    caught inside free text.
+    """
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            k = str(key)
+            if _SECRET_KEYS.search(k) or (personal and _PERSONAL_KEYS.match(k)):
+                out[key] = REDACTED if item not in (None, "", [], {}) else item
+            else:
+                out[key] = redact(item, personal=personal)
+        return out
+    if isinstance(value, list):
+        return [redact(item, personal=personal) for item in value]
+    if isinstance(value, str) and personal:
+        return _EMAIL.sub(REDACTED, value)
+    return value
+

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from sync import views
+
+urlpatterns = [
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/retry-selected/", views.jobs_retry_selected, name="jobs_retry_selected"),
+    path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/retry/", views.job_retry_view, name="job_retry"),
+    path("batches/<slug:key>/", views.retry_batch, name="retry_batch"),
+    path("systems/", views.system_list, name="system_list"),
+    path("systems/<slug:system>/retry-dead/", views.system_retry_dead, name="system_retry_dead"),
+    path("systems/<slug:system>/pause/", views.system_pause_view, name="system_pause"),
+    path("systems/<slug:system>/resume/", views.system_resume_view, name="system_resume"),
+]

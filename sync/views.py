@@ -1,0 +1,257 @@
+"""The job log, a job's attempts, retries (one, selected, all dead of a system) and the pause switches."""
+
+import secrets
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from audit.models import Source
+from customers.selectors import customer_visible, keyset_page
+from sync import selectors
+from sync.errors import SyncError
+from sync.forms import JobFilterForm, PauseForm, RetrySelectedForm
+from sync.models import JobStatus, SyncJob, SystemState
+from sync.services import job_retry, jobs_retry_bulk, system_pause, system_resume, system_states
+
+# A dry run reads each job's history; past this many the confirmation shows a sample.
+PLAN_PREVIEW = 200
+BATCH_SESSION_KEY = "retry_batches"
+RETRYABLE = [JobStatus.DEAD, JobStatus.RETRYING]
+
+
+def get_job_for(request: HttpRequest, pk: int, *, retry: bool = False) -> SyncJob:
+    """The job, if this person may see it (and with ``retry``, retry it); else 403."""
+    if not request.user.has_perm("sync.view_syncjob"):
+        raise PermissionDenied
+    job = get_object_or_404(SyncJob.objects.select_related("customer", "source_event"), pk=pk)
+    if not customer_visible(user=request.user, customer=job.customer):
+        raise PermissionDenied
+    if retry and not selectors.can_retry(request.user, job):
+        raise PermissionDenied
+    return job
+
+
+def _check_system(system: str, *, allow_all: bool = False) -> None:
+    if system not in selectors.OUTBOUND_SYSTEMS and not (allow_all and system == SystemState.ALL):
+        raise Http404("No such system.")
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("sync.view_syncjob"):
+        raise PermissionDenied
+    form = JobFilterForm(request.GET)
+    f = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.job_list(
+        user=request.user,
+        status=f.get("status", ""),
+        system=f.get("system", ""),
+        action=f.get("action", ""),
+        customer=f.get("customer", ""),
+    )
+    page = keyset_page(qs, cursor=f.get("cursor", ""))
+    states = system_states()
+    for job in page.rows:
+        job.shown_status = job.display_status(states)
+    context = {
+        "form": form,
+        "page": page,
+        "retryable_systems": selectors.retryable_systems(request.user),
+        "retryable_statuses": RETRYABLE,
+        "counts": selectors.job_status_counts(user=request.user),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "sync/job_list.html#results", context)
+    return render(request, "sync/job_list.html", context)
+
+
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_job_for(request, pk)
+    attempts = [
+        {
+            "row": a,
+            "request": selectors.redact(a.request_summary),
+            "response": selectors.redact(a.response_summary),
+        }
+        for a in job.attempt_log.order_by("-number")[:50]
+    ]
+    return render(
+        request,
+        "sync/job_detail.html",
+        {
+            "job": job,
+            "payload": selectors.redact(job.payload),
+            "attempts": attempts,
+            "can_retry": selectors.can_retry(request.user, job) and job.status in RETRYABLE,
+            "shown_status": job.display_status(system_states()),
+        },
+    )
+
+
+@require_POST
+def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_job_for(request, pk, retry=True)
+    try:
+        job_retry(job=job, actor=request.user, source=Source.UI)
+    except SyncError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Queued again; it runs in a moment.")
+    return _go(request, reverse("job_detail", args=[job.pk]))
+
+
+def _start_batch(request: HttpRequest, lines, title: str) -> str:
+    """Remember which jobs a bulk retry requeued, so its progress can be followed."""
+    from sync.services.retry import WILL_DO, WOULD_CHANGE
+
+    key = secrets.token_urlsafe(8)
+    batches = request.session.get(BATCH_SESSION_KEY, {})
+    batches = dict(list(batches.items())[-4:])  # keep the session small: the last few batches
+    batches[key] = {
+        "title": title,
+        "ids": [line.job_id for line in lines if line.verdict in (WILL_DO, WOULD_CHANGE)],
+        "skipped": [str(line) for line in lines if line.verdict not in (WILL_DO, WOULD_CHANGE)][:50],
+    }
+    request.session[BATCH_SESSION_KEY] = batches
+    return key
+
+
+@require_POST
+def jobs_retry_selected(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("sync.view_syncjob"):
+        raise PermissionDenied
+    form = RetrySelectedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Select at least one job to retry.")
+        return _go(request, reverse("job_list"))
+    ids = form.cleaned_data["job"]
+    jobs = list(selectors.jobs_visible_to(user=request.user).filter(pk__in=ids).select_related("customer"))
+    allowed = selectors.retryable_systems(request.user)
+    if len(jobs) != len(set(ids)) or any(job.system not in allowed for job in jobs):
+        raise PermissionDenied
+    try:
+        lines = jobs_retry_bulk(jobs=jobs, actor=request.user, source=Source.UI)
+    except SyncError as exc:
+        messages.error(request, str(exc))
+        return _go(request, reverse("job_list"))
+    key = _start_batch(request, lines, f"Retry of {len(jobs)} selected job{'s' if len(jobs) != 1 else ''}")
+    return _go(request, reverse("retry_batch", args=[key]))
+
+
+@require_http_methods(["GET", "POST"])
+def system_retry_dead(request: HttpRequest, system: str) -> HttpResponse:
+    """GET: what a retry of every dead job of ``system`` would do. POST: do it."""
+    _check_system(system)
+    if not request.user.has_perm("sync.view_syncjob") or system not in selectors.retryable_systems(request.user):
+        raise PermissionDenied
+    dead = selectors.jobs_visible_to(user=request.user).filter(system=system, status=JobStatus.DEAD)
+    dead = dead.select_related("customer").order_by("created_at", "pk")
+    if request.method == "POST":
+        try:
+            lines = jobs_retry_bulk(jobs=dead, actor=request.user, source=Source.UI)
+        except SyncError as exc:
+            messages.error(request, str(exc))
+            return _go(request, reverse("system_retry_dead", args=[system]))
+        key = _start_batch(request, lines, f"Retry of every dead {system} job")
+        return _go(request, reverse("retry_batch", args=[key]))
+    total = dead.count()
+    lines = jobs_retry_bulk(jobs=dead[:PLAN_PREVIEW], actor=request.user, source=Source.UI, dry_run=True)
+    return render(
+        request,
+        "sync/retry_confirm.html",
+        {
+            "system": system,
+            "total": total,
+            "lines": lines,
+            "verdicts": sorted(Counter(line.verdict for line in lines).items()),
+            "sampled": total > PLAN_PREVIEW,
+        },
+    )
+
+
+@require_GET
+def retry_batch(request: HttpRequest, key: str) -> HttpResponse:
+    """Progress of a bulk retry: how many of its jobs are waiting, running, done or dead again."""
+    if not request.user.has_perm("sync.view_syncjob"):
+        raise PermissionDenied
+    batch = request.session.get(BATCH_SESSION_KEY, {}).get(key)
+    if batch is None:
+        raise Http404("That retry is not known in this session.")
+    rows = SyncJob.objects.filter(pk__in=batch["ids"]).order_by().values("status").annotate(n=Count("id"))
+    counts = Counter({row["status"]: row["n"] for row in rows})
+    total = len(batch["ids"])
+    finished = counts[JobStatus.SUCCEEDED] + counts[JobStatus.DEAD]
+    context = {
+        "key": key,
+        "batch": batch,
+        "counts": counts,
+        "total": total,
+        "finished": finished,
+        "percent": int(finished * 100 / total) if total else 100,
+        "done": finished >= total,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "sync/retry_batch.html#progress", context)
+    return render(request, "sync/retry_batch.html", context)
+
+
+@require_GET
+def system_list(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("sync.view_syncjob"):
+        raise PermissionDenied
+    views = system_states()
+    return render(
+        request,
+        "sync/system_list.html",
+        {
+            "systems": [v for name, v in views.items() if name != SystemState.ALL],
+            "everything": views.get(SystemState.ALL),
+            "can_pause": request.user.has_perm("sync.pause_system"),
+            "retryable_systems": selectors.retryable_systems(request.user),
+            "pause_form": PauseForm(),
+        },
+    )
+
+
+@require_POST
+def system_pause_view(request: HttpRequest, system: str) -> HttpResponse:
+    if not request.user.has_perm("sync.pause_system"):
+        raise PermissionDenied
+    _check_system(system, allow_all=True)
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you are pausing, so the team knows when it is safe to resume.")
+    else:
+        try:
+            system_pause(system=system, actor=request.user, reason=form.cleaned_data["reason"], source=Source.UI)
+        except SyncError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Paused {system}. Its jobs wait as pending until you resume.")
+    return _go(request, reverse("system_list"))
+
+
+@require_POST
+def system_resume_view(request: HttpRequest, system: str) -> HttpResponse:
+    if not request.user.has_perm("sync.pause_system"):
+        raise PermissionDenied
+    _check_system(system, allow_all=True)
+    try:
+        system_resume(system=system, actor=request.user, source=Source.UI)
+    except SyncError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Resumed {system}; waiting work starts now.")
+    return _go(request, reverse("system_list"))
