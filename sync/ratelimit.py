@@ -26,7 +26,7 @@ local cost = tonumber(ARGV[3])
 local now = tonumber(ARGV[4])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
+local at = math.min(tonumber(state[2]) or now, now)
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
 local wait = 0
 if tokens >= cost then tokens = tokens - cost else wait = (cost - tokens) / rate end
@@ -51,7 +51,8 @@ def seconds_per_call(provider: ModuleType, action: str) -> float:
 
 
 def _refill(tokens: float, at: float, now: float, capacity: int, rate: float) -> float:
-    return min(capacity, tokens + max(0.0, now - at) * rate)
+    # A refill time in the future (another machine's clock runs ahead) counts as now.
+    return min(capacity, tokens + max(0.0, now - min(at, now)) * rate)
 
 
 def _take_db(key: str, capacity: int, rate: float, cost: float, now: float) -> float:

@@ -23,6 +23,17 @@ def pytest_runtest_setup(item):
         pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...): other processes must share the test database")
 
 
+@pytest.fixture(autouse=True)
+def empty_rate_buckets(settings):
+    """Token buckets live in Redis across tests; each test starts with full ones."""
+    if settings.REDIS_URL:
+        from django_redis import get_redis_connection
+
+        redis = get_redis_connection("default")
+        for key in redis.scan_iter("sync:rate:*"):
+            redis.delete(key)
+
+
 @pytest.fixture
 def sync_settings(settings):
     """Fast, deterministic executor settings for tests (no real waiting)."""
