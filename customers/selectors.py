@@ -212,10 +212,10 @@ def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEn
     n = TIMELINE_PER_SOURCE
     changes = customer.status_changes.select_related("source_event")[:n]
     events = customer.stripe_events.order_by("-created", "-id").only(
-        "id", "type", "status", "created", "stripe_id", "last_error"
+        "id", "customer_id", "type", "status", "created", "stripe_id", "last_error"
     )[:n]
     jobs = customer.sync_jobs.only(
-        "id", "system", "action", "status", "created_at", "updated_at", "last_error"
+        "id", "customer_id", "system", "action", "status", "created_at", "updated_at", "last_error"
     ).order_by("-created_at", "-id")[:n]
     audits = customer.audit_events.all()[:n]
     entries = chain(
@@ -403,14 +403,21 @@ def _has(perm: str):
     return lambda user: user.has_perm(perm)
 
 
-def _open_items(qs: QuerySet, *, kind: str, since, ctx: QueueContext, customer_path: str | None = "customer") -> QuerySet:
-    """Annotate each problem row with its queue state and keep what is unresolved, visible and (maybe) mine."""
+def _open_items(
+    qs: QuerySet, *, kind: str, since, ctx: QueueContext, customer_path: str | None = "customer", changed=None
+) -> QuerySet:
+    """Annotate each problem row with its queue state and keep what is unresolved, visible and (maybe) mine.
+
+    ``since`` is when the problem started (shown); ``changed`` when its row last
+    changed: a resolved item whose row changed after the resolution is back.
+    """
     state = ActionItemState.objects.filter(kind=kind, object_id=Cast(OuterRef("pk"), CharField()))
     qs = qs.annotate(
         q_since=since,
+        q_changed=changed if changed is not None else F("updated_at"),
         q_assignee=Subquery(state.values("assigned_to")[:1]),
         q_resolved_at=Subquery(state.values("resolved_at")[:1]),
-    ).filter(Q(q_resolved_at__isnull=True) | Q(q_resolved_at__lt=F("q_since")))
+    ).filter(Q(q_resolved_at__isnull=True) | Q(q_resolved_at__lt=F("q_changed")))
     if customer_path is not None:  # "" when the rows are customers themselves
         prefix = f"{customer_path}__" if customer_path else ""
         if not sees_every_customer(ctx.user):
@@ -428,8 +435,7 @@ def _open_items(qs: QuerySet, *, kind: str, since, ctx: QueueContext, customer_p
 
 def _page(qs: QuerySet, ctx: QueueContext) -> tuple[int, list]:
     rows = list(qs.order_by("-q_since", "-pk")[: ctx.limit])
-    count = len(rows) if len(rows) < ctx.limit else qs.order_by().count()
-    return count, rows
+    return qs.order_by().count(), rows
 
 
 def _owner_id(row, customer: Customer | None) -> int | None:
@@ -688,6 +694,7 @@ def failed_event_items(ctx: QueueContext) -> list[ActionGroup]:
         StripeEvent.objects.filter(status=EventStatus.FAILED),
         kind="failed_event",
         since=F("received_at"),
+        changed=Coalesce("next_attempt_at", "received_at"),
         ctx=ctx,
     ).select_related("customer").defer("payload")
     count, rows = _page(qs, ctx)

@@ -1,0 +1,108 @@
+import pytest
+from django.urls import reverse
+
+from billing.models import EventStatus
+from customers.models import System
+from sync.models import JobStatus, SyncJob, SystemState
+from sync.selectors import redact
+from tests.screens import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def test_redaction_removes_secrets_always_and_personal_data_when_asked():
+    data = {"headers": {"Authorization": "Bearer sk_live_x"}, "email": "a@b.co", "note": "write to a@b.co",
+            "address": {"line1": "1 Main St"}, "card": {"last4": "4242"}, "plan": "Pro"}
+    assert redact(data, personal=False)["headers"]["Authorization"] == "[redacted]"
+    assert redact(data, personal=False)["email"] == "a@b.co"
+    out = redact(data)
+    assert out["email"] == out["address"] == out["card"] == "[redacted]"
+    assert out["note"] == "write to [redacted]" and out["plan"] == "Pro"
+
+
+def test_job_detail_shows_attempts_with_secrets_and_personal_data_redacted(client, support):
+    job = helpers.dead_job(system=System.SUPPORT)
+    helpers.attempt(job, request_summary={"url": "https://x.zendesk.com/api", "api_key": "zd-secret",
+                                          "body": {"email": "ada@example.com"}},
+                    response_summary={"status": 401, "body": "Couldn't authenticate you"})
+    client.force_login(support)
+    html = client.get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert "Couldn&#x27;t authenticate you" in html or "Couldn't authenticate you" in html
+    assert "zd-secret" not in html and "ada@example.com" not in html
+    assert reverse("job_retry", args=[job.pk]) in html
+
+
+def test_job_list_filters_by_status_and_system(client, owner):
+    dead = helpers.dead_job(system=System.EMAIL)
+    other = helpers.dead_job(system=System.CRM)
+    client.force_login(owner)
+    html = client.get(reverse("job_list"), {"status": "dead", "system": "email"}).content.decode()
+    assert reverse("job_detail", args=[dead.pk]) in html and reverse("job_detail", args=[other.pk]) not in html
+
+
+def test_retry_all_dead_shows_the_plan_then_requeues_and_follows_progress(client, owner):
+    jobs = [helpers.dead_job() for _ in range(3)]
+    client.force_login(owner)
+    url = reverse("system_retry_dead", args=["crm"])
+    html = client.get(url).content.decode()
+    assert "3 dead jobs" in html and "Retry 3 jobs" in html
+    response = client.post(url)
+    assert response.status_code == 302
+    assert all(SyncJob.objects.get(pk=j.pk).status == JobStatus.PENDING for j in jobs)
+    progress = client.get(response.url).content.decode()
+    assert "0 of 3" in progress and "3 waiting" in progress
+
+
+def test_retry_selected_refuses_jobs_of_systems_the_role_may_not_retry(client, finance):
+    crm, support_job = helpers.dead_job(system=System.CRM), helpers.dead_job(system=System.SUPPORT)
+    client.force_login(finance)
+    assert client.post(reverse("jobs_retry_selected"), {"job": [crm.pk, support_job.pk]}).status_code == 403
+    assert client.post(reverse("jobs_retry_selected"), {"job": [crm.pk]}).status_code == 302
+    assert SyncJob.objects.get(pk=crm.pk).status == JobStatus.PENDING
+
+
+def test_finance_sees_no_pause_control_and_a_crafted_pause_is_refused(client, finance):
+    client.force_login(finance)
+    html = client.get(reverse("system_list")).content.decode()
+    assert reverse("system_pause", args=["crm"]) not in html
+    assert client.post(reverse("system_pause", args=["crm"]), {"reason": "x"}).status_code == 403
+    assert not SystemState.objects.filter(paused=True).exists()
+
+
+def test_the_owner_pauses_and_resumes_a_system(client, owner):
+    client.force_login(owner)
+    client.post(reverse("system_pause", args=["crm"]), {"reason": "CRM maintenance"})
+    assert SystemState.objects.get(system="crm").paused
+    assert "CRM maintenance" in client.get(reverse("system_list")).content.decode()
+    client.post(reverse("system_resume", args=["crm"]))
+    assert not SystemState.objects.get(system="crm").paused
+
+
+def test_support_sees_the_payload_redacted_and_finance_in_full(client, support, finance):
+    event = helpers.failed_event()
+    client.force_login(support)
+    html = client.get(reverse("event_detail", args=[event.pk])).content.decode()
+    assert "ada@example.com" not in html and "Personal data redacted" in html
+    client.force_login(finance)
+    assert "ada@example.com" in client.get(reverse("event_detail", args=[event.pk])).content.decode()
+
+
+def test_event_list_filters_by_type_and_status(client, owner):
+    failed = helpers.failed_event()
+    ok = helpers.failed_event(type="invoice.paid", status=EventStatus.PROCESSED)
+    client.force_login(owner)
+    html = client.get(reverse("event_list"), {"status": "failed"}).content.decode()
+    assert failed.stripe_id in html and ok.stripe_id not in html
+    html = client.get(reverse("event_list"), {"type": "invoice.paid"}).content.decode()
+    assert ok.stripe_id in html and failed.stripe_id not in html
+
+
+def test_replaying_a_failed_event_processes_it_again_and_is_audited(client, finance):
+    from audit.models import AuditEvent
+
+    event = helpers.failed_event()
+    client.force_login(finance)
+    assert client.post(reverse("event_replay", args=[event.pk])).status_code == 302
+    event.refresh_from_db()
+    assert event.attempts >= 2
+    assert AuditEvent.objects.filter(action="event.replayed", actor=finance).exists()
