@@ -9,5 +9,5 @@ class BillingConfig(AppConfig):
 
         from billing import models
 
-        for model in (models.Subscription, models.Invoice, models.Charge, models.Refund, models.Dispute):
+        for model in (models.StripeCustomer, models.Subscription, models.Invoice, models.Charge, models.Refund, models.Dispute):
             auditlog.register(model)

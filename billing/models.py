@@ -78,6 +78,9 @@ class StripeMirror(models.Model):
     stripe_created = models.DateTimeField(null=True, blank=True)
     last_event_created = models.DateTimeField(null=True, blank=True)
     last_event_id = models.CharField(max_length=255, blank=True)
+    last_event_rank = models.PositiveSmallIntegerField(
+        default=0, help_text="Breaks ties between events Stripe created in the same second"
+    )
     deleted = models.BooleanField(default=False)
     data = models.JSONField(default=dict, help_text="The object as last applied")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,6 +92,16 @@ class StripeMirror(models.Model):
 
     def __str__(self) -> str:
         return self.stripe_id
+
+
+class StripeCustomer(StripeMirror):
+    """Stripe's customer object; the canonical ``customers.Customer`` takes email and name from it."""
+
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    balance = models.BigIntegerField(default=0)
+    delinquent = models.BooleanField(default=False)
 
 
 class Subscription(StripeMirror):

@@ -184,6 +184,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 
 # --- Stripe -------------------------------------------------------------------
@@ -196,6 +197,11 @@ STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Which Stripe mode this install serves; events of the other mode are stored, flagged, not applied.
 STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=STRIPE_API_KEY.startswith(("sk_live_", "rk_live_")))
+
+STRIPE_WEBHOOK_RATE_LIMIT = env.str("STRIPE_WEBHOOK_RATE_LIMIT", default="6000/m")
+STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)
+STRIPE_EVENT_RETRY_BASE_SECONDS = env.int("STRIPE_EVENT_RETRY_BASE_SECONDS", default=30)
+STRIPE_EVENT_RETRY_MAX_SECONDS = env.int("STRIPE_EVENT_RETRY_MAX_SECONDS", default=3600)
 
 # --- Outbound sync (sync/) ----------------------------------------------------------
 # Which tool serves each system. A tool without credentials runs as "sandbox".

@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from billing.webhooks import stripe_webhook
 from config import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The only write endpoint without login or CSRF: Stripe signs every request instead.
+    path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),

@@ -46,9 +46,9 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read()
         try:
-            if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if requests.get(f"{base}/readyz", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting up
             pass
         time.sleep(0.5)
     raise AssertionError("make run did not become ready")

@@ -1,0 +1,195 @@
+"""Applying one stored Stripe event: mirrors, identity, status and outbound work in one transaction."""
+
+import random
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.context import bind_correlation_id, new_correlation_id
+from audit.services import audit_record
+from billing import parsing as p
+from billing.models import EventStatus, Invoice, Refund, StripeEvent
+from billing.services import mirrors as m
+from customers.identity import customer_for_stripe_id, customer_identity_refresh
+from customers.status import customer_state_refresh
+from sync.services import BillingChange, jobs_for_billing_change
+
+log = structlog.get_logger(__name__)
+
+
+class BillingError(Exception):
+    """A billing action that cannot be done, with a sentence a person can read."""
+
+
+# event type -> (kind of object in data.object, is it a deletion)
+HANDLED: dict[str, tuple[str, bool]] = {
+    "checkout.session.completed": ("checkout_session", False),
+    "customer.created": ("customer", False),
+    "customer.updated": ("customer", False),
+    "customer.deleted": ("customer", True),
+    "customer.subscription.created": ("subscription", False),
+    "customer.subscription.updated": ("subscription", False),
+    "customer.subscription.trial_will_end": ("subscription", False),
+    "customer.subscription.paused": ("subscription", False),
+    "customer.subscription.resumed": ("subscription", False),
+    "customer.subscription.deleted": ("subscription", True),
+    "invoice.paid": ("invoice", False),
+    "invoice.payment_succeeded": ("invoice", False),
+    "invoice.payment_failed": ("invoice", False),
+    "payment_intent.succeeded": ("payment_intent", False),
+    "payment_intent.payment_failed": ("payment_intent", False),
+    "charge.succeeded": ("charge", False),
+    "charge.failed": ("charge", False),
+    "charge.refunded": ("charge", False),
+    "charge.refund.updated": ("refund", False),
+    "refund.created": ("refund", False),
+    "refund.updated": ("refund", False),
+    "refund.failed": ("refund", False),
+    "charge.dispute.created": ("dispute", False),
+    "charge.dispute.updated": ("dispute", False),
+    "charge.dispute.closed": ("dispute", False),
+}
+
+
+def _resolve_customer(kind: str, obj: dict) -> tuple[str, object]:
+    """The Stripe customer id and canonical customer (locked) of an object; refunds and disputes go through their charge."""
+    stripe_customer_id = p.customer_id(obj)
+    customer = None
+    if not stripe_customer_id and kind in ("refund", "dispute"):
+        stripe_customer_id, customer = m.customer_of_charge(p.object_id(obj.get("charge")))
+    if stripe_customer_id:
+        customer = customer_for_stripe_id(
+            stripe_customer_id=stripe_customer_id, email=p.customer_email(obj), name=p.customer_name(obj)
+        )
+    return stripe_customer_id, customer
+
+
+def _apply(event: StripeEvent, kind: str, deleting: bool, obj: dict, stripe_customer_id: str, customer) -> None:
+    if kind == "checkout_session":
+        return  # identity only: the subscription and payment arrive as their own events
+    owner = {"customer": customer, "stripe_customer_id": stripe_customer_id}
+    if kind == "invoice":
+        m.mirror_apply(Invoice, obj=obj, event=event, fields=m.invoice_fields(obj, event.type), **owner)
+        return
+    model, fields = m.MIRRORS[kind]
+    row, applied = m.mirror_apply(model, obj=obj, event=event, fields=fields(obj), deleting=deleting, **owner)
+    if kind == "charge":
+        # Each embedded refund has its own history: applied on its own terms even when the charge is stale.
+        for refund in m.embedded_refunds(obj):
+            m.mirror_apply(Refund, obj=refund, event=event, fields=m.refund_fields(refund), **owner)
+        if applied:
+            m.adopt_orphans(row)
+
+
+def _apply_event(event: StripeEvent) -> str:
+    """Everything one event changes, inside the caller's transaction. Returns the final status."""
+    if event.type not in HANDLED:
+        return EventStatus.IGNORED
+    kind, deleting = HANDLED[event.type]
+    obj = event.payload["data"]["object"]
+    stripe_customer_id, customer = _resolve_customer(kind, obj)
+    _apply(event, kind, deleting, obj, stripe_customer_id, customer)
+    if customer is not None:
+        event.customer = customer
+        event.save(update_fields=["customer"])
+        customer_identity_refresh(customer=customer)
+        before, after = customer_state_refresh(customer=customer, source_event=event)
+        customer.last_event_at = max(filter(None, [customer.last_event_at, event.created]))
+        customer.save(update_fields=["last_event_at", "updated_at"])
+        jobs_for_billing_change(
+            customer=customer,
+            source_event=event,
+            change=BillingChange(event_type=event.type, before=before, after=after),
+        )
+    return EventStatus.PROCESSED
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = settings.STRIPE_EVENT_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    capped = min(base, settings.STRIPE_EVENT_RETRY_MAX_SECONDS)
+    return timedelta(seconds=capped * random.uniform(0.8, 1.2))
+
+
+def _error_text(exc: Exception) -> str:
+    # Only our own payload-shape errors carry a message we wrote; anything else may quote
+    # personal data (database errors echo values), so keep just its class.
+    if isinstance(exc, (p.EventShapeError, BillingError)):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return f"{type(exc).__name__} while applying the event"
+
+
+def event_process(*, event_id: int) -> str:
+    """Apply one stored event exactly once. Safe to call repeatedly and concurrently."""
+    try:
+        with transaction.atomic():
+            event = StripeEvent.objects.select_for_update().get(pk=event_id)
+            if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
+                return event.status
+            bind_correlation_id(event.correlation_id or new_correlation_id())
+            status = _apply_event(event)
+            event.status = status
+            event.attempts += 1
+            event.processed_at = timezone.now()
+            event.last_error = event.error_class = ""
+            event.next_attempt_at = None
+            event.save()
+            return status
+    except StripeEvent.DoesNotExist:
+        return "missing"
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the event and retried
+        return _event_failed(event_id, exc)
+
+
+def _event_failed(event_id: int, exc: Exception) -> str:
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(pk=event_id)
+        event.attempts += 1
+        event.status = EventStatus.FAILED
+        event.error_class = type(exc).__name__[:100]
+        event.last_error = _error_text(exc)
+        exhausted = event.attempts >= settings.STRIPE_EVENT_MAX_ATTEMPTS
+        event.next_attempt_at = None if exhausted else timezone.now() + _retry_delay(event.attempts)
+        event.save()
+    log.warning(
+        "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts
+    )
+    return EventStatus.FAILED
+
+
+def event_replay(*, event: StripeEvent, actor=None, source: str) -> str:
+    """Apply a stored event again. Mirrors skip what they already hold and jobs are keyed by event,
+    so replaying changes nothing that is already right."""
+    with transaction.atomic():
+        locked = StripeEvent.objects.select_for_update().get(pk=event.pk)
+        if locked.mode_mismatch:
+            raise BillingError("This event belongs to the other Stripe mode (live/test) and is never applied.")
+        previous = locked.status
+        locked.status = EventStatus.RECEIVED
+        locked.save(update_fields=["status"])
+        audit_record(
+            action="event.replayed",
+            source=source,
+            actor=actor,
+            customer=locked.customer,
+            target=locked,
+            summary=f"Replayed {locked.type} {locked.stripe_id}",
+            changes={"status": [previous, EventStatus.RECEIVED]},
+        )
+    return event_process(event_id=event.pk)
+
+
+EVENT_SWEEP_GRACE = timedelta(seconds=60)
+
+
+def events_due(now=None) -> list[int]:
+    """Events whose wake-up was lost (still received after a grace period) or whose retry is due."""
+    now = now or timezone.now()
+    stuck = StripeEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=now - EVENT_SWEEP_GRACE)
+    due = StripeEvent.objects.filter(status=EventStatus.FAILED, next_attempt_at__lte=now)
+    ids = list(stuck.values_list("pk", flat=True)[:500]) + list(due.values_list("pk", flat=True)[:500])
+    return sorted(set(ids))
+
+

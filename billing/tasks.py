@@ -1,0 +1,30 @@
+import structlog
+from celery import shared_task
+
+log = structlog.get_logger(__name__)
+
+
+@shared_task(name="billing.process_event")
+def process_event(event_id: int) -> str:
+    from billing.services import event_process
+
+    return event_process(event_id=event_id)
+
+
+@shared_task(name="billing.sweep_events")
+def sweep_events() -> int:
+    """Re-send events whose wake-up was lost or whose retry is due: the database is the record."""
+    from billing.services.processing import events_due
+
+    due = events_due()
+    for event_id in due:
+        enqueue_event(event_id)
+    return len(due)
+
+
+def enqueue_event(event_id: int) -> None:
+    """Wake a worker for a stored event. If the broker is down the sweeper sends it later."""
+    try:
+        process_event.delay(event_id)
+    except Exception as exc:  # noqa: BLE001 - the stored row is the record; never fail the caller
+        log.warning("stripe_event.enqueue_failed", event_pk=event_id, error=type(exc).__name__)
