@@ -1,0 +1,86 @@
+"""Single-request latency of the Stripe webhook door: gunicorn on PostgreSQL + Redis, one request at a time.
+
+    .venv/bin/python bench/door_latency.py [--requests 500]
+
+Only talks to 127.0.0.1; starts and stops its own server and drops its database.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.stripe_events import SECRET, customer, event, sign  # noqa: E402
+
+DB = "switchboard_bench_door"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+        "STRIPE_WEBHOOK_SECRETS": SECRET,
+        "STRIPE_WEBHOOK_RATE_LIMIT": "1000000/m",
+        "DEBUG": "false",
+    }
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {DB}"], check=True)
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    server = subprocess.Popen(
+        [str(Path(python).parent / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.py",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/webhooks/stripe/"
+        session = requests.Session()
+        for _ in range(100):
+            try:
+                session.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        timings = []
+        for i in range(args.requests + 50):
+            body = json.dumps(event("customer.created", customer(f"cus_bench{i:06d}"))).encode()
+            headers = {"Stripe-Signature": sign(body), "Content-Type": "application/json"}
+            start = time.perf_counter()
+            response = session.post(url, data=body, headers=headers, timeout=10)
+            elapsed = (time.perf_counter() - start) * 1000
+            assert response.status_code == 200, response.text
+            if i >= 50:  # warm-up excluded
+                timings.append(elapsed)
+        timings.sort()
+        print(f"door latency over {len(timings)} sequential requests: "
+              f"median {statistics.median(timings):.2f} ms, p95 {timings[int(len(timings) * 0.95)]:.2f} ms, "
+              f"p99 {timings[int(len(timings) * 0.99)]:.2f} ms")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"])
+
+
+if __name__ == "__main__":
+    main()
