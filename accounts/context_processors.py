@@ -19,5 +19,6 @@ def navigation(request: HttpRequest) -> dict:
             "events": user.has_perm("billing.view_stripeevent"),
             "audit": user.has_perm("audit.view_auditevent"),
             "staff": user.has_perm("accounts.manage_staff"),
+            "health": user.has_perm("monitoring.view_health"),
         },
     }

@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "support.edit_routing",
         "audit.export",
         "audit.view_all_audit",
+        "monitoring.view_health",
     ],
     Role.FINANCE: [
         *_VIEW_EVERYDAY,

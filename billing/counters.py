@@ -1,30 +1,64 @@
-"""Hourly counters kept in the cache (Redis in production): cheap enough for the webhook door."""
+"""Counters kept in the cache (Redis in production): cheap enough for the webhook door.
+
+Each increment lands in an hourly bucket (kept 8 days, for the health screen) and a
+minute bucket (kept 2 hours, for alert windows), per label and in a total.
+"""
 
 from datetime import datetime, timedelta, timezone
 
 from django.core.cache import cache
 
-RETENTION = timedelta(days=8)
+HOURLY_RETENTION = timedelta(days=8)
+MINUTE_RETENTION = timedelta(hours=2)
+TOTAL = "*"
 
 
-def _key(name: str, label: str, hour: datetime) -> str:
-    return f"counter:{name}:{label}:{hour:%Y%m%d%H}"
+def _hour_key(name: str, label: str, at: datetime) -> str:
+    return f"counter:{name}:{label}:h{at:%Y%m%d%H}"
+
+
+def _minute_key(name: str, label: str, at: datetime) -> str:
+    return f"counter:{name}:{label}:m{at:%Y%m%d%H%M}"
+
+
+def _bump(key: str, ttl: timedelta) -> None:
+    if not cache.add(key, 1, timeout=int(ttl.total_seconds())):
+        cache.incr(key)
 
 
 def incr(name: str, label: str = "") -> None:
-    key = _key(name, label, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
     try:
-        if cache.add(key, 1, timeout=int(RETENTION.total_seconds())):
-            return
-        cache.incr(key)
+        for lab in {label or TOTAL, TOTAL}:
+            _bump(_hour_key(name, lab, now), HOURLY_RETENTION)
+            _bump(_minute_key(name, lab, now), MINUTE_RETENTION)
     except Exception:  # noqa: BLE001 - a counter must never fail the request it counts
         pass
 
 
-def total(name: str, label: str = "", *, hours: int = 24) -> int:
-    now = datetime.now(timezone.utc)
-    keys = [_key(name, label, now - timedelta(hours=h)) for h in range(hours)]
+def _sum(keys: list[str]) -> int:
     try:
         return sum(v or 0 for v in cache.get_many(keys).values())
     except Exception:  # noqa: BLE001
         return 0
+
+
+def total(name: str, label: str = TOTAL, *, hours: int = 24, now: datetime | None = None) -> int:
+    now = now or datetime.now(timezone.utc)
+    return _sum([_hour_key(name, label, now - timedelta(hours=h)) for h in range(hours)])
+
+
+def total_minutes(name: str, label: str = TOTAL, *, minutes: int = 15, now: datetime | None = None) -> int:
+    now = now or datetime.now(timezone.utc)
+    return _sum([_minute_key(name, label, now - timedelta(minutes=m)) for m in range(minutes)])
+
+
+def hourly(name: str, label: str = TOTAL, *, hours: int = 24, now: datetime | None = None) -> list[int]:
+    """Counts per hour, oldest first."""
+    now = now or datetime.now(timezone.utc)
+    keys = [_hour_key(name, label, now - timedelta(hours=h)) for h in reversed(range(hours))]
+    try:
+        found = cache.get_many(keys)
+    except Exception:  # noqa: BLE001
+        found = {}
+    return [found.get(k) or 0 for k in keys]

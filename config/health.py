@@ -35,8 +35,22 @@ def _broker_ok() -> bool:
     return True
 
 
+def _heartbeats_ok() -> dict[str, bool]:
+    from monitoring.heartbeats import heartbeats_stale
+
+    try:
+        stale = heartbeats_stale()
+    except Exception:  # noqa: BLE001 - the database check already reports why
+        stale = ["worker", "scheduler"]
+    return {"worker": "worker" not in stale, "scheduler": "scheduler" not in stale}
+
+
 def readiness() -> dict[str, bool]:
-    return {"database": _database_ok(), "broker": _broker_ok()}
+    """Database and broker answer, and a worker and the scheduler have shown life recently."""
+    database = _database_ok()
+    checks = {"database": database, "broker": _broker_ok()}
+    checks.update(_heartbeats_ok() if database else {"worker": False, "scheduler": False})
+    return checks
 
 
 @require_GET

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "sync",
     "support",
     "audit",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,12 @@ STRIPE_WEBHOOK_SECRETS = [
 ]
 STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=5)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=30)
+# The SDK retries timeouts and 5xx with the same idempotency key, so a retry never refunds twice.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Refunds above this amount (minor units, any currency) wait for an owner's approval.
+REFUND_APPROVAL_THRESHOLD = env.int("REFUND_APPROVAL_THRESHOLD", default=50000)
 # Which Stripe mode this install serves; events of the other mode are stored, flagged, not applied.
 STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=STRIPE_API_KEY.startswith(("sk_live_", "rk_live_")))
 
@@ -205,28 +212,38 @@ STRIPE_EVENT_RETRY_MAX_SECONDS = env.int("STRIPE_EVENT_RETRY_MAX_SECONDS", defau
 
 # --- Outbound sync (sync/) ----------------------------------------------------------
 # Which tool serves each system. A tool without credentials runs as "sandbox".
-SYNC_PROVIDERS = {
-    "crm": env.str("SYNC_CRM_PROVIDER", default="hubspot"),  # hubspot or intercom
-    "support": env.str("SYNC_SUPPORT_PROVIDER", default="zendesk"),  # zendesk or intercom
-    "community": env.str("SYNC_COMMUNITY_PROVIDER", default="circle"),
-    "email": env.str("SYNC_EMAIL_PROVIDER", default="kit"),
+_SYNC_TOOLS = {
+    "crm": ("hubspot", "intercom", "sandbox"),
+    "support": ("zendesk", "intercom", "sandbox"),
+    "community": ("circle", "sandbox"),
+    "email": ("kit", "sandbox"),
 }
+SYNC_PROVIDERS = {
+    system: env.str(f"SYNC_{system.upper()}_PROVIDER", default="") or tools[0]
+    for system, tools in _SYNC_TOOLS.items()
+}
+for _system, _tool in SYNC_PROVIDERS.items():
+    if _tool not in _SYNC_TOOLS[_system]:
+        raise SystemExit(
+            f"Switchboard cannot start: SYNC_{_system.upper()}_PROVIDER must be one of "
+            f"{', '.join(_SYNC_TOOLS[_system])} (got {_tool!r})."
+        )
 HUBSPOT_ACCESS_TOKEN = env.str("HUBSPOT_ACCESS_TOKEN", default="")
-HUBSPOT_BASE_URL = env.str("HUBSPOT_BASE_URL", default="https://api.hubapi.com")
-HUBSPOT_ID_PROPERTY = env.str("HUBSPOT_ID_PROPERTY", default="switchboard_id")
+HUBSPOT_BASE_URL = env.str("HUBSPOT_BASE_URL", default="") or "https://api.hubapi.com"
+HUBSPOT_ID_PROPERTY = env.str("HUBSPOT_ID_PROPERTY", default="") or "switchboard_id"
 ZENDESK_SUBDOMAIN = env.str("ZENDESK_SUBDOMAIN", default="")
 ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
 ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
-ZENDESK_BASE_URL = env.str(
-    "ZENDESK_BASE_URL", default=f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
+ZENDESK_BASE_URL = env.str("ZENDESK_BASE_URL", default="") or (
+    f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
 )
 INTERCOM_ACCESS_TOKEN = env.str("INTERCOM_ACCESS_TOKEN", default="")
-INTERCOM_BASE_URL = env.str("INTERCOM_BASE_URL", default="https://api.intercom.io")
+INTERCOM_BASE_URL = env.str("INTERCOM_BASE_URL", default="") or "https://api.intercom.io"
 INTERCOM_TICKET_TYPE_ID = env.str("INTERCOM_TICKET_TYPE_ID", default="")
 CIRCLE_API_TOKEN = env.str("CIRCLE_API_TOKEN", default="")
-CIRCLE_BASE_URL = env.str("CIRCLE_BASE_URL", default="https://app.circle.so/api/admin/v2")
+CIRCLE_BASE_URL = env.str("CIRCLE_BASE_URL", default="") or "https://app.circle.so/api/admin/v2"
 KIT_API_KEY = env.str("KIT_API_KEY", default="")
-KIT_BASE_URL = env.str("KIT_BASE_URL", default="https://api.kit.com")
+KIT_BASE_URL = env.str("KIT_BASE_URL", default="") or "https://api.kit.com"
 # Published limits as (requests, per seconds); the shared token bucket keeps under them.
 SYNC_RATE_LIMITS = {
     "hubspot": (env.int("HUBSPOT_RATE_LIMIT", default=100), 10),
@@ -250,6 +267,23 @@ SYNC_SWEEP_BATCH = env.int("SYNC_SWEEP_BATCH", default=500)
 # A published wake-up older than this, for a job still waiting, is assumed lost and sent again.
 SYNC_REDELIVER_AFTER = env.int("SYNC_REDELIVER_AFTER", default=60)
 CELERY_BEAT_SCHEDULE["sync-sweep-jobs"] = {"task": "sync.sweep_jobs", "schedule": float(SYNC_SWEEP_INTERVAL)}
+
+# --- Monitoring and alerts (monitoring/) ---------------------------------------------
+# The scheduler writes its own heartbeat and evaluates alert rules itself, so an alert
+# never waits on the worker (or on any system being watched).
+CELERY_BEAT_SCHEDULER = "monitoring.scheduler:WatchfulScheduler"
+CELERY_BEAT_SCHEDULE["monitoring-worker-heartbeat"] = {"task": "monitoring.heartbeat", "schedule": 15.0}
+HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
+ALERT_EVALUATE_SECONDS = env.int("ALERT_EVALUATE_SECONDS", default=60)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_SLACK_WEBHOOK_URL = env.str("ALERT_SLACK_WEBHOOK_URL", default="")
+ALERT_QUIET_MINUTES = env.int("ALERT_QUIET_MINUTES", default=30)
+ALERT_FAILURE_RATE = env.float("ALERT_FAILURE_RATE", default=0.02)
+ALERT_FAILURE_WINDOW_MINUTES = env.int("ALERT_FAILURE_WINDOW_MINUTES", default=15)
+ALERT_SYNC_LAG_P95_SECONDS = env.int("ALERT_SYNC_LAG_P95_SECONDS", default=300)
+# Silence on the webhook for this long is an incident (0 turns the rule off).
+ALERT_NO_WEBHOOK_MINUTES = env.int("ALERT_NO_WEBHOOK_MINUTES", default=360)
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

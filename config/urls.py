@@ -4,12 +4,15 @@ from django.urls import include, path
 
 from billing.webhooks import stripe_webhook
 from config import health
+from monitoring import views as monitoring_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     # The only write endpoint without login or CSRF: Stripe signs every request instead.
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
+    path("metrics", monitoring_views.metrics, name="metrics"),
+    path("system/", include("monitoring.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
@@ -28,6 +31,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("events/", include("billing.urls")),
+    path("refunds/", include("billing.refund_urls")),
     path("sync/", include("sync.urls")),
     path("", include("customers.urls")),
 ]

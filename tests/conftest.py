@@ -6,6 +6,16 @@ from tests.factories import UserFactory
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Counters and rate limits live in the cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(email="owner@switchboard.test", role=Role.OWNER)
@@ -29,3 +39,12 @@ def norole(db):
 @pytest.fixture
 def users(owner, finance, support, norole):
     return {"owner": owner, "finance": finance, "support": support, "norole": norole}
+
+
+@pytest.fixture
+def heartbeats(db):
+    """A worker and the scheduler that have just shown life (readiness needs both)."""
+    from monitoring.heartbeats import heartbeat_record
+
+    heartbeat_record(name="worker")
+    heartbeat_record(name="scheduler")

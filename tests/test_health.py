@@ -15,15 +15,28 @@ def test_healthz_answers_without_login(client):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.django_db
-def test_readyz_is_ok_when_database_and_broker_answer(client):
+def test_readyz_is_ok_when_database_broker_worker_and_scheduler_answer(client, heartbeats):
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json()["checks"] == {"database": True, "broker": True}
+    assert response.json()["checks"] == {"database": True, "broker": True, "worker": True, "scheduler": True}
 
 
-@pytest.mark.django_db
-def test_readyz_names_the_broker_when_it_is_down(client, settings):
+def test_readyz_counts_a_worker_that_stopped_taking_jobs_as_down(client, heartbeats, settings):
+    import time_machine
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 5)):
+        from monitoring.heartbeats import heartbeat_record
+
+        heartbeat_record(name="scheduler")  # the scheduler still ticks; the worker went quiet
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["worker"]
+
+
+def test_readyz_names_the_broker_when_it_is_down(client, settings, heartbeats):
     from config.celery import app
 
     original = app.conf.broker_url
@@ -52,4 +65,4 @@ def test_readyz_names_the_database_when_it_is_down():
     )
     status, _, body = result.stdout.strip().partition(" ")
     assert status == "503", result.stdout + result.stderr
-    assert json.loads(body)["down"] == ["database"]
+    assert "database" in json.loads(body)["down"]

@@ -16,6 +16,12 @@ COMPLETE = {
     "REDIS_URL": "redis://127.0.0.1:6379/15",
     "ALLOWED_HOSTS": "switchboard.example.com",
     "STRIPE_WEBHOOK_SECRETS": "whsec_test_secret_for_checks",
+    "ALERT_SLACK_WEBHOOK_URL": "https://hooks.example.com/alerts",
+    "METRICS_TOKEN": "a-long-random-metrics-token",
+    "SYNC_CRM_PROVIDER": "sandbox",
+    "SYNC_SUPPORT_PROVIDER": "sandbox",
+    "SYNC_COMMUNITY_PROVIDER": "sandbox",
+    "SYNC_EMAIL_PROVIDER": "sandbox",
 }
 
 

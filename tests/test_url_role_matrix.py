@@ -25,6 +25,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Public by design; an unsigned request is refused whoever sends it.
     ("stripe_webhook", "POST"): expect(400, 400, 400, 400, 400),
     ("stripe_webhook", "GET"): expect(405, 405, 405, 405, 405),
+    # Token-protected scrape endpoint: disabled until METRICS_TOKEN is set, whoever asks.
+    ("metrics", "GET"): expect(403, 403, 403, 403, 403),
+    ("system_health", "GET"): expect(302, 200, 403, 403, 403),
     ("login", "GET"): expect(200, 302, 302, 302, 302),
     ("logout", "POST"): expect(302, 302, 302, 302, 302),
     ("password_change", "GET"): expect(302, 200, 200, 200, 200),
@@ -162,7 +165,7 @@ CASES = [(name, method, role) for (name, method) in MATRIX for role in ROLES]
 
 
 @pytest.mark.parametrize(("name", "method", "role"), CASES, ids=[f"{m} {n} as {r}" for n, m, r in CASES])
-def test_role_gets_expected_status(client, users, name, method, role):
+def test_role_gets_expected_status(client, users, heartbeats, name, method, role):
     if role != "anonymous":
         client.force_login(users[role])
     kwargs = URL_KWARGS.get(name, dict)()

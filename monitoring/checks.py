@@ -1,0 +1,123 @@
+"""Launch checks: what a production install needs, as Django system checks (``check --deploy``)
+and as a human checklist (``manage.py launch_check``). One list serves both."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import checks
+
+from config.settings import INSECURE_SECRET_KEY
+
+CRITICAL, ADVICE = "critical", "advice"
+
+_PROVIDER_CREDENTIALS = {
+    "hubspot": ["HUBSPOT_ACCESS_TOKEN"],
+    "zendesk": ["ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"],
+    "intercom": ["INTERCOM_ACCESS_TOKEN"],
+    "circle": ["CIRCLE_API_TOKEN"],
+    "kit": ["KIT_API_KEY"],
+}
+_CONSOLE_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+@dataclass(frozen=True)
+class LaunchItem:
+    id: str
+    level: str
+    title: str
+    problem: Callable[[], str]  # "" when fine, else what is wrong
+    breaks: str
+
+
+def _stripe_mode() -> str:
+    key = settings.STRIPE_API_KEY
+    if not key:
+        return ""
+    live_key = key.startswith(("sk_live_", "rk_live_"))
+    if settings.STRIPE_LIVEMODE and not live_key:
+        return "STRIPE_LIVEMODE is on but STRIPE_API_KEY is a test-mode key"
+    if not settings.STRIPE_LIVEMODE and live_key:
+        return "STRIPE_API_KEY is a live key but STRIPE_LIVEMODE is off: live events would be ignored"
+    return ""
+
+
+def _test_key_in_production() -> str:
+    key = settings.STRIPE_API_KEY
+    return "STRIPE_API_KEY is a test-mode key" if key.startswith(("sk_test_", "rk_test_")) else ""
+
+
+def _https() -> str:
+    off = [
+        name
+        for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+        if not getattr(settings, name, False)
+    ]
+    if not getattr(settings, "SECURE_HSTS_SECONDS", 0):
+        off.append("SECURE_HSTS_SECONDS")
+    return f"{', '.join(off)} off" if off else ""
+
+
+def _alert_channel() -> str:
+    if not settings.ALERT_EMAILS and not settings.ALERT_SLACK_WEBHOOK_URL:
+        return "neither ALERT_EMAILS nor ALERT_SLACK_WEBHOOK_URL is set"
+    if settings.ALERT_EMAILS and settings.EMAIL_BACKEND in _CONSOLE_BACKENDS:
+        return f"ALERT_EMAILS is set but EMAIL_URL sends nowhere ({settings.EMAIL_BACKEND.rsplit('.', 2)[-2]})"
+    return ""
+
+
+def _provider_credentials() -> str:
+    missing = []
+    for system, provider in settings.SYNC_PROVIDERS.items():
+        needed = _PROVIDER_CREDENTIALS.get(provider, [])
+        if needed and not all(getattr(settings, name, "") for name in needed):
+            missing.append(f"{system} ({provider}: {', '.join(n for n in needed if not getattr(settings, n, ''))})")
+    return "running in sandbox for " + "; ".join(missing) if missing else ""
+
+
+ITEMS = [
+    LaunchItem("switchboard.E001", CRITICAL, "Stripe webhook secret",
+               lambda: "" if settings.STRIPE_WEBHOOK_SECRETS else "STRIPE_WEBHOOK_SECRETS is empty",
+               "every Stripe webhook is refused, so nothing downstream learns about payments"),
+    LaunchItem("switchboard.E002", CRITICAL, "Secret key",
+               lambda: "SECRET_KEY is the development default" if settings.SECRET_KEY == INSECURE_SECRET_KEY else "",
+               "sessions and password resets can be forged"),
+    LaunchItem("switchboard.E003", CRITICAL, "Debug pages off",
+               lambda: "DEBUG is on" if settings.DEBUG else "",
+               "error pages show code, settings and data to anyone"),
+    LaunchItem("switchboard.E004", CRITICAL, "Allowed hosts",
+               lambda: "" if settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS else "ALLOWED_HOSTS is empty or '*'",
+               "the app answers for any host name (host header attacks) or for none"),
+    LaunchItem("switchboard.E005", CRITICAL, "HTTPS", _https,
+               "staff sessions and passwords can travel in clear text"),
+    LaunchItem("switchboard.E006", CRITICAL, "PostgreSQL database",
+               lambda: "the database is SQLite" if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else "",
+               "one writer at a time and a file on one disk: not for production load or backups"),
+    LaunchItem("switchboard.E007", CRITICAL, "Stripe mode matches the key", _stripe_mode,
+               "events of the wrong mode are stored but never applied"),
+    LaunchItem("switchboard.W001", ADVICE, "Live Stripe key", _test_key_in_production,
+               "fine for a staging install; a production install sees no real payments"),
+    LaunchItem("switchboard.W002", ADVICE, "Alert channel", _alert_channel,
+               "incidents (dead jobs, silent webhooks, a stopped worker) reach nobody"),
+    LaunchItem("switchboard.W003", ADVICE, "Provider credentials", _provider_credentials,
+               "those systems are not updated: their work is only recorded in sandbox"),
+    LaunchItem("switchboard.W004", ADVICE, "Metrics token",
+               lambda: "" if settings.METRICS_TOKEN else "METRICS_TOKEN is not set",
+               "/metrics stays closed to your monitoring"),
+]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def launch_checks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    messages = []
+    for item in ITEMS:
+        problem = item.problem()
+        if problem:
+            kind = checks.Error if item.level == CRITICAL else checks.Warning
+            messages.append(kind(f"{item.title}: {problem}.", hint=f"Otherwise {item.breaks}.", id=item.id))
+    return messages

@@ -1,0 +1,40 @@
+"""Celery beat's scheduler, plus two duties it does itself: its own heartbeat and the alert rules.
+
+Alerts are evaluated here, in the scheduler process, so that a dead worker or a
+jammed queue is still reported.
+"""
+
+import time
+
+import structlog
+from celery.beat import PersistentScheduler
+
+log = structlog.get_logger(__name__)
+
+
+class WatchfulScheduler(PersistentScheduler):
+    _last_watch = 0.0
+
+    def tick(self, *args, **kwargs):
+        next_in = super().tick(*args, **kwargs)
+        self._watch()
+        return min(next_in, 15.0)
+
+    def _watch(self) -> None:
+        from django.conf import settings
+        from django.db import close_old_connections
+
+        from monitoring.alerts import alerts_evaluate
+        from monitoring.heartbeats import heartbeat_record
+        from monitoring.models import Heartbeat
+
+        now = time.monotonic()
+        if now - self._last_watch < min(15, settings.ALERT_EVALUATE_SECONDS):
+            return
+        self._last_watch = now
+        close_old_connections()
+        try:
+            heartbeat_record(name=Heartbeat.SCHEDULER)
+            alerts_evaluate()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must keep scheduling
+            log.error("monitoring.watch_failed", error=type(exc).__name__)
