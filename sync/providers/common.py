@@ -21,7 +21,7 @@ def linked_id(customer: Customer, system: str) -> str:
 
 def customer_url(customer: Customer) -> str:
     try:
-        path = reverse("customers:detail", kwargs={"public_id": customer.public_id})
+        path = reverse("customer_detail", kwargs={"public_id": customer.public_id})
     except NoReverseMatch:
         path = f"/customers/{customer.public_id}/"
     return settings.SITE_URL + path

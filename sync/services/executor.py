@@ -125,9 +125,14 @@ def _hashed(value: str) -> str:
 
 
 def _tell_breaker(system: str, error: ProviderError | None, probe: bool) -> None:
+    # Outages and rejected credentials concern the whole system; a 429 or a bad record does not.
+    system_wide = error is not None and (
+        (not error.permanent and error.reason_code != ReasonCode.RATE_LIMITED)
+        or error.reason_code == ReasonCode.AUTH_FAILED
+    )
     if error is None:
         breaker_record_success(system=system)
-    elif not error.permanent and error.reason_code != ReasonCode.RATE_LIMITED:
+    elif system_wide:
         breaker_record_failure(system=system, reason=error.reason_code, probe=probe, now=timezone.now())
     elif probe:
         breaker_record_success(system=system)  # it answered: the system is up

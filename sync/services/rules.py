@@ -10,10 +10,13 @@ from sync.rules import DEFAULT_RULES, SYNCED_SYSTEMS, rules_problems
 
 
 def mapping_rules_current() -> dict[str, MappingRule]:
-    """The newest rule version of every system (one query)."""
+    """The newest rule version of every system (one query); the built-in defaults where none is stored."""
     current: dict[str, MappingRule] = {}
     for rule in MappingRule.objects.filter(system__in=SYNCED_SYSTEMS).order_by("system", "-version"):
         current.setdefault(rule.system, rule)
+    for system in SYNCED_SYSTEMS:
+        # Unsaved: jobs made from the defaults record no rule version.
+        current.setdefault(system, MappingRule(system=system, version=None, rules=DEFAULT_RULES[system]))
     return current
 
 

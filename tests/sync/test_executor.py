@@ -147,3 +147,13 @@ def test_a_job_without_a_rate_token_waits_without_spending_an_attempt(serve, set
         traveller.shift(timedelta(seconds=31))
         assert run(jobs[2]) == "succeeded"
     assert kit.writes() <= 9
+
+
+def test_rejected_credentials_hold_the_system_so_the_rest_wait_instead_of_dying(serve, settings):
+    settings.SYNC_BREAKER_THRESHOLD = 2
+    kit = serve(fakes.Kit())
+    kit.force = (401, {"errors": ["The access token is invalid"]})
+    jobs = [make_job("email", "add_tag", tag=f"t{n}") for n in range(4)]
+    assert [run(j) for j in jobs] == ["dead", "dead", "held", "held"]
+    state = SystemState.objects.get(system="email")
+    assert state.last_failure_reason == ReasonCode.AUTH_FAILED and state.breaker_open_until is not None
