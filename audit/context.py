@@ -18,3 +18,10 @@ def bind_correlation_id(value: str | None = None) -> str:
     value = value or current_correlation_id() or new_correlation_id()
     structlog.contextvars.bind_contextvars(correlation_id=value)
     return value
+
+
+def start_correlation() -> str:
+    """Begin a new piece of work (a request at the door): this request's id, never one left from earlier work."""
+    value = str(structlog.contextvars.get_contextvars().get("request_id") or new_correlation_id())
+    structlog.contextvars.bind_contextvars(correlation_id=value)
+    return value

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from audit.context import bind_correlation_id
+from audit.context import start_correlation
 from billing import counters
 from billing.models import EventStatus, StripeEvent
 from billing.parsing import EventShapeError, event_envelope
@@ -93,7 +93,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     except (ValueError, EventShapeError) as exc:
         return _reject(400, "malformed_event", f"malformed event: {exc}")
 
-    correlation_id = bind_correlation_id()
+    correlation_id = start_correlation()
     mismatch = envelope.livemode != settings.STRIPE_LIVEMODE
     try:
         with transaction.atomic():
