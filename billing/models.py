@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -198,3 +199,80 @@ class Dispute(StripeMirror):
 
     class Meta(StripeMirror.Meta):
         indexes = [models.Index(fields=["status"], name="dispute_status_idx")]
+
+
+class RefundReason(models.TextChoices):
+    """Stripe's refund reasons; the free note says the rest."""
+
+    REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by the customer"
+    DUPLICATE = "duplicate", "Duplicate payment"
+    FRAUDULENT = "fraudulent", "Fraudulent"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    PENDING = "pending", "Pending at Stripe"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+
+
+class RefundRequest(models.Model):
+    """A person's request to refund (part of) a charge, from the form to Stripe's answer.
+
+    ``idempotency_key`` is derived from the row, so every call to Stripe for this
+    request (a retry, a second worker, a double submit) is the same refund.
+    """
+
+    IN_FLIGHT = (RefundStatus.REQUESTED, RefundStatus.AWAITING_APPROVAL, RefundStatus.PENDING)
+
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="refund_requests")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="refund_requests"
+    )
+    amount = models.BigIntegerField(help_text="Minor units, in the charge's currency")
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=30, choices=RefundReason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="refund_requests"
+    )
+    needs_approval = models.BooleanField(default=False)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_note = models.CharField(max_length=500, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    submit_token = models.CharField(
+        max_length=64, unique=True, help_text="One per confirmation form: a second submit finds the first request"
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=300, blank=True, help_text="Stripe's answer as a sentence")
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refundrequest_amount_positive"),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~models.Q(stripe_refund_id=""),
+                name="refundrequest_unique_stripe_refund",
+            ),
+        ]
+        indexes = [
+            # the approval queue and the refundable amount: open requests
+            models.Index(fields=["status", "-created_at"], name="refundrequest_status_idx"),
+            # the refundable amount of one charge
+            models.Index(fields=["charge", "status"], name="refundrequest_charge_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund-request-{self.pk}"

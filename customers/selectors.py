@@ -717,6 +717,41 @@ def failed_event_items(ctx: QueueContext) -> list[ActionGroup]:
     return [ActionGroup("failed_event", "failed_event", "Webhook events that failed", count, items)] if items else []
 
 
+@action_provider("refund_approval", allowed=_has("billing.approve_refund"), model="billing.RefundRequest")
+def refund_approval_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Refunds above the approval limit, waiting for an owner other than the one who asked."""
+    from django.urls import reverse
+
+    from billing.models import RefundRequest, RefundStatus
+
+    if not ctx.user.has_perm("billing.approve_refund"):
+        return []
+    qs = _open_items(
+        RefundRequest.objects.filter(status=RefundStatus.AWAITING_APPROVAL).exclude(requested_by=ctx.user),
+        kind="refund_approval",
+        since=F("created_at"),
+        ctx=ctx,
+    ).select_related("customer", "requested_by")
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="refund_approval",
+            object_id=str(r.pk),
+            what=f"Refund of {_money(r.amount, r.currency)} waits for your approval",
+            reason=f"{r.get_reason_display()}, asked by {r.requested_by.email if r.requested_by else 'someone'}"
+            + (f": {r.note}" if r.note else ""),
+            since=r.q_since,
+            customer=r.customer,
+            assignee_id=_owner_id(r, r.customer),
+            url=reverse("refund_detail", args=[r.pk]),
+            url_label="Decide",
+            actions=("assign",),
+        )
+        for r in rows
+    ]
+    return [ActionGroup("refund_approval", "refund_approval", "Refunds waiting for approval", count, items)] if items else []
+
+
 def _event_replay_available() -> bool:
     try:
         from billing.services import event_replay  # noqa: F401

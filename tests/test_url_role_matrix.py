@@ -65,6 +65,18 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("event_list", "GET"): EVERY_ROLE,
     ("event_detail", "GET"): EVERY_ROLE,
     ("event_replay", "POST"): expect(302, 302, 302, 403, 403),
+    # refunds (finance and owner; approval is the owner's)
+    ("refund_list", "GET"): expect(302, 200, 200, 403, 403),
+    ("refund_list", "HTMX GET"): expect(302, 200, 200, 403, 403),
+    ("refund_new", "GET"): expect(302, 200, 200, 403, 403),
+    ("refund_new", "POST"): expect(302, 422, 422, 403, 403),
+    ("refund_confirm", "POST"): expect(302, 302, 302, 403, 403),
+    ("refund_confirm", "HTMX POST"): expect(302, 200, 200, 403, 403),
+    ("refund_detail", "GET"): expect(302, 200, 200, 403, 403),
+    ("refund_send", "POST"): expect(302, 302, 302, 403, 403),
+    ("refund_approve", "POST"): expect(302, 302, 403, 403, 403),
+    ("refund_approve", "HTMX POST"): expect(302, 200, 403, 403, 403),
+    ("refund_reject", "POST"): expect(302, 302, 403, 403, 403),
 }
 
 # URL name -> function building its kwargs (objects created per test).
@@ -107,6 +119,18 @@ def _merge() -> dict:
     return {"pk": CustomerMerge.objects.create(survivor=survivor, merged=merged, moved={}, previous={}).pk}
 
 
+def _refund_waiting() -> dict:
+    """A refund above the approval limit, asked for by someone else (nothing reaches Stripe in these tests)."""
+    from billing.services.refunds import refund_request
+    from tests.factories import ChargeFactory, UserFactory
+
+    charge = ChargeFactory(amount=10_000_000)
+    request = refund_request(
+        charge=charge, amount=9_000_000, reason="duplicate", note="", actor=UserFactory(role="finance")
+    )
+    return {"pk": request.pk}
+
+
 def _job_pk() -> dict:
     return {"pk": int(_dead_crm_job()["object_id"])}
 
@@ -135,6 +159,12 @@ URL_KWARGS.update(
         "system_resume": lambda: {"system": "crm"},
         "event_detail": lambda: {"pk": _failed_event()},
         "event_replay": lambda: {"pk": _failed_event()},
+        "refund_new": _public_id,
+        "refund_confirm": _public_id,
+        "refund_detail": _refund_waiting,
+        "refund_send": _refund_waiting,
+        "refund_approve": _refund_waiting,
+        "refund_reject": _refund_waiting,
     }
 )
 
@@ -170,7 +200,8 @@ def test_role_gets_expected_status(client, users, heartbeats, name, method, role
         client.force_login(users[role])
     kwargs = URL_KWARGS.get(name, dict)()
     url = reverse(name, kwargs=kwargs)
-    response = client.get(url) if method == "GET" else client.post(url)
+    htmx = {"HX-Request": "true"} if method.startswith("HTMX") else {}
+    response = client.get(url, headers=htmx) if method.endswith("GET") else client.post(url, headers=htmx)
     assert response.status_code == MATRIX[(name, method)][role], (
         f"{method} {url} as {role}: {response.status_code}"
     )

@@ -74,12 +74,17 @@ def _apply(event: StripeEvent, kind: str, deleting: bool, obj: dict, stripe_cust
     if kind == "invoice":
         m.mirror_apply(Invoice, obj=obj, event=event, fields=m.invoice_fields(obj, event.type), **owner)
         return
+    from billing.services.refunds import refund_settle  # refunds imports this module
+
     model, fields = m.MIRRORS[kind]
     row, applied = m.mirror_apply(model, obj=obj, event=event, fields=fields(obj), deleting=deleting, **owner)
+    if kind == "refund":
+        refund_settle(refund=row)  # a refund we requested: Stripe's word moves our request on
     if kind == "charge":
         # Each embedded refund has its own history: applied on its own terms even when the charge is stale.
         for refund in m.embedded_refunds(obj):
-            m.mirror_apply(Refund, obj=refund, event=event, fields=m.refund_fields(refund), **owner)
+            refund_row, _ = m.mirror_apply(Refund, obj=refund, event=event, fields=m.refund_fields(refund), **owner)
+            refund_settle(refund=refund_row)
         if applied:
             m.adopt_orphans(row)
 

@@ -1,0 +1,55 @@
+from decimal import Decimal
+
+from django import forms
+
+from billing.models import Charge, RefundReason, RefundStatus
+
+
+def to_minor(amount: Decimal) -> int:
+    """Major units as typed (12.50) to minor units (1250); every currency here has two decimals."""
+    return int((amount * 100).to_integral_value())
+
+
+class RefundForm(forms.Form):
+    charge = forms.ModelChoiceField(queryset=Charge.objects.none(), to_field_name="stripe_id", empty_label=None)
+    amount = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        help_text="Leave empty to refund everything still refundable.",
+    )
+    reason = forms.ChoiceField(choices=RefundReason.choices)
+    note = forms.CharField(required=False, max_length=500, strip=True, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["charge"].queryset = Charge.objects.filter(
+            customer=customer, paid=True, status="succeeded", refunded=False
+        ).order_by("-stripe_created", "-id")
+
+    def amount_minor(self, refundable: int) -> int:
+        amount = self.cleaned_data.get("amount")
+        return refundable if amount is None else to_minor(amount)
+
+
+class RefundConfirmForm(RefundForm):
+    """The confirmation step: the same fields, hidden, plus the token that makes a second submit harmless."""
+
+    token = forms.CharField(max_length=64, min_length=16)
+
+    def clean_amount(self):
+        amount = self.cleaned_data.get("amount")
+        if amount is None:
+            raise forms.ValidationError("The amount is missing; start again.")
+        return amount
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(required=False, max_length=500, strip=True)
+
+
+class RefundFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *RefundStatus.choices])
+
+

@@ -1,0 +1,34 @@
+"""Reads for the refund screens."""
+
+from django.db.models import Q, QuerySet
+
+from billing.models import Charge, RefundRequest, RefundStatus
+from billing.services.refunds import refundable_amount
+from customers.selectors import customer_visibility_q, sees_every_customer
+
+
+def refund_requests_visible_to(*, user) -> QuerySet[RefundRequest]:
+    qs = RefundRequest.objects.all()
+    if not sees_every_customer(user):
+        qs = qs.filter(Q(customer__isnull=True) | customer_visibility_q(user, "customer__"))
+    return qs
+
+
+def refund_request_list(*, user, status: str = "") -> QuerySet[RefundRequest]:
+    qs = refund_requests_visible_to(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("charge", "customer", "requested_by", "approver").order_by("-created_at", "-id")
+
+
+def refund_requests_awaiting(*, user) -> QuerySet[RefundRequest]:
+    return refund_request_list(user=user, status=RefundStatus.AWAITING_APPROVAL)
+
+
+def refundable_charges(*, customer) -> list[tuple[Charge, int]]:
+    """The customer's paid charges with what is still refundable on each (a few queries per charge; a
+    customer has few charges)."""
+    charges = Charge.objects.filter(customer=customer, paid=True, status="succeeded", refunded=False).order_by(
+        "-stripe_created", "-id"
+    )[:20]
+    return [(c, refundable_amount(charge=c)) for c in charges]
