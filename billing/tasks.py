@@ -28,3 +28,16 @@ def enqueue_event(event_id: int) -> None:
         process_event.delay(event_id)
     except Exception as exc:  # noqa: BLE001 - the stored row is the record; never fail the caller
         log.warning("stripe_event.enqueue_failed", event_pk=event_id, error=type(exc).__name__)
+
+
+@shared_task(name="billing.reconcile_stripe")
+def reconcile_stripe() -> int:
+    """The daily comparison with Stripe: reports drift (an incident and queue items), repairs nothing."""
+    from django.conf import settings
+
+    from audit.models import Source
+    from billing.services.reconcile import stripe_reconcile
+
+    if not settings.STRIPE_API_KEY:
+        return 0
+    return len(stripe_reconcile(apply=False, source=Source.WORKER).drift)

@@ -237,6 +237,12 @@ ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
 ZENDESK_BASE_URL = env.str("ZENDESK_BASE_URL", default="") or (
     f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
 )
+# The support desk's webhook signing secret; without it every desk webhook is refused (401).
+SUPPORT_WEBHOOK_SECRET = env.str("SUPPORT_WEBHOOK_SECRET", default="")
+SUPPORT_WEBHOOK_TOLERANCE = env.int("SUPPORT_WEBHOOK_TOLERANCE", default=300)
+SUPPORT_WEBHOOK_RATE_LIMIT = env.str("SUPPORT_WEBHOOK_RATE_LIMIT", default="600/m")
+# Per client address, on the public form at /support/new.
+SUPPORT_FORM_RATE_LIMIT = env.str("SUPPORT_FORM_RATE_LIMIT", default="10/h")
 INTERCOM_ACCESS_TOKEN = env.str("INTERCOM_ACCESS_TOKEN", default="")
 INTERCOM_BASE_URL = env.str("INTERCOM_BASE_URL", default="") or "https://api.intercom.io"
 INTERCOM_TICKET_TYPE_ID = env.str("INTERCOM_TICKET_TYPE_ID", default="")
@@ -273,6 +279,7 @@ CELERY_BEAT_SCHEDULE["sync-sweep-jobs"] = {"task": "sync.sweep_jobs", "schedule"
 # never waits on the worker (or on any system being watched).
 CELERY_BEAT_SCHEDULER = "monitoring.scheduler:WatchfulScheduler"
 CELERY_BEAT_SCHEDULE["monitoring-worker-heartbeat"] = {"task": "monitoring.heartbeat", "schedule": 15.0}
+CELERY_BEAT_SCHEDULE["billing-reconcile-daily"] = {"task": "billing.reconcile_stripe", "schedule": 24 * 3600.0}
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 ALERT_EVALUATE_SECONDS = env.int("ALERT_EVALUATE_SECONDS", default=60)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
@@ -427,6 +434,8 @@ LOGGING = {
         # Request lines carry URLs (search terms) and client IPs: keep them out of the logs.
         "django.server": {"level": "WARNING"},
         "django_structlog": {"level": "WARNING"},
+        # The Stripe SDK logs every request URL at INFO; ids in URLs identify customers.
+        "stripe": {"level": "WARNING"},
     },
 }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
 
-from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,7 +19,7 @@ from sync.models import JobStatus, SyncJob
 
 
 def sees_every_customer(user) -> bool:
-    """Restricted customers are visible to the owner and to the staff member they are assigned to."""
+    """Restricted customers are visible to the owner and to the staff holding a grant (their assignee)."""
     if user.is_superuser:
         return True
     cached = getattr(user, "_sees_every_customer", None)
@@ -29,11 +29,28 @@ def sees_every_customer(user) -> bool:
     return cached
 
 
+def restricted_grants(user) -> QuerySet:
+    """Primary keys of the customers this person holds a django-guardian ``view_customer`` grant on
+    (assignment grants it), as a subquery: lists filter in the database, never per row."""
+    from guardian.models import UserObjectPermission
+
+    return (
+        UserObjectPermission.objects.filter(
+            user_id=user.pk,
+            content_type__app_label="customers",
+            content_type__model="customer",
+            permission__codename="view_customer",
+        )
+        .annotate(customer_pk=Cast("object_pk", BigIntegerField()))
+        .values("customer_pk")
+    )
+
+
 def customer_visibility_q(user, prefix: str = "") -> Q:
     """The one rule for restricted customers, as a filter on any model that reaches a customer via ``prefix``."""
     if sees_every_customer(user):
         return Q()
-    return Q(**{f"{prefix}restricted": False}) | Q(**{f"{prefix}assigned_to": user.pk})
+    return Q(**{f"{prefix}restricted": False}) | Q(**{f"{prefix}pk__in": restricted_grants(user)})
 
 
 def customers_visible_to(*, user) -> QuerySet[Customer]:
@@ -41,7 +58,9 @@ def customers_visible_to(*, user) -> QuerySet[Customer]:
 
 
 def customer_visible(*, user, customer: Customer) -> bool:
-    return sees_every_customer(user) or not customer.restricted or customer.assigned_to_id == user.pk
+    if sees_every_customer(user) or not customer.restricted:
+        return True
+    return restricted_grants(user).filter(object_pk=str(customer.pk)).exists()
 
 
 # --- search and list -------------------------------------------------------------
@@ -296,7 +315,7 @@ def override_conflicts_q() -> Q:
 # match. ActionItemState adds the human side: who owns an item, who resolved it.
 # A resolved item comes back when its row changes after the resolution.
 
-ROWS_PER_GROUP = 8
+ROWS_PER_GROUP = 5
 
 
 @dataclass
@@ -750,6 +769,97 @@ def refund_approval_items(ctx: QueueContext) -> list[ActionGroup]:
         for r in rows
     ]
     return [ActionGroup("refund_approval", "refund_approval", "Refunds waiting for approval", count, items)] if items else []
+
+
+@action_provider("incident", allowed=_has("monitoring.view_health"), model="monitoring.Incident", customer_path=None)
+def incident_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Open alert incidents: something is broken for many customers at once."""
+    from monitoring.models import Incident
+
+    if not ctx.user.has_perm("monitoring.view_health"):
+        return []
+    qs = _open_items(
+        Incident.objects.filter(resolved_at__isnull=True), kind="incident", since=F("opened_at"), ctx=ctx,
+        customer_path=None,
+    )
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="incident",
+            object_id=str(i.pk),
+            what=i.summary,
+            reason=f"Alert rule {i.rule}",
+            since=i.q_since,
+            assignee_id=i.q_assignee,
+            url=i.link,
+            url_label="Fix it",
+            actions=("assign",),
+        )
+        for i in rows
+    ]
+    return [ActionGroup("incident", "incident", "Open incidents", count, items)] if items else []
+
+
+@action_provider("stripe_drift", allowed=_has("monitoring.view_health"), model="monitoring.Drift")
+def drift_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Differences between Stripe and our mirrors found by reconciliation."""
+    from monitoring.models import Drift
+
+    if not ctx.user.has_perm("monitoring.view_health"):
+        return []
+    qs = _open_items(
+        Drift.objects.open(), kind="stripe_drift", since=F("found_at"), changed=F("found_at"), ctx=ctx
+    ).select_related("customer")
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="stripe_drift",
+            object_id=str(d.pk),
+            what=f"{d.object_type} {d.stripe_id}: {d.get_kind_display().lower()}" + (f" ({d.field})" if d.field else ""),
+            reason=f"Switchboard has {d.ours or 'nothing'}, Stripe has {d.stripes or 'nothing'}; "
+            "repair with manage.py reconcile_stripe --apply",
+            since=d.q_since,
+            customer=d.customer,
+            assignee_id=_owner_id(d, d.customer),
+            actions=("assign", "resolve"),
+        )
+        for d in rows
+    ]
+    return [ActionGroup("stripe_drift", "stripe_drift", "Differences with Stripe", count, items)] if items else []
+
+
+@action_provider("support_ticket", allowed=_has("support.open_ticket"), model="support.Ticket")
+def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Tickets kept here that the support desk does not have yet: no customer matched, or the desk is failing."""
+    from django.urls import reverse
+
+    from support.models import Ticket, TicketStatus
+
+    if not ctx.user.has_perm("support.open_ticket"):
+        return []
+    waiting = Q(needs_match=True) | Q(sync_job__isnull=True) | Q(sync_job__status__in=[JobStatus.RETRYING, JobStatus.DEAD])
+    qs = _open_items(
+        Ticket.objects.filter(waiting, status=TicketStatus.PENDING), kind="support_ticket", since=F("created_at"), ctx=ctx
+    ).select_related("customer", "sync_job")
+    count, rows = _page(qs, ctx)
+    items = [
+        ActionItem(
+            kind="support_ticket",
+            object_id=str(t.pk),
+            what=f"Ticket not in the support desk: {t.subject}",
+            reason="No single customer has this email; link it to one"
+            if t.customer_id is None
+            else f"The desk has not accepted it yet ({t.sync_job.last_error or t.sync_job.status if t.sync_job else 'no job'})",
+            since=t.q_since,
+            customer=t.customer,
+            assignee_id=_owner_id(t, t.customer),
+            url=reverse("support_ticket_detail", args=[t.pk]),
+            url_label="Open ticket",
+            actions=("assign", "resolve"),
+        )
+        for t in rows
+    ]
+    return [ActionGroup("support_ticket", "support_ticket", "Tickets waiting for the support desk", count, items)] if items else []
 
 
 def _event_replay_available() -> bool:
