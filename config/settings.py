@@ -187,6 +187,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Workers log through Django's LOGGING (JSON lines in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Stripe -------------------------------------------------------------------
 STRIPE_WEBHOOK_SECRETS = [

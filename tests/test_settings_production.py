@@ -63,3 +63,17 @@ def test_complete_production_environment_passes_check_deploy():
     result = run_manage({}, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_logs_are_json_lines_with_the_correlation_id():
+    import json
+
+    code = (
+        "import structlog;"
+        "structlog.contextvars.bind_contextvars(correlation_id='abc123');"
+        "structlog.get_logger('switchboard').warning('stripe_event.failed', event_id='evt_1')"
+    )
+    result = run_manage({}, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["event"] == "stripe_event.failed" and line["correlation_id"] == "abc123" and line["level"] == "warning"
