@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict:
             "events": user.has_perm("billing.view_stripeevent"),
             "audit": user.has_perm("audit.view_auditevent"),
             "staff": user.has_perm("accounts.manage_staff"),
+            "refunds": user.has_perm("billing.issue_refund"),
             "health": user.has_perm("monitoring.view_health"),
         },
     }

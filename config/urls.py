@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("events/", include("billing.urls")),
     path("refunds/", include("billing.refund_urls")),
+    path("staff/", include("accounts.urls")),
     path("sync/", include("sync.urls")),
     path("", include("customers.urls")),
 ]

@@ -112,16 +112,32 @@ def customer_override_clear(*, customer: Customer, actor, source: str) -> Custom
     return locked
 
 
+VIEW_GRANT = "customers.view_customer"
+
+
 def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Customer:
-    """Give a customer an owner among the staff (None: nobody). Restricted customers are visible to them."""
+    """Give a customer an owner among the staff (None: nobody).
+
+    The owner gets a django-guardian grant to see the customer even when it is
+    restricted; the previous owner's grant is revoked. Both are on the record.
+    """
+    from guardian.shortcuts import assign_perm, remove_perm
+
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        before = locked.assigned_to.email if locked.assigned_to else None
+        locked = Customer.objects.select_for_update().select_related("assigned_to").get(pk=customer.pk)
+        previous = locked.assigned_to
+        before = previous.email if previous else None
         locked.assigned_to = assignee
         locked.save(update_fields=["assigned_to", "updated_at"])
         after = assignee.email if assignee is not None else None
+        if previous is not None and previous != assignee:
+            remove_perm(VIEW_GRANT, previous, locked)
+        if assignee is not None:
+            assign_perm(VIEW_GRANT, assignee, locked)
         _audit(action="customer.assign", source=source, actor=actor, customer=locked, target=locked,
-               summary=f"Assigned to {after or 'nobody'}", changes={"assigned_to": [before, after]})
+               summary=f"Assigned to {after or 'nobody'}",
+               changes={"assigned_to": [before, after],
+                        "view_grant": {"revoked": before if before != after else None, "granted": after}})
     return locked
 
 

@@ -77,6 +77,16 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("refund_approve", "POST"): expect(302, 302, 403, 403, 403),
     ("refund_approve", "HTMX POST"): expect(302, 200, 403, 403, 403),
     ("refund_reject", "POST"): expect(302, 302, 403, 403, 403),
+    # staff management (owner only); the invitation link is public and checks its token
+    ("staff_list", "GET"): expect(302, 200, 403, 403, 403),
+    ("staff_invite", "GET"): expect(302, 200, 403, 403, 403),
+    ("staff_invite", "POST"): expect(302, 422, 403, 403, 403),
+    ("staff_role", "POST"): expect(302, 302, 403, 403, 403),
+    ("staff_deactivate", "POST"): expect(302, 302, 403, 403, 403),
+    ("staff_deactivate", "HTMX POST"): expect(302, 200, 403, 403, 403),
+    ("staff_reactivate", "POST"): expect(302, 302, 403, 403, 403),
+    ("staff_set_password", "GET"): PUBLIC,
+    ("staff_set_password", "POST"): PUBLIC,
 }
 
 # URL name -> function building its kwargs (objects created per test).
@@ -131,6 +141,12 @@ def _refund_waiting() -> dict:
     return {"pk": request.pk}
 
 
+def _staff_pk() -> dict:
+    from tests.factories import UserFactory
+
+    return {"pk": UserFactory(role="support").pk}
+
+
 def _job_pk() -> dict:
     return {"pk": int(_dead_crm_job()["object_id"])}
 
@@ -165,6 +181,10 @@ URL_KWARGS.update(
         "refund_send": _refund_waiting,
         "refund_approve": _refund_waiting,
         "refund_reject": _refund_waiting,
+        "staff_role": _staff_pk,
+        "staff_deactivate": _staff_pk,
+        "staff_reactivate": _staff_pk,
+        "staff_set_password": lambda: {"uidb64": "MTIzNDU", "token": "bogus-token"},
     }
 )
 
