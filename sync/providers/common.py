@@ -1,3 +1,5 @@
+import functools
+
 """What every adapter needs from our own records."""
 
 from django.conf import settings
@@ -19,12 +21,17 @@ def linked_id(customer: Customer, system: str) -> str:
     return link.external_id if link else ""
 
 
-def customer_url(customer: Customer) -> str:
+@functools.cache
+def _customer_path() -> str:
+    # Reversed once per process: reverse() costs more than the rest of building a request.
     try:
-        path = reverse("customer_detail", kwargs={"public_id": customer.public_id})
+        return reverse("customer_detail", kwargs={"public_id": "PUBLIC_ID"})
     except NoReverseMatch:
-        path = f"/customers/{customer.public_id}/"
-    return settings.SITE_URL + path
+        return "/customers/PUBLIC_ID/"
+
+
+def customer_url(customer: Customer) -> str:
+    return settings.SITE_URL + _customer_path().replace("PUBLIC_ID", customer.public_id)
 
 
 def unsupported(provider: str, job: SyncJob) -> ProviderError:

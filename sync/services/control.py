@@ -135,19 +135,36 @@ def system_states() -> dict[str, SystemView]:
 CLOSED, HELD, PROBE = "closed", "held", "probe"
 
 
-def breaker_check(*, system: str, now: datetime) -> tuple[str, datetime | None]:
-    """``closed`` (run), ``held`` (wait until the returned time) or ``probe`` (run as the one test call)."""
-    open_until = SystemState.objects.filter(system=system).values_list("breaker_open_until", flat=True).first()
+@dataclass(frozen=True)
+class Gate:
+    paused: bool
+    breaker: str  # CLOSED, HELD or PROBE
+    until: datetime | None  # when a HELD job should look again
+    failures: int
+
+
+def system_gate(*, system: str, now: datetime) -> Gate:
+    """May a job of ``system`` run now? One query for the pause switches and the breaker."""
+    rows = {
+        r["system"]: r
+        for r in SystemState.objects.filter(system__in=[system, ALL]).values(
+            "system", "paused", "breaker_open_until", "consecutive_failures"
+        )
+    }
+    own = rows.get(system, {})
+    paused = any(r["paused"] for r in rows.values())
+    failures = own.get("consecutive_failures", 0)
+    open_until = own.get("breaker_open_until")
     if open_until is None:
-        return CLOSED, None
+        return Gate(paused, CLOSED, None, failures)
     if open_until > now:
-        return HELD, open_until
+        return Gate(paused, HELD, open_until, failures)
     # Half-open: exactly one worker wins the probe; the others keep waiting.
     probe_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
-    won = SystemState.objects.filter(system=system, breaker_open_until=open_until).update(
+    won = not paused and SystemState.objects.filter(system=system, breaker_open_until=open_until).update(
         breaker_open_until=probe_until
     )
-    return (PROBE, None) if won else (HELD, probe_until)
+    return Gate(paused, PROBE if won else HELD, None if won else probe_until, failures)
 
 
 def breaker_record_success(*, system: str) -> None:

@@ -21,8 +21,7 @@ from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import Result, provider_for
 from sync.providers.http import ProviderError, recording
 from sync.ratelimit import rate_take
-from sync.services.control import HELD, PROBE, breaker_check, breaker_record_failure, breaker_record_success
-from sync.services.control import paused_systems
+from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
 from sync.services.outbox import jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
@@ -44,20 +43,20 @@ def job_run(*, job_id: int, worker: str) -> str:
     job = SyncJob.objects.select_related("customer").filter(pk=job_id).first()
     if job is None or job.status not in WAITING or job.next_attempt_at > now:
         return "not_due"
-    if job.system in paused_systems():
+    gate = system_gate(system=job.system, now=now)
+    if gate.paused:
         return "paused"  # stays pending; system_resume wakes it
-    provider = provider_for(job.system)
-    gate, until = breaker_check(system=job.system, now=now)
-    if gate == HELD:
-        _postpone(job, until + timedelta(seconds=random.uniform(0, 5)), now)
+    if gate.breaker == HELD:
+        _postpone(job, gate.until + timedelta(seconds=random.uniform(0, 5)), now)
         return "held"
+    provider = provider_for(job.system)
     wait = rate_take(provider=provider, action=job.action)
     if wait > 0:
         _postpone(job, now + timedelta(seconds=wait + random.uniform(0, 0.05)), now)
         return "rate_limited"
     if not _claim(job, worker, now):
         return "claimed_elsewhere"
-    return _execute(job, provider, worker, probe=gate == PROBE)
+    return _execute(job, provider, worker, gate=gate)
 
 
 def _postpone(job: SyncJob, at: datetime, now: datetime) -> None:
@@ -78,12 +77,12 @@ def _claim(job: SyncJob, worker: str, now: datetime) -> bool:
         lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
         updated_at=now,
     )
-    if won:
-        job.refresh_from_db(fields=["status", "attempts", "lease_owner", "lease_expires_at"])
+    if won:  # what the UPDATE wrote, without reading the row again
+        job.status, job.attempts, job.lease_owner = JobStatus.RUNNING, job.attempts + 1, worker[:100]
     return bool(won)
 
 
-def _execute(job: SyncJob, provider, worker: str, *, probe: bool) -> str:
+def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
     started, clock = timezone.now(), time.monotonic()
     error: ProviderError | None = None
     result = Result()
@@ -105,7 +104,7 @@ def _execute(job: SyncJob, provider, worker: str, *, probe: bool) -> str:
         response_summary={"calls": [_response_part(c) for c in trace], "external_id": result.external_id},
     )
     outcome = _finish(job, provider, worker, attempt, result, error)
-    _tell_breaker(job.system, error, probe)
+    _tell_breaker(job.system, error, gate)
     log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
              outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
              customer=_hashed(job.customer.public_id))
@@ -124,14 +123,16 @@ def _hashed(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
-def _tell_breaker(system: str, error: ProviderError | None, probe: bool) -> None:
+def _tell_breaker(system: str, error: ProviderError | None, gate: Gate) -> None:
+    probe = gate.breaker == PROBE
     # Outages and rejected credentials concern the whole system; a 429 or a bad record does not.
     system_wide = error is not None and (
         (not error.permanent and error.reason_code != ReasonCode.RATE_LIMITED)
         or error.reason_code == ReasonCode.AUTH_FAILED
     )
     if error is None:
-        breaker_record_success(system=system)
+        if gate.failures or probe:  # nothing to reset otherwise: spare the two writes
+            breaker_record_success(system=system)
     elif system_wide:
         breaker_record_failure(system=system, reason=error.reason_code, probe=probe, now=timezone.now())
     elif probe:
@@ -172,10 +173,9 @@ def _link(job: SyncJob, provider, result: Result) -> str:
     """Record the customer's id in that system; a clash is noted on the job, not fatal."""
     if not (result.link and result.external_id):
         return ""
-    try:
-        with transaction.atomic():
-            customer_link(customer=job.customer, system=job.system, external_id=result.external_id,
-                          provider=provider.NAME)
+    try:  # customer_link guards its own write with a savepoint
+        customer_link(customer=job.customer, system=job.system, external_id=result.external_id,
+                      provider=provider.NAME)
     except CustomerError as exc:
         return str(exc)[:500]
     return ""

@@ -70,6 +70,7 @@ class Fake:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stall
 
             def log_message(self, *args):  # quiet
                 pass

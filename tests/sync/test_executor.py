@@ -104,10 +104,11 @@ def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(serve):
     job = make_job("crm", "upsert_contact")
     SyncJob.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED)
     from sync.providers import provider_for
+    from sync.services.control import CLOSED, Gate
     from sync.services.executor import _execute
 
     job.status, job.attempts = JobStatus.RUNNING, 1
-    assert _execute(job, provider_for("crm"), "old-worker", probe=False) == "lease_lost"
+    assert _execute(job, provider_for("crm"), "old-worker", gate=Gate(False, CLOSED, None, 0)) == "lease_lost"
 
 
 def test_the_breaker_holds_a_failing_system_without_spending_attempts_then_a_probe_reopens_it(serve, settings):
