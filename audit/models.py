@@ -12,6 +12,18 @@ class Source(models.TextChoices):
     COMMAND = "command", "Command"
 
 
+class AuditImmutableError(Exception):
+    """Audit entries are written once and never changed or deleted."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditImmutableError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AuditImmutableError("Audit entries cannot be deleted.")
+
+
 class AuditEvent(models.Model):
     """A business action on the record (refunds, retries, pauses, overrides, roles...).
 
@@ -20,15 +32,27 @@ class AuditEvent(models.Model):
     """
 
     created_at = models.DateTimeField()
+    # The ids are part of the hash: deleting a person or customer must not rewrite them
+    # (SET_NULL would), so the columns keep the id without a database constraint.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=60)
     source = models.CharField(max_length=10, choices=Source.choices)
     correlation_id = models.CharField(max_length=64, blank=True)
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="audit_events",
     )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=100, blank=True)
@@ -36,6 +60,8 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -52,6 +78,14 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label or 'system'}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditImmutableError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("Audit entries cannot be deleted.")
 
     def compute_hash(self) -> str:
         body = {

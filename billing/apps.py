@@ -9,5 +9,7 @@ class BillingConfig(AppConfig):
 
         from billing import models
 
-        for model in (models.StripeCustomer, models.Subscription, models.Invoice, models.Charge, models.Refund, models.Dispute):
+        for model in (models.StripeCustomer, models.Subscription, models.Invoice, models.PaymentIntent, models.Charge,
+                      models.Refund, models.Dispute):
             auditlog.register(model)
+        auditlog.register(models.RefundRequest, exclude_fields=["updated_at"])

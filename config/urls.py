@@ -33,6 +33,7 @@ urlpatterns = [
     path("events/", include("billing.urls")),
     path("refunds/", include("billing.refund_urls")),
     path("staff/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("sync/", include("sync.urls")),
     path("", include("customers.urls")),
 ]

@@ -7,7 +7,10 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from customers.models import Customer, ExternalLink
+        from customers.models import ActionItemState, Customer, CustomerMerge, DistinctPair, ExternalLink
 
         auditlog.register(Customer)
         auditlog.register(ExternalLink)
+        auditlog.register(ActionItemState, exclude_fields=["updated_at"])
+        auditlog.register(CustomerMerge)
+        auditlog.register(DistinctPair)

@@ -124,7 +124,7 @@ def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Cust
     from guardian.shortcuts import assign_perm, remove_perm
 
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().select_related("assigned_to").get(pk=customer.pk)
+        locked = Customer.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=customer.pk)
         previous = locked.assigned_to
         before = previous.email if previous else None
         locked.assigned_to = assignee

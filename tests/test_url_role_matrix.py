@@ -87,6 +87,17 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("staff_reactivate", "POST"): expect(302, 302, 403, 403, 403),
     ("staff_set_password", "GET"): PUBLIC,
     ("staff_set_password", "POST"): PUBLIC,
+    # audit trail: everyone with a role reads (filtered by role); only the owner exports
+    ("audit_list", "GET"): EVERY_ROLE,
+    ("audit_list", "HTMX GET"): EVERY_ROLE,
+    ("audit_export", "POST"): expect(302, 200, 403, 403, 403),
+    # the htmx partials of the other screens answer like their pages
+    ("home", "HTMX GET"): EVERY_ROLE,
+    ("customer_list", "HTMX GET"): EVERY_ROLE,
+    ("event_list", "HTMX GET"): EVERY_ROLE,
+    ("job_list", "HTMX GET"): EVERY_ROLE,
+    ("queue_assign", "HTMX POST"): expect(302, 200, 200, 403, 403),
+    ("customer_override_remove", "HTMX POST"): expect(302, 200, 403, 403, 403),
 }
 
 # URL name -> function building its kwargs (objects created per test).

@@ -83,7 +83,7 @@ def refund_request(
         raise RefundError("Choose one of Stripe's refund reasons.")
     note = (note or "").strip()[:500]
     with transaction.atomic():
-        locked = Charge.objects.select_for_update().select_related("customer").get(pk=charge.pk)
+        locked = Charge.objects.select_for_update(of=("self",)).select_related("customer").get(pk=charge.pk)
         if submit_token:
             existing = RefundRequest.objects.filter(submit_token=submit_token).first()
             if existing is not None:
@@ -138,7 +138,7 @@ def _decide(*, request: RefundRequest, actor, note: str, approve: bool, source: 
     if not approve and not note:
         raise RefundError("Say why the refund is rejected; the requester sees the note.")
     with transaction.atomic():
-        locked = RefundRequest.objects.select_for_update().select_related("charge").get(pk=request.pk)
+        locked = RefundRequest.objects.select_for_update(of=("self",)).select_related("charge").get(pk=request.pk)
         if locked.requested_by_id == actor.pk:
             raise RefundError("You asked for this refund; another owner has to approve or reject it.")
         if locked.status != RefundStatus.AWAITING_APPROVAL:
@@ -187,7 +187,11 @@ def refund_reject(*, request: RefundRequest, actor, note: str, source: str = Sou
 def _claim(request: RefundRequest) -> RefundRequest | None:
     """Move the request to pending for this attempt; None when there is nothing to send."""
     with transaction.atomic():
-        locked = RefundRequest.objects.select_for_update().select_related("charge", "customer").get(pk=request.pk)
+        locked = (
+            RefundRequest.objects.select_for_update(of=("self",))
+            .select_related("charge", "customer")
+            .get(pk=request.pk)
+        )
         if locked.status == RefundStatus.AWAITING_APPROVAL:
             raise RefundError("This refund waits for an owner's approval.")
         sendable = locked.status == RefundStatus.REQUESTED or (

@@ -119,3 +119,12 @@ def test_a_restricted_customer_cannot_be_refunded_by_staff_it_is_not_assigned_to
     charge = ChargeFactory(customer=CustomerFactory(restricted=True))
     client.force_login(finance)
     assert client.get(reverse("refund_new", args=[charge.customer.public_id])).status_code == 403
+
+
+def test_the_customer_360_links_to_the_refund_form_for_finance_only(client, finance, support):
+    charge = ChargeFactory()
+    url = reverse("customer_detail", args=[charge.customer.public_id])
+    client.force_login(finance)
+    assert reverse("refund_new", args=[charge.customer.public_id]) in client.get(url).content.decode()
+    client.force_login(support)
+    assert reverse("refund_new", args=[charge.customer.public_id]) not in client.get(url).content.decode()

@@ -1,0 +1,21 @@
+from django import forms
+
+from accounts.models import User
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    action = forms.CharField(required=False, max_length=60, help_text="e.g. refund.approved, or refund. for all")
+    customer = forms.CharField(required=False, max_length=20, label="Customer id (sw_…)")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = User.objects.order_by("email")
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {k: data.get(k) or ("" if k in ("action", "customer") else None) for k in
+                ("actor", "action", "customer", "since", "until")}

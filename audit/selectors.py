@@ -1,0 +1,56 @@
+"""Reads for the audit screen: who may see which entries, and the filters."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audit.models import AuditEvent
+
+# Actions finance may read besides its own: everything about money and Stripe events.
+BILLING_ACTION_PREFIXES = ("refund.", "event.", "billing.")
+
+
+def audit_visible_to(*, user) -> QuerySet[AuditEvent]:
+    """Owner: everything. Finance: billing actions and its own. Support: its own entries only.
+    Entries about a restricted customer follow the customer's visibility."""
+    from customers.selectors import customer_visibility_q, sees_every_customer
+
+    qs = AuditEvent.objects.all()
+    if user.has_perm("audit.view_all_audit"):
+        return qs
+    mine = Q(actor_id=user.pk)
+    if user.has_perm("billing.issue_refund"):
+        billing = Q()
+        for prefix in BILLING_ACTION_PREFIXES:
+            billing |= Q(action__startswith=prefix)
+        mine |= billing
+    qs = qs.filter(mine)
+    if not sees_every_customer(user):
+        qs = qs.filter(Q(customer__isnull=True) | customer_visibility_q(user, "customer__"))
+    return qs
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def audit_search(
+    *, user, actor=None, action: str = "", customer: str = "", since: date | None = None, until: date | None = None
+) -> QuerySet[AuditEvent]:
+    qs = audit_visible_to(user=user)
+    if actor is not None:
+        qs = qs.filter(actor_id=actor.pk)
+    if action:
+        qs = qs.filter(action__startswith=action) if action.endswith(".") else qs.filter(action=action)
+    if customer:
+        qs = qs.filter(customer__public_id=customer)
+    if since:
+        qs = qs.filter(created_at__gte=_day_start(since))
+    if until:
+        qs = qs.filter(created_at__lt=_day_start(until + timedelta(days=1)))
+    return qs.select_related("customer").order_by("-id")
+
+
+def audit_actions(*, user) -> list[str]:
+    return list(audit_visible_to(user=user).order_by("action").values_list("action", flat=True).distinct()[:200])
