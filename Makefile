@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install install-dev browser bench bench-smoke clean
+.PHONY: run test install install-dev browser wrk bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Switchboard needs Python 3.11"'
@@ -39,10 +39,16 @@ run: install
 	@echo
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho --procfile Procfile.local start
 
-test: install-dev browser
+test: install-dev browser wrk
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-dev
+# The webhook-door benchmark drives Debian's wrk (a load generator outside the Python process).
+wrk:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
+
+bench: install-dev wrk
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

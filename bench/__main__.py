@@ -1,0 +1,112 @@
+"""``python -m bench [--quick] [--parts door,pipeline,screens,recovery]``: Switchboard's benchmarks.
+
+Starts everything it measures (its own PostgreSQL database, gunicorn, celery worker and beat,
+loopback provider fakes), sends traffic only to 127.0.0.1, bounds every loop in count and time,
+and stops and drops all of it at the end, also on Ctrl-C or a failure.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from bench import infra
+from bench.report import Section, markdown, utcnow, write
+from bench.stack import Stack
+
+PARTS = ("door", "pipeline", "screens", "recovery")
+TITLES = {
+    "door": "1. Webhook door (wrk, gunicorn, PostgreSQL)",
+    "pipeline": "2. Pipeline: event received -> provider confirmed",
+    "screens": "3. Screens at size",
+    "recovery": "4. Recovery: retry all dead jobs",
+}
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds per part (smoke test)")
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset of " + ", ".join(PARTS))
+    parser.add_argument("--out", type=Path, help="where to write the markdown report "
+                        "(default bench/results/<date>.md; quick mode: none)")
+    parser.add_argument("--redis-db", type=int, default=8, help="database number on the shared Redis (full mode)")
+    args = parser.parse_args(argv)
+    args.parts = [p for p in args.parts.split(",") if p]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    return args
+
+
+def preflight() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian package 'wrk'; `make bench` installs it).")
+    if not infra.postgres_available():
+        raise SystemExit("PostgreSQL is not reachable on 127.0.0.1:5432 as user postgres.")
+
+
+def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], sizes: dict) -> None:
+    from bench import door, pipeline, recovery, screens
+
+    for part in args.parts:
+        section = Section(TITLES[part])
+        sections.append(section)
+        started = time.monotonic()
+        print(f"--- {section.title}", flush=True)
+        try:
+            if part == "door":
+                door.run(stack, door.QUICK if args.quick else door.FULL, section)
+            elif part == "pipeline":
+                pipeline.run(stack, pipeline.QUICK if args.quick else pipeline.FULL, section)
+            elif part == "screens":
+                screens.run(screens.QUICK if args.quick else screens.FULL, section, sizes)
+            elif part == "recovery":
+                recovery.run(stack, recovery.QUICK if args.quick else recovery.FULL, section, screens.owner())
+        except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers
+            traceback.print_exc()
+            section.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        section.note(f"part took {time.monotonic() - started:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    preflight()
+    infra.terminate_as_interrupt()
+    started, clock = utcnow(), time.monotonic()
+    db_name = f"switchboard_bench_quick_{os.getpid()}" if args.quick else "switchboard_bench"
+    stack = Stack(quick=args.quick, db_name=db_name, redis_db=args.redis_db)
+    sections: list[Section] = []
+    sizes: dict = {}
+    machine = infra.versions()
+    try:
+        stack.start()
+        machine["redis"] = _redis_version(stack.redis.url)
+        run_parts(stack, args, sections, sizes)
+    finally:
+        stack.stop()
+    failed = [s for s in sections if s.error]
+    text = markdown(sections, machine, {k: f"{v:,}" for k, v in sizes.items()}, started,
+                    time.monotonic() - clock, args.quick)
+    print("\n" + text)
+    out = args.out or (None if args.quick else infra.ROOT / "bench" / "results" / f"{started:%Y-%m-%d}.md")
+    if out:
+        write(text, out)
+        print(f"\nreport written to {out}")
+    if not failed:
+        shutil.rmtree(stack.tmp, ignore_errors=True)
+    else:
+        print(f"logs of the processes kept in {stack.tmp}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _redis_version(url: str) -> str:
+    import redis
+
+    return str(redis.Redis.from_url(url, socket_timeout=5).info("server").get("redis_version", "?"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

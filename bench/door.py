@@ -1,0 +1,143 @@
+"""Part 1, the webhook door: wrk at fixed concurrency against gunicorn on PostgreSQL.
+
+Baseline in the same run and on the same server: ``GET /healthz``, a view that
+returns 200 through the same middleware stack and touches no database.
+"""
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.report import Section
+from bench.stack import Stack
+from tests.stripe_events import sign
+
+LUA = Path(__file__).with_name("door.lua")
+THREADS = 2
+
+
+@dataclass
+class Config:
+    connections: int
+    seconds: int
+    paced_rate: int  # requests/s of the paced run (the p99 target is stated at 200/s)
+    paced_connections: int
+    paced_seconds: int
+
+
+FULL = Config(connections=16, seconds=20, paced_rate=200, paced_connections=16, paced_seconds=20)
+QUICK = Config(connections=4, seconds=1, paced_rate=50, paced_connections=4, paced_seconds=1)
+
+
+def fixture_templates(fixtures_dir: Path) -> list[str]:
+    """Each real event shape, serialised once with a placeholder where the fresh id goes."""
+    templates = []
+    for path in sorted((fixtures_dir / "stripe" / "events").glob("*.json")):
+        event = json.loads(path.read_text())
+        event["id"] = "__EVENT_ID__"
+        templates.append(json.dumps(event, separators=(",", ":")))
+    if not templates:
+        raise RuntimeError(f"no Stripe event fixtures under {fixtures_dir}")
+    return templates
+
+
+def write_requests(path: Path, templates: list[str], count: int, prefix: str) -> None:
+    """Signed now: Stripe's tolerance is 300 s, and each run uses its file within seconds."""
+    with path.open("w") as out:
+        for i in range(count):
+            body = templates[i % len(templates)].replace("__EVENT_ID__", f"evt_{prefix}{i:09d}")
+            out.write(f"{sign(body.encode())}\t{body}\n")
+
+
+def wrk(url: str, *, connections: int, seconds: int, source: str = "-", rate: int = 0) -> dict:
+    argv = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
+            url, "--", source, str(THREADS), str(rate)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    result = json.loads(line.removeprefix("BENCH-RESULT "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def stored_events() -> int:
+    from billing.models import StripeEvent
+
+    return StripeEvent.objects.count()
+
+
+def run(stack: Stack, cfg: Config, section: Section) -> None:
+    from django.conf import settings
+
+    base = stack.start_web()
+    templates = fixture_templates(Path(settings.SHARED_FIXTURES_DIR))
+    wrk(base + "/healthz", connections=cfg.connections, seconds=1)  # warm the workers
+    baseline = wrk(base + "/healthz", connections=cfg.connections, seconds=cfg.seconds)
+    # Enough unique events for the door to run as fast as the bare view, with room to spare.
+    count = int(baseline["rps"] * cfg.seconds * 1.3) + 500
+    requests_file = stack.tmp / "door-requests.tsv"
+    write_requests(requests_file, templates, count, "benchdoor")
+    before = stored_events()
+    door = wrk(base + "/webhooks/stripe/", connections=cfg.connections, seconds=cfg.seconds,
+               source=str(requests_file))
+    stored = stored_events() - before
+
+    paced_count = int(cfg.paced_rate * cfg.paced_seconds * 1.5) + 100
+    write_requests(requests_file, templates, paced_count, "benchpaced")
+    before = stored_events()
+    paced = wrk(base + "/webhooks/stripe/", connections=cfg.paced_connections, seconds=cfg.paced_seconds,
+                source=str(requests_file), rate=cfg.paced_rate)
+    paced_stored = stored_events() - before
+    requests_file.unlink()
+    _report(section, cfg, baseline, door, stored, paced, paced_stored, len(templates))
+    _forget_events(stack)
+
+
+def _report(section: Section, cfg: Config, baseline: dict, door: dict, stored: int, paced: dict,
+            paced_stored: int, shapes: int) -> None:
+    ms = 1000.0
+    section.note(f"wrk {THREADS} threads, {cfg.connections} connections, {cfg.seconds} s per run; "
+                 f"{shapes} real event shapes with fresh ids, each signed; gunicorn with config/gunicorn.py")
+    section.row("baseline GET /healthz", "requests/s", baseline["rps"])
+    section.row("baseline GET /healthz", "p50 / p95 / p99 ms",
+                (baseline["p50_us"] / ms, baseline["p95_us"] / ms, baseline["p99_us"] / ms))
+    section.row("door POST /webhooks/stripe/", "requests/s", door["rps"], baseline=baseline["rps"],
+                target=">= 0.5 x baseline", met=door["rps"] >= 0.5 * baseline["rps"])
+    section.row("door POST /webhooks/stripe/", "p50 / p95 / p99 ms",
+                (door["p50_us"] / ms, door["p95_us"] / ms, door["p99_us"] / ms),
+                baseline=(baseline["p50_us"] / ms, baseline["p95_us"] / ms, baseline["p99_us"] / ms))
+    section.row("door", "non-2xx / socket errors", (door["non2xx"], door["socket_errors"]),
+                target="0", met=door["non2xx"] == 0 and door["socket_errors"] == 0)
+    _stored_row(section, "door", door, stored)
+    section.row(f"door paced at {cfg.paced_rate}/s ({cfg.paced_connections} conn)", "achieved requests/s",
+                paced["rps"])
+    section.row(f"door paced at {cfg.paced_rate}/s", "p50 / p95 / p99 ms",
+                (paced["p50_us"] / ms, paced["p95_us"] / ms, paced["p99_us"] / ms),
+                target="p99 < 50 ms", met=paced["p99_us"] < 50_000)
+    _stored_row(section, f"door paced at {cfg.paced_rate}/s", paced, paced_stored)
+    for name, result in (("door", door), ("paced door", paced)):
+        if result["exhausted"]:
+            section.note(f"{name}: wrk ran out of pre-signed events before the time was up (it stopped instead "
+                         "of repeating one); its requests/s is a lower bound")
+
+
+def _stored_row(section: Section, subject: str, result: dict, stored: int) -> None:
+    """Every 2xx must be a stored row, and nothing stored twice. wrk stops on a timer, so the
+    requests still in flight at that moment were stored without their answer being counted."""
+    unanswered = result["sent"] - result["ok"] - result["duplicate"] - result["failed"]
+    section.row(subject, "stored / 2xx / in flight at cut-off / duplicates",
+                (stored, result["ok"], unanswered, result["duplicate"]), target="stored = 2xx (+ in flight)",
+                met=result["ok"] <= stored <= result["ok"] + unanswered and result["duplicate"] == 0
+                and result["non2xx"] == 0)
+
+
+def _forget_events(stack: Stack) -> None:
+    """The door's events were stored, not processed: drop them and their wake-ups, so the
+    pipeline's workers and sweepers start from a clean slate."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE billing_stripeevent CASCADE")
+    stack.redis.flush()

@@ -1,0 +1,185 @@
+"""Processes, ports, the bench database and Redis: everything the parts start, and how it is stopped.
+
+Every process is started in its own session (process group) and registered
+here, so one ``stop_all()`` in a ``finally`` ends it with its children, also
+after Ctrl-C or a failure.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+_started: list["Proc"] = []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+class Proc:
+    """One started process group; its output goes to a log file the report can point at."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path) -> None:
+        self.name = name
+        self.log = log_dir / f"{name}.log"
+        self._out = open(self.log, "ab")
+        self.popen = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        _started.append(self)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.alive():
+            self._signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.popen.wait(10)
+        # Children of a process that exited by itself may still hold the group.
+        self._signal(signal.SIGKILL)
+        self._out.close()
+        if self in _started:
+            _started.remove(self)
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def stop_all() -> None:
+    for proc in reversed(list(_started)):
+        proc.stop()
+
+
+def terminate_as_interrupt() -> None:
+    """SIGTERM (a CI timeout, ``kill``) unwinds like Ctrl-C, so every ``finally`` runs."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=5, **PG) as conn:
+        conn.execute(sql)
+
+
+def database_create(name: str) -> str:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+
+
+def database_drop(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_available() -> bool:
+    try:
+        _admin("SELECT 1")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable here"
+        return False
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+class Redis:
+    """Either a private redis-server on a free port (quick mode, so a smoke test never touches the
+    shared one), or one numbered database of the shared server, flushed before and after."""
+
+    def __init__(self, *, private: bool, shared_db: int, log_dir: Path) -> None:
+        self.proc: Proc | None = None
+        if private and shutil.which("redis-server"):
+            port = free_port()
+            self.proc = Proc("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                       "--appendonly", "no", "--dir", str(log_dir)], dict(os.environ), log_dir)
+            wait_for(lambda: port_open(port), "redis-server")
+            self.url = f"redis://127.0.0.1:{port}/0"
+        else:
+            self.url = f"redis://127.0.0.1:6379/{shared_db}"
+        self.flush()
+
+    def flush(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self.url, socket_timeout=5).flushdb()
+
+    def close(self) -> None:
+        if self.proc:
+            self.proc.stop()
+        else:
+            self.flush()
+
+
+def versions() -> dict[str, str]:
+    """Machine and versions for the report."""
+    import platform
+
+    def run(argv: list[str]) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            return (done.stdout or done.stderr).strip()
+        except OSError:
+            return "absent"
+
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "python": platform.python_version(),
+        "postgresql": run(["psql", "-h", PG["host"], "-U", PG["user"], "-Atc", "SHOW server_version"]) or "?",
+        "wrk": run(["wrk", "--version"]).split()[1] if shutil.which("wrk") else "absent",
+    }

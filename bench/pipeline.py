@@ -1,0 +1,183 @@
+"""Part 2, the pipeline: events at a fixed rate through the door, processing, and outbound jobs to
+the loopback fakes; latency from "event received" to "provider confirmed", with 1 and 2 worker
+processes.
+"""
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from bench.report import Section
+from bench.stack import Stack
+from bench.stats import percentiles
+from tests.stripe_events import sign
+
+SHAPES = "customer.subscription.created--*.json"
+
+
+@dataclass
+class Config:
+    rate: int  # events per second
+    seconds: int
+    drain_seconds: int  # how long to wait for the backlog after the last event
+    workers: tuple[int, ...] = (1, 2)
+
+
+FULL = Config(rate=50, seconds=60, drain_seconds=60)
+QUICK = Config(rate=5, seconds=2, drain_seconds=15, workers=(2,))
+
+
+def seed_customers(prefix: str, count: int) -> list[str]:
+    """Customers that exist before their subscription starts (email known, trialling)."""
+    from customers.models import Customer, CustomerStatus, ExternalLink, System
+
+    customers = Customer.objects.bulk_create(
+        [Customer(email=f"{prefix}{i}@example.com", name=f"Pipeline {i}", status=CustomerStatus.TRIAL)
+         for i in range(count)], batch_size=1000)
+    stripe_ids = [f"cus_{prefix}{i:07d}" for i in range(count)]
+    ExternalLink.objects.bulk_create(
+        [ExternalLink(customer=c, system=System.STRIPE, external_id=s) for c, s in zip(customers, stripe_ids)],
+        batch_size=1000)
+    return stripe_ids
+
+
+def bodies(fixtures_dir: Path, prefix: str, stripe_ids: list[str]) -> list[bytes]:
+    """Real subscription-created shapes with fresh event, subscription and customer ids."""
+    shapes = [json.loads(p.read_text()) for p in sorted((fixtures_dir / "stripe" / "events").glob(SHAPES))]
+    out = []
+    for i, stripe_id in enumerate(stripe_ids):
+        event = json.loads(json.dumps(shapes[i % len(shapes)]))
+        event.update(id=f"evt_{prefix}{i:07d}", created=int(time.time()), livemode=False)
+        obj = event["data"]["object"]
+        obj.update(id=f"sub_{prefix}{i:07d}", customer=stripe_id, status="active", livemode=False)
+        out.append(json.dumps(event).encode())
+    return out
+
+
+def send_at_rate(url: str, payloads: list[bytes], rate: int, deadline: float) -> dict[int, int]:
+    """Open-loop sender: event i leaves at start + i/rate, from a few threads; returns status counts."""
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    next_index = iter(range(len(payloads)))
+    start = time.monotonic() + 0.2
+
+    def worker() -> None:
+        session = requests.Session()
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            time.sleep(max(0.0, start + i / rate - time.monotonic()))
+            try:
+                code = session.post(url, data=payloads[i], timeout=10, headers={
+                    "Content-Type": "application/json", "Stripe-Signature": sign(payloads[i])}).status_code
+            except requests.RequestException:
+                code = 0
+            with lock:
+                statuses[code] = statuses.get(code, 0) + 1
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()) + 15)
+    return statuses
+
+
+def open_work(prefix: str) -> tuple[int, int]:
+    from billing.models import EventStatus, StripeEvent
+    from sync.models import SyncJob
+
+    events = StripeEvent.objects.filter(stripe_id__startswith=f"evt_{prefix}").exclude(
+        status__in=[EventStatus.PROCESSED, EventStatus.IGNORED]).count()
+    jobs = SyncJob.objects.filter(source_event__stripe_id__startswith=f"evt_{prefix}").open().count()
+    return events, jobs
+
+
+def measure(prefix: str) -> dict:
+    from billing.models import StripeEvent
+    from sync.models import JobStatus, SyncJob
+
+    events = list(StripeEvent.objects.filter(stripe_id__startswith=f"evt_{prefix}").values_list(
+        "status", "received_at", "processed_at"))
+    jobs = list(SyncJob.objects.filter(source_event__stripe_id__startswith=f"evt_{prefix}").values_list(
+        "status", "finished_at", "source_event__received_at"))
+    done = [(f - r).total_seconds() for s, f, r in jobs if s == JobStatus.SUCCEEDED]
+    processed = [(p - r).total_seconds() for _, r, p in events if p]
+    finished = [f for s, f, _ in jobs if s == JobStatus.SUCCEEDED]
+    first = min((r for _, r, _ in events), default=None)
+    span = (max(finished) - first).total_seconds() if finished and first else 0
+    return {
+        "events": len(events), "processed": len(processed), "jobs": len(jobs), "succeeded": len(done),
+        "dead": sum(1 for s, _, _ in jobs if s == JobStatus.DEAD),
+        "latency": percentiles(done), "processing": percentiles(processed),
+        "jobs_per_s": len(done) / span if span else 0.0, "span": span,
+    }
+
+
+def settle(prefix: str) -> None:
+    """What a run left unfinished is removed, so neither the next run nor the recovery part
+    (which retries every dead job) inherits it."""
+    from billing.models import EventStatus, StripeEvent
+    from sync.models import SyncJob
+
+    SyncJob.objects.filter(source_event__stripe_id__startswith=f"evt_{prefix}").open().delete()
+    StripeEvent.objects.filter(stripe_id__startswith=f"evt_{prefix}", status__in=[
+        EventStatus.RECEIVED, EventStatus.FAILED]).update(status=EventStatus.IGNORED, next_attempt_at=None)
+
+
+def run_once(stack: Stack, cfg: Config, workers: int, section: Section) -> dict:
+    from django.conf import settings
+
+    prefix = f"benchpipe{workers}x"
+    count = cfg.rate * cfg.seconds
+    payloads = bodies(Path(settings.SHARED_FIXTURES_DIR), prefix, seed_customers(prefix, count))
+    worker = stack.start_worker(workers)
+    try:
+        statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
+                                time.monotonic() + cfg.seconds + 30)
+        deadline = time.monotonic() + cfg.drain_seconds
+        while time.monotonic() < deadline and any(open_work(prefix)):
+            time.sleep(0.5)
+        result = measure(prefix)
+        result["left"] = open_work(prefix)
+        result["statuses"] = statuses
+    finally:
+        worker.stop()
+        settle(prefix)
+        stack.redis.flush()
+    return result
+
+
+def run(stack: Stack, cfg: Config, section: Section) -> None:
+    stack.start_web()
+    stack.start_beat()
+    section.note(f"{cfg.rate} events/s for {cfg.seconds} s per run (customer.subscription.created in its real "
+                 f"shapes, each for a trialling customer: every event causes CRM, support, community and email "
+                 f"jobs); drain allowed {cfg.drain_seconds} s after the last event; one celery worker with N "
+                 f"prefork processes, one beat; fakes answer on loopback")
+    results = {}
+    for workers in cfg.workers:
+        r = results[workers] = run_once(stack, cfg, workers, section)
+        label = f"{workers} worker process{'es' if workers > 1 else ''}"
+        sent_ok = sum(n for code, n in r["statuses"].items() if 200 <= code < 300)
+        section.row(label, "events sent 2xx / stored / processed", (sent_ok, r["events"], r["processed"]),
+                    met=sent_ok == r["events"] == cfg.rate * cfg.seconds)
+        section.row(label, "jobs succeeded / written (dead)", (r["succeeded"], r["jobs"], r["dead"]))
+        section.row(label, "received -> processed p50 / p95 / p99 s", r["processing"])
+        complete = r["left"] == (0, 0)
+        section.row(label, "received -> provider confirmed p50 / p95 / p99 s", r["latency"],
+                    target="p95 < 1 s" if workers == max(cfg.workers) else "",
+                    met=(complete and r["latency"][1] < 1.0) if workers == max(cfg.workers) else None)
+        section.row(label, "jobs/s (succeeded / first received -> last confirmed)", r["jobs_per_s"],
+                    baseline=results[cfg.workers[0]]["jobs_per_s"] if workers != cfg.workers[0] else None)
+        if not complete:
+            section.note(f"{label}: {r['left'][0]} events and {r['left'][1]} jobs were still open when the drain "
+                         f"time ran out; latencies above cover only the confirmed jobs, so they are lower bounds")
+    offered = results[cfg.workers[0]]["jobs"] / cfg.seconds
+    section.note(f"offered load: about {offered:.0f} jobs/s ({cfg.rate} events/s)")
