@@ -328,6 +328,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous object permissions
+# django-auditlog's field changes carry the same correlation id as our audit entries and logs.
+AUDITLOG_CID_GETTER = "audit.context.current_correlation_id"
 GUARDIAN_RAISE_403 = True
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -62,7 +62,8 @@ def system_pause(*, system: str, actor, reason: str, source: str = Source.UI) ->
         state.paused_by = actor if getattr(actor, "is_authenticated", False) else None
         state.save()
         audit_record(action="sync.system_pause", source=source, actor=actor, target=state,
-                     summary=f"Paused {_label(system)}: {reason}"[:300], changes={"system": system})
+                     summary=f"Paused {_label(system)}: {reason}"[:300],
+                     changes={"system": system, "paused": [False, True], "reason": reason[:300]})
     return state
 
 
@@ -75,10 +76,12 @@ def system_resume(*, system: str, actor, source: str = Source.UI) -> SystemState
         state, _ = SystemState.objects.select_for_update().get_or_create(system=system)
         if not state.paused:
             raise SyncError(f"{_label(system).capitalize()} is not paused.")
+        paused_reason = state.paused_reason
         state.paused, state.paused_reason, state.paused_at, state.paused_by = False, "", None, None
         state.save()
         audit_record(action="sync.system_resume", source=source, actor=actor, target=state,
-                     summary=f"Resumed {_label(system)}", changes={"system": system})
+                     summary=f"Resumed {_label(system)}",
+                     changes={"system": system, "paused": [True, False], "paused_reason": paused_reason})
         running = [s for s in SYNCED_SYSTEMS if s not in paused_systems()]
         due = SyncJob.objects.due().filter(system__in=running).order_by("next_attempt_at")
         jobs_enqueue_on_commit(job_ids=list(due.values_list("pk", flat=True)[: settings.SYNC_SWEEP_BATCH]))

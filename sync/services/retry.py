@@ -108,7 +108,8 @@ def job_retry(*, job: SyncJob, actor, source: str = Source.UI) -> SyncJob:
             raise SyncError("This job changed while you were looking at it; reload and try again.")
         audit_record(action="sync.job_retry", source=source, actor=actor, customer=job.customer, target=job,
                      summary=f"Retried {job.system} {job.action} (#{job.pk}): {line.text}"[:300],
-                     changes={"job": job.pk, "verdict": line.verdict})
+                     changes={"job": job.pk, "verdict": line.verdict,
+                              "status": [job.status, JobStatus.PENDING], "last_error": job.last_error[:200]})
         jobs_enqueue_on_commit(job_ids=[job.pk])
     job.refresh_from_db()
     return job

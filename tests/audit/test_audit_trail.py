@@ -174,3 +174,12 @@ def test_only_the_owner_exports(client, users, who):
     client.force_login(users[who])
     assert client.post(reverse("audit_export")).status_code == 403
     assert not AuditEvent.objects.filter(action="audit.exported").exists()
+
+
+def test_field_changes_carry_the_requests_correlation_id(client, owner):
+    customer = CustomerFactory()
+    client.force_login(owner)
+    client.post(reverse("customer_assign", args=[customer.public_id]), {"assignee": owner.pk})
+    business = AuditEvent.objects.get(action="customer.assign")
+    change = LogEntry.objects.get_for_object(customer).order_by("-pk").first()  # the assignment's field change
+    assert business.correlation_id and change.cid == business.correlation_id
