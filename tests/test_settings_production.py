@@ -26,7 +26,9 @@ COMPLETE = {
 
 
 def run_manage(env_overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in COMPLETE and k != "DJANGO_SETTINGS_MODULE"}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    dropped = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in COMPLETE and k not in dropped}
     env.update({k: v for k, v in COMPLETE.items()})
     for key, value in env_overrides.items():
         if value is None:
