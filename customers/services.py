@@ -124,6 +124,7 @@ def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Cust
     from guardian.shortcuts import assign_perm, remove_perm
 
     with transaction.atomic():
+        # of=self: PostgreSQL cannot lock the nullable side of the join to the previous owner
         locked = Customer.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=customer.pk)
         previous = locked.assigned_to
         before = previous.email if previous else None

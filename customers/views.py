@@ -133,19 +133,16 @@ def queue_retry_all(request: HttpRequest, system: str) -> HttpResponse:
 
     if system not in retryable_systems(request.user):
         raise PermissionDenied
-    jobs = jobs_visible_to(user=request.user).filter(system=system, status=JobStatus.DEAD)
+    from sync.views import start_batch
+
+    jobs = jobs_visible_to(user=request.user).filter(system=system, status=JobStatus.DEAD).select_related("customer")
     try:
-        result = jobs_retry_bulk(jobs=jobs, actor=request.user, source=Source.UI)
+        lines = jobs_retry_bulk(jobs=jobs, actor=request.user, source=Source.UI)
     except SyncError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, _bulk_sentence(result, system))
-    return _go(request, reverse("home"))
-
-
-def _bulk_sentence(result, system: str) -> str:
-    count = result if isinstance(result, int) else len(result or [])
-    return f"{count} dead {system} job{'s' if count != 1 else ''} queued again."
+        return _go(request, reverse("home"))
+    key = start_batch(request, lines, f"Retry of every dead {system} job")
+    return _go(request, reverse("retry_batch", args=[key]))
 
 
 @require_POST

@@ -112,7 +112,7 @@ def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _go(request, reverse("job_detail", args=[job.pk]))
 
 
-def _start_batch(request: HttpRequest, lines, title: str) -> str:
+def start_batch(request: HttpRequest, lines, title: str) -> str:
     """Remember which jobs a bulk retry requeued, so its progress can be followed."""
     from sync.services.retry import WILL_DO, WOULD_CHANGE
 
@@ -146,7 +146,7 @@ def jobs_retry_selected(request: HttpRequest) -> HttpResponse:
     except SyncError as exc:
         messages.error(request, str(exc))
         return _go(request, reverse("job_list"))
-    key = _start_batch(request, lines, f"Retry of {len(jobs)} selected job{'s' if len(jobs) != 1 else ''}")
+    key = start_batch(request, lines, f"Retry of {len(jobs)} selected job{'s' if len(jobs) != 1 else ''}")
     return _go(request, reverse("retry_batch", args=[key]))
 
 
@@ -164,7 +164,7 @@ def system_retry_dead(request: HttpRequest, system: str) -> HttpResponse:
         except SyncError as exc:
             messages.error(request, str(exc))
             return _go(request, reverse("system_retry_dead", args=[system]))
-        key = _start_batch(request, lines, f"Retry of every dead {system} job")
+        key = start_batch(request, lines, f"Retry of every dead {system} job")
         return _go(request, reverse("retry_batch", args=[key]))
     total = dead.count()
     lines = jobs_retry_bulk(jobs=dead[:PLAN_PREVIEW], actor=request.user, source=Source.UI, dry_run=True)

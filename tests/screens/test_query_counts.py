@@ -49,18 +49,18 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_query_count_does_not_grow_with_the_data(client, owner, page):
+@pytest.mark.parametrize("screen", PAGES)
+def test_query_count_does_not_grow_with_the_data(client, owner, screen):
     client.force_login(owner)
-    headers = {"HTTP_HX_REQUEST": "true"} if page == "home refresh" else {}
+    headers = {"HTTP_HX_REQUEST": "true"} if screen == "home refresh" else {}
     _fill(5)
-    small = _count(client, PAGES[page](), **headers)
+    small = _count(client, PAGES[screen](), **headers)
     _fill(45)
-    if page == "customer 360":  # the same customer, now with many more rows of every kind
+    if screen == "customer 360":  # the same customer, now with many more rows of every kind
         c = _the_customer()
         for _ in range(20):
             helpers.billing_rows(c)
             helpers.attempt(helpers.dead_job(c))
             helpers.failed_event(c)
-    large = _count(client, PAGES[page](), **headers)
-    assert large == small, f"{page}: {small} queries with 5 rows, {large} with 50"
+    large = _count(client, PAGES[screen](), **headers)
+    assert large == small, f"{screen}: {small} queries with 5 rows, {large} with 50"

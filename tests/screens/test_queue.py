@@ -5,7 +5,7 @@ from audit.models import AuditEvent
 from customers.models import ActionItemState, CustomerStatus, System
 from customers.selectors import action_items_for
 from customers.services import customer_assign
-from sync.models import JobStatus
+from sync.models import JobStatus, SyncJob
 from tests.screens import helpers
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_the_refresh_request_gets_only_the_list_region(client, owner):
     client.force_login(owner)
     html = client.get(reverse("home"), HTTP_HX_REQUEST="true").content.decode()
     assert "Dead CRM jobs" in html
-    assert "<nav" not in html and "queue-region" not in html
+    assert "navbar" not in html and "queue-region" not in html
 
 
 def test_paused_system_is_an_item_the_owner_can_resume(client, owner):
@@ -132,3 +132,14 @@ def test_override_against_billing_is_an_item(owner):
                      override_expires_at=timezone.now() + timedelta(days=3))
     group = _kinds(owner)["override_conflict"]
     assert "Override says active, billing says past due" in group.items[0].what
+
+
+def test_retry_all_from_the_queue_requeues_every_dead_job_of_the_system_and_shows_progress(client, owner):
+    jobs = [helpers.dead_job() for _ in range(3)]
+    other = helpers.dead_job(system=System.EMAIL)
+    client.force_login(owner)
+    response = client.post(reverse("queue_retry_all", args=["crm"]))
+    assert response.status_code == 302
+    assert {j.status for j in SyncJob.objects.filter(pk__in=[j.pk for j in jobs])} == {JobStatus.PENDING}
+    assert SyncJob.objects.get(pk=other.pk).status == JobStatus.DEAD
+    assert "0 of 3" in client.get(response.url).content.decode()

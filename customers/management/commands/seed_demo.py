@@ -43,6 +43,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._logins()
             created = self._customers(rng)
+            self._screen_examples()
         for email, role in demo_logins():
             self.stdout.write(f"  {role:<8} {email}  password: {DEMO_PASSWORD}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new customers)."))
@@ -178,6 +179,71 @@ class Command(BaseCommand):
                 last_error=error,
                 finished_at=now if status in (JobStatus.SUCCEEDED, JobStatus.DEAD) else None,
             )
+
+    def _screen_examples(self) -> None:
+        """One of each thing the screens show that the loop above does not make: attempts of failed jobs,
+        an open dispute, an override that contradicts billing, a ticket."""
+        from billing.models import Dispute
+        from support.models import Ticket
+        from sync.models import SyncAttempt
+
+        now = timezone.now()
+        failing = SyncJob.objects.filter(idempotency_key__startswith="demo:", status__in=[JobStatus.DEAD, JobStatus.RETRYING])
+        for job in failing.exclude(attempt_log__isnull=False).select_related("customer"):
+            for number in range(1, min(job.attempts, 3) + 1):
+                SyncAttempt.objects.create(
+                    job=job, number=number, started_at=now - timedelta(minutes=30 * (4 - number)),
+                    duration_ms=180 + 40 * number, outcome="permanent" if job.status == JobStatus.DEAD else "transient",
+                    status_code=401 if job.status == JobStatus.DEAD else 503,
+                    error_class="AuthFailed" if job.status == JobStatus.DEAD else "Unavailable", message=job.last_error,
+                    request_summary={"method": "POST", "path": f"/{job.system}/{job.action}",
+                                     "headers": {"Authorization": "Bearer demo-token"},
+                                     "body": {"email": job.customer.email, "status": job.customer.status}},
+                    response_summary={"status": 401 if job.status == JobStatus.DEAD else 503,
+                                      "body": {"message": job.last_error}},
+                )
+        by_stripe = {link.external_id: link.customer for link in ExternalLink.objects.filter(
+            system=System.STRIPE, external_id__in=["cus_demo0023", "cus_demo0024", "cus_demo0030"]
+        ).select_related("customer")}
+        disputed = by_stripe.get("cus_demo0024")
+        if disputed and not Dispute.objects.filter(stripe_id="dp_demo0001").exists():
+            Dispute.objects.create(
+                stripe_id="dp_demo0001", customer=disputed, stripe_customer_id="cus_demo0024",
+                charge_stripe_id="ch_demo0024", amount=disputed.mrr or 4900, currency="usd",
+                status="needs_response", reason="fraudulent", evidence_due_by=now + timedelta(days=5),
+                stripe_created=now - timedelta(hours=3),
+            )
+            Charge.objects.filter(stripe_id="ch_demo0024").update(disputed=True)
+        granted = by_stripe.get("cus_demo0030")
+        if granted and not granted.override_status:
+            granted.override_status = CustomerStatus.ACTIVE
+            granted.override_reason = "Annual contract signed by email; Stripe set-up pending"
+            granted.override_expires_at = now + timedelta(days=14)
+            granted.save(update_fields=["override_status", "override_reason", "override_expires_at", "updated_at"])
+        self._identity_twin()
+        asking = by_stripe.get("cus_demo0023")
+        if asking:
+            Ticket.objects.get_or_create(
+                idempotency_key="demo:ticket:card-declined",
+                defaults=dict(customer=asking, subject="Card declined twice, customer asks for an invoice",
+                              category="billing", priority="high", source="billing", status="open",
+                              tags=["payment_failed"]),
+            )
+
+    def _identity_twin(self) -> None:
+        """A second Stripe customer with the same email as a customer under review: a real pair to resolve."""
+        link = ExternalLink.objects.filter(system=System.STRIPE, external_id="cus_demo0035").select_related("customer").first()
+        if link is None or ExternalLink.objects.filter(system=System.STRIPE, external_id="cus_demotwin0035").exists():
+            return
+        first = link.customer
+        twin = Customer.objects.create(
+            email=first.email, name=first.name, status=CustomerStatus.NEEDS_REVIEW, status_reason="Identity conflict",
+            plan="Starter", currency="usd", review_reason=f"Same email as {first.public_id}, a different Stripe customer",
+            last_event_at=timezone.now() - timedelta(hours=2),
+        )
+        ExternalLink.objects.create(customer=twin, system=System.STRIPE, external_id="cus_demotwin0035")
+        first.review_reason = f"Same email as {twin.public_id}, a different Stripe customer"
+        first.save(update_fields=["review_reason", "updated_at"])
 
 
 def _reason(status: str) -> str:

@@ -1,0 +1,89 @@
+"""Playwright against Django's live server, driving Debian's chromium headless."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DEMO_PASSWORD = "switchboard-demo"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls made from
+    # the tests themselves (and the database set-up around them) are still plain synchronous
+    # calls. Only for these modules: the variable must not leak into processes other tests
+    # start (check --deploy refuses it).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+def _roles() -> None:
+    """Live-server tests flush the database after each test, and with it the role groups migrations wrote."""
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.roles import ROLE_PERMISSIONS
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted += Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(wanted)
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    _roles()  # in case an earlier live-server test in this session emptied the database without restoring it
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def login(live_server, page):
+    def sign_in(role: str):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Email").fill(f"{role}@demo.switchboard.test")
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return sign_in
+
+
+@pytest.fixture
+def shot(page, request):
+    """Save a screenshot of the page under test-artifacts/ (and optionally docs/screenshots/)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str = "", *, docs: str = "") -> Path:
+        path = ARTIFACTS / f"{request.node.name.replace('/', '_')}{'-' + name if name else ''}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if docs:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / docs), full_page=False)
+        return path
+
+    return take
