@@ -5,12 +5,16 @@ from django.urls import include, path
 from billing.webhooks import stripe_webhook
 from config import health
 from monitoring import views as monitoring_views
+from support.webhooks import support_webhook
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     # The only write endpoint without login or CSRF: Stripe signs every request instead.
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
+    # Likewise signed: the support desk reports ticket status here.
+    path("webhooks/support/", support_webhook, name="support_webhook"),
+    path("support/", include("support.urls")),
     path("metrics", monitoring_views.metrics, name="metrics"),
     path("system/", include("monitoring.urls")),
     path(

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class TicketSource(models.TextChoices):
@@ -14,6 +16,27 @@ class TicketPriority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+class TicketStatus(models.TextChoices):
+    # Ours: stored here, not yet confirmed by the desk.
+    PENDING = "pending", "Not in the desk yet"
+    # The desk's own statuses (Zendesk's "pending" is "waiting for the customer" here).
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting for customer"
+    HOLD = "hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+class TicketCategory(models.TextChoices):
+    ACCESS = "access", "I paid but cannot get in"
+    BILLING = "billing", "Billing and payments"
+    ACCOUNT = "account", "My account"
+    BUG = "bug", "Something is broken"
+    QUESTION = "question", "A question"
+    OTHER = "other", "Something else"
+
+
 class Ticket(models.Model):
     """Our copy of a ticket in the support desk."""
 
@@ -25,15 +48,43 @@ class Ticket(models.Model):
     subject = models.CharField(max_length=200)
     category = models.CharField(max_length=50, blank=True)
     priority = models.CharField(max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
-    status = models.CharField(max_length=20, default="pending")
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.PENDING)
     tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=TicketSource.choices)
+    # What the person wrote, kept here first so an unreachable desk loses nothing.
+    requester_name = models.CharField(max_length=200, blank=True)
+    requester_email = models.EmailField(blank=True)
+    message = models.TextField(blank=True)
+    group = models.CharField(max_length=100, blank=True)
+    # The billing fact (Stripe event type) or the customer status that opened it.
+    fact = models.CharField(max_length=100, blank=True)
+    # A form ticket whose email matched no single customer: a person links it.
+    needs_match = models.BooleanField(default=False)
+    routing_version = models.PositiveIntegerField(null=True, blank=True)
+    sync_job = models.OneToOneField(
+        "sync.SyncJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket"
+    )
+    source_event = models.ForeignKey(
+        "billing.StripeEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    desk_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            # the action queue: tickets still waiting for the desk (few rows)
+            models.Index(
+                fields=["created_at"], name="ticket_pending_idx", condition=models.Q(status="pending")
+            ),
+            # the desk's webhook finds our copy by the desk's id
+            models.Index(fields=["external_id"], name="ticket_external_id_idx"),
+        ]
         permissions = [
             ("open_ticket", "Can open a support case for a customer"),
             ("edit_routing", "Can edit support routing rules"),
@@ -41,3 +92,44 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def in_desk(self) -> bool:
+        return self.status != TicketStatus.PENDING
+
+
+class RoutingRule(models.Model):
+    """One version of the support routing rules. An edit adds a version; none is overwritten."""
+
+    version = models.PositiveIntegerField(unique=True)
+    rules = models.JSONField(default=dict)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"routing rules v{self.version}"
+
+
+class DeskDelivery(models.Model):
+    """One webhook delivery from the support desk, stored once by the desk's delivery id."""
+
+    delivery_id = models.CharField(max_length=200, unique=True)
+    event_type = models.CharField(max_length=100, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    outcome = models.CharField(max_length=30, blank=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.delivery_id

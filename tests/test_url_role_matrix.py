@@ -25,6 +25,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Public by design; an unsigned request is refused whoever sends it.
     ("stripe_webhook", "POST"): expect(400, 400, 400, 400, 400),
     ("stripe_webhook", "GET"): expect(405, 405, 405, 405, 405),
+    # The desk's webhook is signed too: unsigned is 401 whoever sends it.
+    ("support_webhook", "POST"): expect(401, 401, 401, 401, 401),
+    ("support_webhook", "GET"): expect(405, 405, 405, 405, 405),
+    # The public support form (an empty POST is a form with errors, for anyone).
+    ("support_request_new", "GET"): PUBLIC,
+    ("support_request_new", "POST"): expect(422, 422, 422, 422, 422),
+    ("support_request_thanks", "GET"): PUBLIC,
     # Token-protected scrape endpoint: disabled until METRICS_TOKEN is set, whoever asks.
     ("metrics", "GET"): expect(403, 403, 403, 403, 403),
     ("system_health", "GET"): expect(302, 200, 403, 403, 403),
@@ -65,6 +72,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("event_list", "GET"): EVERY_ROLE,
     ("event_detail", "GET"): EVERY_ROLE,
     ("event_replay", "POST"): expect(302, 302, 302, 403, 403),
+    # support: cases by support and owner, routing rules by the owner
+    ("support_case_new", "GET"): expect(302, 200, 403, 200, 403),
+    ("support_case_new", "POST"): expect(302, 422, 403, 422, 403),
+    ("support_routing", "GET"): expect(302, 200, 403, 403, 403),
+    ("support_routing", "POST"): expect(302, 422, 403, 403, 403),
+    ("support_ticket_detail", "GET"): EVERY_ROLE,
+    ("support_ticket_link", "POST"): expect(302, 302, 403, 302, 403),
     # refunds (finance and owner; approval is the owner's)
     ("refund_list", "GET"): expect(302, 200, 200, 403, 403),
     ("refund_list", "HTMX GET"): expect(302, 200, 200, 403, 403),
@@ -158,6 +172,13 @@ def _staff_pk() -> dict:
     return {"pk": UserFactory(role="support").pk}
 
 
+def _unmatched_ticket() -> dict:
+    from support.models import Ticket
+
+    ticket = Ticket.objects.create(idempotency_key="form:matrix", subject="Help", source="form", needs_match=True)
+    return {"pk": ticket.pk}
+
+
 def _job_pk() -> dict:
     return {"pk": int(_dead_crm_job()["object_id"])}
 
@@ -186,6 +207,9 @@ URL_KWARGS.update(
         "system_resume": lambda: {"system": "crm"},
         "event_detail": lambda: {"pk": _failed_event()},
         "event_replay": lambda: {"pk": _failed_event()},
+        "support_case_new": _public_id,
+        "support_ticket_detail": _unmatched_ticket,
+        "support_ticket_link": _unmatched_ticket,
         "refund_new": _public_id,
         "refund_confirm": _public_id,
         "refund_detail": _refund_waiting,

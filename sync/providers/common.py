@@ -49,4 +49,5 @@ def ticket_text(job: SyncJob, customer: Customer) -> tuple[str, str]:
     subject = job.payload.get("subject") or job.action.replace("_", " ").capitalize()
     body = (f"{subject} for {customer.name or customer.public_id} (plan {job.payload.get('plan') or '-'}, "
             f"status {job.payload.get('status') or '-'}). Details: {customer_url(customer)}")
-    return subject, body
+    # A support ticket brings its own text: what the person wrote, and who the customer is.
+    return subject, job.payload.get("body") or body

@@ -36,14 +36,17 @@ def _user(job: SyncJob, customer: Customer) -> dict:
 
 def _ticket(job: SyncJob, customer: Customer) -> dict:
     subject, body = ticket_text(job, customer)
-    return {"ticket": {
+    ticket = {
         "subject": subject,
         "comment": {"body": body},
-        "requester": {"name": customer.name or customer.email, "email": customer.email},
+        "requester": job.payload.get("requester") or {"name": customer.name or customer.email, "email": customer.email},
         "external_id": job.idempotency_key,
         "tags": list(job.payload.get("tags") or []),
         "priority": job.payload.get("priority") or "normal",
-    }}
+    }
+    if str(job.payload.get("group") or "").isdigit():  # a routing group given as a Zendesk group id
+        ticket["group_id"] = int(job.payload["group"])
+    return {"ticket": ticket}
 
 
 def preview(*, job: SyncJob, customer: Customer) -> dict:

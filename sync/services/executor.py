@@ -150,6 +150,10 @@ def _finish(job, provider, worker, attempt, result: Result, error: ProviderError
             changed = mine.update(status=JobStatus.SUCCEEDED, external_id=result.external_id[:255],
                                   reason_code="", last_error=note, finished_at=now, **done)
             outcome = "succeeded"
+            if changed and job.action == "create_ticket":
+                from support.services import ticket_confirm  # support imports the outbox
+
+                ticket_confirm(job=job, external_id=result.external_id)  # our copy leaves "pending"
         elif error.permanent or job.attempts >= settings.SYNC_MAX_ATTEMPTS:
             reason = error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
             changed = mine.update(status=JobStatus.DEAD, reason_code=reason, last_error=error.message[:500],

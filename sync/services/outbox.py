@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import current_correlation_id
-from customers.models import Customer
+from customers.models import Customer, System
 from sync.models import SyncJob
 from sync.rules import planned_work
 from sync.services.rules import mapping_rules_current
@@ -45,9 +45,10 @@ def jobs_for_billing_change(*, customer: Customer, source_event, change: Billing
     rules = mapping_rules_current()
     correlation_id = current_correlation_id()
     created: list[SyncJob] = []
-    for planned in planned_work(
-        rules_by_system={s: r.rules for s, r in rules.items()}, before=change.before, after=change.after
-    ):
+    plan = planned_work(rules_by_system={s: r.rules for s, r in rules.items()}, before=change.before, after=change.after)
+    for planned in plan:
+        if planned.action == "create_ticket":
+            continue  # tickets have one path: support writes our Ticket and its desk job (below)
         key = idempotency_key(
             cause=source_event.stripe_id, customer=customer, system=planned.system,
             action=planned.action, suffix=planned.key_suffix,
@@ -66,8 +67,20 @@ def jobs_for_billing_change(*, customer: Customer, source_event, change: Billing
         )
         if was_created:
             created.append(job)
+    created += _tickets(customer, source_event, change, plan, rules)
     jobs_enqueue_on_commit(job_ids=[j.pk for j in created])
     return created
+
+
+def _tickets(customer: Customer, source_event, change: BillingChange, plan: list, rules: dict) -> list[SyncJob]:
+    from support.services import tickets_for_billing_change  # support imports this module
+
+    support = rules.get(System.SUPPORT)
+    return tickets_for_billing_change(
+        customer=customer, source_event=source_event, event_type=change.event_type,
+        status_tickets=[p.payload for p in plan if p.action == "create_ticket"],
+        sync_rule_version=support.version if support is not None else None,
+    )
 
 
 def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None) -> None:

@@ -1,0 +1,108 @@
+import json
+import secrets
+
+from django import forms
+
+from support.models import TicketCategory, TicketPriority
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class _Styled(forms.Form):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
+            field.widget.attrs["class"] = f"{css} {field.widget.attrs.get('class', '')}".strip()
+
+
+class _Once(_Styled):
+    # One token per rendered form: submitting it twice opens one ticket.
+    token = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{16,64}$",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form has expired; please send it again.",
+            "invalid": "This form has expired; please send it again.",
+        },
+    )
+
+
+class CaseForm(_Once):
+    subject = forms.CharField(max_length=200)
+    category = forms.ChoiceField(choices=TicketCategory.choices)
+    priority = forms.ChoiceField(choices=TicketPriority.choices, initial=TicketPriority.NORMAL)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=10_000,
+        help_text="What happened, in the customer's words if you have them.",
+    )
+
+
+class SupportRequestForm(_Once):
+    name = forms.CharField(
+        max_length=200, label="Your name", error_messages={"required": "Please tell us your name."}
+    )
+    email = forms.EmailField(
+        label="Your email",
+        help_text="Use the address you signed up with, so we can find your account.",
+        error_messages={
+            "required": "Please give us an email address to reply to.",
+            "invalid": "That does not look like an email address (name@example.com).",
+        },
+    )
+    category = forms.ChoiceField(
+        choices=TicketCategory.choices,
+        label="What is it about?",
+        error_messages={
+            "required": "Please choose what your message is about.",
+            "invalid_choice": "Please choose one of the listed topics.",
+        },
+    )
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=10_000,
+        label="Your message",
+        error_messages={
+            "required": "Please write your message.",
+            "max_length": "Please keep your message under 10,000 characters.",
+        },
+    )
+    # Hidden from people (and from screen readers); bots fill every field they find.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"].strip()
+        if len(message) < 10:
+            raise forms.ValidationError("Please tell us a little more (at least 10 characters).")
+        return message
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website", "").strip())
+
+
+class RoutingRuleForm(_Styled):
+    rules = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "class": "font-monospace"}))
+    note = forms.CharField(
+        max_length=300, required=False, help_text="Why you changed them (kept with the version)."
+    )
+
+    def clean_rules(self) -> dict:
+        try:
+            value = json.loads(self.cleaned_data["rules"])
+        except ValueError as exc:
+            raise forms.ValidationError(f"The rules are not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The rules must be a JSON object.")
+        return value

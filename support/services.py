@@ -1,0 +1,508 @@
+"""Support tickets: opened from billing facts, by staff and by the public form; routed by rules.
+
+Every ticket is written here first (status ``pending``) together with the
+outbound job that creates it in the desk, in one transaction. The job's
+success, or the desk's webhook, moves our copy on.
+"""
+
+import hashlib
+from datetime import datetime
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+
+from audit.context import current_correlation_id
+from audit.models import Source
+from audit.services import audit_record
+from customers.models import Customer, CustomerStatus, System
+from support.models import (
+    DeskDelivery,
+    RoutingRule,
+    Ticket,
+    TicketCategory,
+    TicketPriority,
+    TicketSource,
+    TicketStatus,
+)
+from support.rules import DEFAULT_ROUTING, billing_fact_ticket, higher, route, routing_problems, slug
+from sync.models import JobStatus, SyncJob
+from sync.services.outbox import idempotency_key, jobs_enqueue_on_commit
+
+log = structlog.get_logger(__name__)
+
+TICKET_ACTION = "create_ticket"
+OPEN_DISPUTE_STATUSES = ["warning_needs_response", "needs_response", "warning_under_review", "under_review"]
+# Zendesk's ticket statuses -> ours ("pending" there means waiting for the customer).
+DESK_STATUSES = {
+    "new": TicketStatus.NEW,
+    "open": TicketStatus.OPEN,
+    "pending": TicketStatus.WAITING,
+    "hold": TicketStatus.HOLD,
+    "solved": TicketStatus.SOLVED,
+    "closed": TicketStatus.CLOSED,
+}
+
+
+class SupportError(Exception):
+    """A support action that cannot be done, with a sentence a person can read."""
+
+
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:10]
+
+
+# --- routing rules ------------------------------------------------------------------------
+
+
+def routing_rule_current() -> RoutingRule:
+    """The newest version; the built-in defaults (unsaved, no version) when none is stored."""
+    return RoutingRule.objects.order_by("-version").first() or RoutingRule(
+        version=None, rules=DEFAULT_ROUTING
+    )
+
+
+def routing_rule_edit(*, rules: dict, actor, note: str = "", source: str = Source.UI) -> RoutingRule:
+    """Save ``rules`` as the next version; earlier versions stay as they were."""
+    problems = routing_problems(rules)
+    if problems:
+        raise SupportError(" ".join(problems))
+    try:
+        with transaction.atomic():
+            previous = RoutingRule.objects.select_for_update().order_by("-version").first()
+            rule = RoutingRule.objects.create(
+                version=(previous.version + 1) if previous else 1,
+                rules=rules,
+                note=note[:300],
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit_record(
+                action="support.routing_rule_edit",
+                source=source,
+                actor=actor,
+                target=rule,
+                summary=f"Support routing rules changed to version {rule.version}",
+                changes={
+                    "before": previous.rules if previous else DEFAULT_ROUTING,
+                    "after": rules,
+                    "version": rule.version,
+                },
+            )
+    except IntegrityError as exc:  # two editors saved at once (SQLite has no row lock)
+        raise SupportError(
+            "Someone else changed these rules at the same moment; reload and try again."
+        ) from exc
+    return rule
+
+
+# --- what a ticket carries ------------------------------------------------------------------
+
+
+def billing_states(customer: Customer | None) -> set[str]:
+    """The billing-state tags that apply to this customer right now."""
+    from billing.models import Dispute
+
+    if customer is None:
+        return {"unknown-customer"}
+    states = {customer.effective_status.replace("_", "-")}
+    if customer.status in (CustomerStatus.ACTIVE, CustomerStatus.PAST_DUE) and customer.mrr > 0:
+        states.add("paying")
+    if Dispute.objects.filter(customer=customer, status__in=OPEN_DISPUTE_STATUSES).exists():
+        states.add("dispute-open")
+    if (
+        customer.effective_status == CustomerStatus.ACTIVE
+        and SyncJob.objects.filter(
+            customer=customer,
+            system=System.COMMUNITY,
+            action="grant_access",
+            status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING, JobStatus.DEAD],
+        ).exists()
+    ):
+        states.add("just-paid-no-access")
+    return states
+
+
+def customer_360_url(customer: Customer) -> str:
+    return settings.SITE_URL + reverse("customer_detail", args=[customer.public_id])
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount / 100:,.2f} {currency.upper()}".strip()
+
+
+def _desk_body(text: str, customer: Customer | None) -> str:
+    if customer is None:
+        return text
+    facts = (
+        f"Switchboard customer: {customer.public_id}\n"
+        f"Plan: {customer.plan or '-'} · Status: {customer.effective_status} · "
+        f"MRR: {_money(customer.mrr, customer.currency)}\n"
+        f"Customer 360: {customer_360_url(customer)}"
+    )
+    return f"{text}\n\n--\n{facts}" if text else facts
+
+
+def _tags(
+    *, customer: Customer | None, states: set[str], source: str, category: str, extra: list[str]
+) -> list[str]:
+    tags = {"switchboard", f"source-{source}", *states, *extra}
+    if category:
+        tags.add(f"category-{category}")
+    if customer is not None and customer.plan:
+        tags.add("plan-" + slug(customer.plan))
+    return sorted(slug(t) for t in tags if t)
+
+
+# --- opening tickets (one path) ---------------------------------------------------------------
+
+
+def _ticket_write(
+    *,
+    key: str,
+    customer: Customer | None,
+    subject: str,
+    category: str,
+    priority: str | None,
+    text: str,
+    source: str,
+    fact: str = "",
+    extra_tags: list[str] | None = None,
+    source_event=None,
+    opened_by=None,
+    requester: dict | None = None,
+    sync_rule_version: int | None = None,
+    job_cause: str = "",
+) -> tuple[Ticket, SyncJob | None, bool]:
+    """Write the ticket and the job that creates it in the desk, inside the caller's transaction.
+
+    ``priority`` None lets the routing rules decide; otherwise the higher of the two wins
+    for billing facts, and a person's choice stands as given. Returns (ticket, new job, created).
+    """
+    existing = Ticket.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing, None, False
+    rules = routing_rule_current()
+    states = billing_states(customer)
+    routed = route(rules.rules, category=category, plan=customer.plan if customer else "", states=states)
+    if priority is None:
+        final_priority = routed.priority
+    elif source == TicketSource.STAFF:
+        final_priority = priority
+    else:
+        final_priority = higher(priority, routed.priority)
+    tags = _tags(
+        customer=customer,
+        states=states,
+        source=source,
+        category=category,
+        extra=[*(extra_tags or []), *routed.tags],
+    )
+    ticket = Ticket.objects.create(
+        customer=customer,
+        idempotency_key=key,
+        subject=subject[:200],
+        category=category,
+        priority=final_priority,
+        tags=tags,
+        source=source,
+        group=routed.group[:100],
+        fact=fact[:100],
+        message=text,
+        requester_name=(requester or {}).get("name", "")[:200],
+        requester_email=(requester or {}).get("email", ""),
+        needs_match=customer is None,
+        routing_version=rules.version,
+        source_event=source_event,
+        opened_by=opened_by,
+    )
+    job = None
+    if customer is not None:
+        job = SyncJob.objects.create(
+            customer=customer,
+            system=System.SUPPORT,
+            action=TICKET_ACTION,
+            idempotency_key=idempotency_key(
+                cause=job_cause or key, customer=customer, system=System.SUPPORT, action=TICKET_ACTION
+            ),
+            payload=_job_payload(ticket, customer, requester),
+            source_event=source_event,
+            rule_version=sync_rule_version,
+            correlation_id=current_correlation_id(),
+        )
+        ticket.sync_job = job
+        ticket.save(update_fields=["sync_job", "updated_at"])
+    return ticket, job, True
+
+
+def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> dict:
+    payload = {
+        "ticket_id": ticket.pk,
+        "subject": ticket.subject,
+        "body": _desk_body(ticket.message, customer),
+        "priority": ticket.priority,
+        "tags": ticket.tags,
+        "group": ticket.group,
+        "category": ticket.category,
+        "status": customer.effective_status,
+        "plan": customer.plan,
+        "mrr": customer.mrr,
+        "currency": customer.currency,
+        "customer_url": customer_360_url(customer),
+    }
+    if ticket.fact:
+        payload["event_type"] = ticket.fact
+    if requester:
+        payload["requester"] = {
+            "name": requester.get("name") or requester["email"],
+            "email": requester["email"],
+        }
+    return payload
+
+
+def tickets_for_billing_change(
+    *,
+    customer: Customer,
+    source_event,
+    event_type: str,
+    status_tickets: list[dict],
+    sync_rule_version: int | None,
+) -> list[SyncJob]:
+    """The ticket one applied Stripe event opens, if any: at most one per event, however often it comes.
+
+    The routing rules' billing facts decide first; a ticket the mapping rules ask for on a
+    status change (``status_tickets``) is the fallback. Runs inside the caller's transaction;
+    returns the new desk job for the caller to schedule.
+    """
+    spec = billing_fact_ticket(routing_rule_current().rules, event_type)
+    fact = event_type
+    if spec is None and status_tickets:
+        spec, fact = status_tickets[0], f"status:{status_tickets[0].get('status') or ''}"
+    if spec is None:
+        return []
+    ticket, job, created = _ticket_write(
+        key=f"stripe:{source_event.stripe_id}",
+        job_cause=source_event.stripe_id,  # the key the outbox gives every job of this event
+        customer=customer,
+        subject=spec.get("subject") or "Billing",
+        category=spec.get("category", "billing"),
+        priority=spec.get("priority", TicketPriority.NORMAL),
+        text=spec.get("body", ""),
+        source=TicketSource.BILLING,
+        fact=fact,
+        extra_tags=list(spec.get("tags") or []),
+        source_event=source_event,
+        sync_rule_version=sync_rule_version,
+    )
+    # No business-action record: nobody acted. The ticket names its Stripe event, like the other jobs.
+    return [job] if created and job is not None else []
+
+
+def ticket_open(
+    *,
+    customer: Customer,
+    subject: str,
+    category: str,
+    priority: str,
+    note: str,
+    actor,
+    token: str,
+    source: str = Source.UI,
+) -> Ticket:
+    """A person opens a case on a customer. ``token`` makes a double submit open one ticket."""
+    if customer.merged_into_id:
+        raise SupportError("This customer was merged into another; open the case there.")
+    key = f"staff:{token}"
+    try:
+        ticket = _staff_ticket(key, customer, subject, category, priority, note, actor, source)
+    except IntegrityError:  # the same submit, twice at once: the first one stands
+        ticket = Ticket.objects.get(idempotency_key=key)
+    return ticket
+
+
+def _staff_ticket(key, customer, subject, category, priority, note, actor, source) -> Ticket:
+    with transaction.atomic():
+        ticket, job, created = _ticket_write(
+            key=key,
+            customer=customer,
+            subject=subject,
+            category=category,
+            priority=priority,
+            text=note,
+            source=TicketSource.STAFF,
+            opened_by=actor,
+        )
+        if created:
+            audit_record(
+                action="support.ticket_open",
+                source=source,
+                actor=actor,
+                customer=customer,
+                target=ticket,
+                summary=f"Support case opened: {ticket.subject}",
+                changes={"priority": ticket.priority, "group": ticket.group, "category": category},
+            )
+            jobs_enqueue_on_commit(job_ids=[job.pk])
+    return ticket
+
+
+def customer_for_email(email: str) -> Customer | None:
+    """The one live customer with this email, or None when there is none or more than one."""
+    matches = list(Customer.objects.live().filter(email__iexact=email.strip()).exclude(email="")[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def ticket_submit(*, name: str, email: str, category: str, message: str, token: str) -> Ticket:
+    """A person writes in through the public form. Stored first; the desk gets it when it can."""
+    customer = customer_for_email(email)
+    topic = dict(TicketCategory.choices).get(category, "Support request")
+    subject = f"{topic}: {message.strip().splitlines()[0][:80]}"
+    key = f"form:{token}"
+    try:
+        ticket = _form_ticket(key, customer, subject, name, email, category, message)
+    except IntegrityError:  # the same submit, twice at once: the first one stands
+        ticket = Ticket.objects.get(idempotency_key=key)
+    log.info(
+        "support.form_ticket",
+        ticket_id=ticket.pk,
+        matched=ticket.customer_id is not None,
+        email=_hashed(email.lower()),
+    )
+    return ticket
+
+
+def _form_ticket(key, customer, subject, name, email, category, message) -> Ticket:
+    with transaction.atomic():
+        ticket, job, created = _ticket_write(
+            key=key,
+            customer=customer,
+            subject=subject,
+            category=category,
+            priority=None,
+            text=message,
+            source=TicketSource.FORM,
+            requester={"name": name, "email": email},
+        )
+        if created:
+            audit_record(
+                action="support.ticket_submit",
+                source=Source.UI,
+                customer=customer,
+                target=ticket,
+                summary="Support form submitted" + ("" if customer else " (no single customer matched)"),
+                changes={"priority": ticket.priority, "group": ticket.group, "matched": customer is not None},
+            )
+            if job is not None:
+                jobs_enqueue_on_commit(job_ids=[job.pk])
+    return ticket
+
+
+def ticket_link(*, ticket: Ticket, customer: Customer, actor, source: str = Source.UI) -> Ticket:
+    """A person says whose form ticket this is; only then is it sent to the desk."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.customer_id is not None:
+            raise SupportError("This ticket already belongs to a customer.")
+        if customer.merged_into_id:
+            raise SupportError("That customer was merged into another; choose the one that was kept.")
+        locked.customer, locked.needs_match = customer, False
+        locked.save(update_fields=["customer", "needs_match", "updated_at"])
+        requester = (
+            {"name": locked.requester_name, "email": locked.requester_email}
+            if locked.requester_email
+            else None
+        )
+        job = SyncJob.objects.create(
+            customer=customer,
+            system=System.SUPPORT,
+            action=TICKET_ACTION,
+            idempotency_key=idempotency_key(
+                cause=locked.idempotency_key, customer=customer, system=System.SUPPORT, action=TICKET_ACTION
+            ),
+            payload=_job_payload(locked, customer, requester),
+            correlation_id=current_correlation_id(),
+        )
+        locked.sync_job = job
+        locked.save(update_fields=["sync_job", "updated_at"])
+        audit_record(
+            action="support.ticket_link",
+            source=source,
+            actor=actor,
+            customer=customer,
+            target=locked,
+            summary=f"Form ticket linked to {customer.public_id}",
+        )
+        jobs_enqueue_on_commit(job_ids=[job.pk])
+    return locked
+
+
+# --- what the desk tells us ---------------------------------------------------------------------
+
+
+def ticket_confirm(*, job: SyncJob, external_id: str) -> None:
+    """The desk created the ticket: our copy leaves ``pending`` (inside the executor's transaction)."""
+    Ticket.objects.filter(sync_job=job, status=TicketStatus.PENDING).update(
+        status=TicketStatus.NEW, external_id=external_id[:100]
+    )
+    Ticket.objects.filter(sync_job=job, external_id="").update(external_id=external_id[:100])
+
+
+def desk_delivery_apply(
+    *,
+    delivery_id: str,
+    event_type: str,
+    desk_id: str,
+    external_id: str,
+    status: str,
+    changed_at: datetime | None,
+    payload: dict,
+) -> tuple[str, bool]:
+    """Store one desk webhook delivery once and apply the status it carries. Returns (outcome, duplicate)."""
+    try:
+        with transaction.atomic():
+            delivery = DeskDelivery.objects.create(
+                delivery_id=delivery_id[:200], event_type=event_type[:100], payload=payload
+            )
+            outcome = _apply_status(
+                delivery, desk_id=desk_id, external_id=external_id, status=status, changed_at=changed_at
+            )
+            delivery.outcome = outcome
+            delivery.save(update_fields=["outcome", "ticket"])
+    except IntegrityError:
+        if not DeskDelivery.objects.filter(delivery_id=delivery_id[:200]).exists():
+            raise
+        return "duplicate", True
+    return outcome, False
+
+
+def _apply_status(
+    delivery: DeskDelivery, *, desk_id: str, external_id: str, status: str, changed_at: datetime | None
+) -> str:
+    ours = DESK_STATUSES.get((status or "").strip().lower())
+    if ours is None:
+        return "no_status"
+    match = Q(external_id=desk_id) if desk_id else Q(pk__in=[])
+    if external_id:
+        match |= Q(sync_job__idempotency_key=external_id)
+    ticket = Ticket.objects.select_for_update(of=("self",)).filter(match).order_by("pk").first()
+    if ticket is None:
+        return "unknown_ticket"
+    delivery.ticket = ticket
+    if changed_at and ticket.desk_updated_at and changed_at < ticket.desk_updated_at:
+        return "stale"  # an older change arriving late must not undo a newer one
+    previous = ticket.status
+    ticket.status = ours
+    ticket.external_id = ticket.external_id or desk_id[:100]
+    ticket.desk_updated_at = changed_at or ticket.desk_updated_at
+    ticket.save(update_fields=["status", "external_id", "desk_updated_at", "updated_at"])
+    if previous != ours:
+        audit_record(
+            action="support.ticket_status",
+            source=Source.WEBHOOK,
+            customer=ticket.customer,
+            target=ticket,
+            summary=f"Desk says the ticket is {ours}",
+            changes={"status": [previous, ours]},
+        )
+    return "applied"

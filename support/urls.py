@@ -1,0 +1,12 @@
+from django.urls import path
+
+from support import views
+
+urlpatterns = [
+    path("new", views.request_new, name="support_request_new"),
+    path("thanks", views.request_thanks, name="support_request_thanks"),
+    path("routing/", views.routing_rules, name="support_routing"),
+    path("customers/<str:public_id>/new/", views.case_new, name="support_case_new"),
+    path("tickets/<int:pk>/", views.ticket_detail, name="support_ticket_detail"),
+    path("tickets/<int:pk>/link/", views.ticket_link_view, name="support_ticket_link"),
+]

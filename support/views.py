@@ -1,0 +1,140 @@
+import json
+
+import structlog
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from customers.models import Customer
+from customers.selectors import customer_visible
+from customers.views import get_customer_for
+from support import selectors
+from support.forms import CaseForm, RoutingRuleForm, SupportRequestForm, new_token
+from support.models import Ticket
+from support.services import (
+    SupportError,
+    routing_rule_current,
+    routing_rule_edit,
+    ticket_link,
+    ticket_open,
+    ticket_submit,
+)
+
+log = structlog.get_logger(__name__)
+
+
+def get_ticket_for(request: HttpRequest, pk: int, *, perm: str = "support.view_ticket") -> Ticket:
+    """The ticket, if this person holds ``perm`` and may see its customer; else 403."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    ticket = get_object_or_404(Ticket.objects.select_related("customer", "sync_job", "opened_by"), pk=pk)
+    if ticket.customer is not None and not customer_visible(user=request.user, customer=ticket.customer):
+        raise PermissionDenied
+    return ticket
+
+
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest, public_id: str) -> HttpResponse:
+    customer = get_customer_for(request, public_id, perm="support.open_ticket")
+    form = CaseForm(request.POST or None, initial={"token": new_token()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = ticket_open(customer=customer, actor=request.user, **form.cleaned_data)
+        except SupportError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Case opened: {ticket.subject}. It reaches the support desk in the background."
+            )
+            return redirect("customer_detail", customer.public_id)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "support/case_new.html", {"customer": customer, "form": form}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    """The public support form: no login, CSRF-protected, rate-limited per address, with a honeypot."""
+    if request.method == "POST" and is_ratelimited(
+        request, group="support_form", key="ip", rate=settings.SUPPORT_FORM_RATE_LIMIT, increment=True
+    ):
+        form = SupportRequestForm(request.POST)
+        form.is_valid()  # keep what the person typed on the page
+        return render(request, "support/request_new.html", {"form": form, "limited": True}, status=429)
+    form = SupportRequestForm(request.POST or None, initial={"token": new_token()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if form.is_bot:
+            log.info("support.form_honeypot")
+        else:
+            ticket_submit(
+                name=data["name"],
+                email=data["email"],
+                category=data["category"],
+                message=data["message"],
+                token=data["token"],
+            )
+        return redirect("support_request_thanks")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "support/request_new.html", {"form": form}, status=status)
+
+
+@login_not_required
+def request_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "support/request_thanks.html")
+
+
+@require_http_methods(["GET", "POST"])
+def routing_rules(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("support.edit_routing"):
+        raise PermissionDenied
+    current = routing_rule_current()
+    form = RoutingRuleForm(request.POST or None, initial={"rules": json.dumps(current.rules, indent=2)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = routing_rule_edit(
+                rules=form.cleaned_data["rules"], note=form.cleaned_data["note"], actor=request.user
+            )
+        except SupportError as exc:
+            form.add_error("rules", str(exc))
+        else:
+            messages.success(
+                request, f"Routing rules saved as version {rule.version}. New tickets use them now."
+            )
+            return redirect("support_routing")
+    context = {"form": form, "current": current, "history": selectors.routing_rule_history()}
+    return render(request, "support/routing.html", context, status=422 if request.method == "POST" else 200)
+
+
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request, pk)
+    return render(
+        request,
+        "support/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "can_link": ticket.customer_id is None and request.user.has_perm("support.open_ticket"),
+            "candidates": selectors.link_candidates(ticket=ticket, user=request.user),
+        },
+    )
+
+
+@require_POST
+def ticket_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request, pk, perm="support.open_ticket")
+    customer = Customer.objects.filter(public_id=request.POST.get("public_id", "").strip()).first()
+    if customer is None or not customer_visible(user=request.user, customer=customer):
+        messages.error(request, "No customer with that Switchboard id.")
+        return redirect("support_ticket_detail", ticket.pk)
+    try:
+        ticket_link(ticket=ticket, customer=customer, actor=request.user)
+    except SupportError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Linked to {customer.public_id}; the ticket goes to the support desk now.")
+    return redirect("support_ticket_detail", ticket.pk)

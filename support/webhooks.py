@@ -1,0 +1,125 @@
+"""The support desk's webhook door: verify the desk's signature, store each delivery once, apply its status.
+
+Zendesk signs base64(HMAC-SHA256(secret, timestamp + body)) and sends the result in
+``X-Zendesk-Webhook-Signature`` and the timestamp in ``X-Zendesk-Webhook-Signature-Timestamp``.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import structlog
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from support.services import desk_delivery_apply
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
+
+
+def _reject(status: int, reason: str, detail: str) -> JsonResponse:
+    log.warning("support_webhook.rejected", reason=reason, status=status)
+    return JsonResponse({"error": detail}, status=status)
+
+
+def desk_signature(body: bytes, timestamp: str, secret: str) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
+    return base64.b64encode(mac).decode()
+
+
+def _when(timestamp: str) -> datetime | None:
+    """The signature's time: ISO 8601 as Zendesk sends it, or Unix seconds."""
+    if timestamp.isdigit():
+        return datetime.fromtimestamp(int(timestamp), tz=dt_timezone.utc)
+    try:
+        return parse_datetime(timestamp)
+    except ValueError:
+        return None
+
+
+def signature_ok(body: bytes, timestamp: str, signature: str) -> bool:
+    secret = settings.SUPPORT_WEBHOOK_SECRET
+    if not (secret and timestamp and signature):
+        return False
+    if not hmac.compare_digest(desk_signature(body, timestamp, secret), signature.strip()):
+        return False
+    signed_at = _when(timestamp)
+    tolerance = timedelta(seconds=settings.SUPPORT_WEBHOOK_TOLERANCE)
+    return signed_at is not None and abs(timezone.now() - signed_at) <= tolerance
+
+
+def _status_of(payload: dict) -> str:
+    detail, event = payload.get("detail") or {}, payload.get("event") or {}
+    current = event.get("current") if isinstance(event, dict) else None
+    if isinstance(current, dict):
+        current = current.get("status")
+    return str(current or detail.get("status") or payload.get("status") or "")
+
+
+def _fields(payload: dict) -> dict:
+    """Zendesk's ticket event shape, or a trigger's flat JSON body with the same names."""
+    detail = payload.get("detail") if isinstance(payload.get("detail"), dict) else {}
+    changed = (
+        parse_datetime(str(payload.get("time") or detail.get("updated_at") or ""))
+        if (payload.get("time") or detail.get("updated_at"))
+        else None
+    )
+    return {
+        "delivery_id": str(payload.get("id") or ""),
+        "event_type": str(payload.get("type") or ""),
+        "desk_id": str(detail.get("id") or payload.get("ticket_id") or ""),
+        "external_id": str(detail.get("external_id") or payload.get("external_id") or ""),
+        "status": _status_of(payload),
+        "changed_at": changed,
+    }
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def support_webhook(request: HttpRequest) -> JsonResponse:
+    if is_ratelimited(
+        request, group="support_webhook", key="ip", rate=settings.SUPPORT_WEBHOOK_RATE_LIMIT, increment=True
+    ):
+        return _reject(429, "rate_limited", "too many requests")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        return _reject(413, "too_large", "body too large")
+    body = request.body
+    if not signature_ok(
+        body, request.headers.get(TIMESTAMP_HEADER, ""), request.headers.get(SIGNATURE_HEADER, "")
+    ):
+        return _reject(401, "bad_signature", "signature missing, wrong or too old")
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+        fields = _fields(payload)
+    except ValueError:
+        return _reject(400, "malformed", "body is not a JSON object")
+    if not fields["delivery_id"]:
+        # A trigger body without an id: the signature makes one that is stable for this exact delivery.
+        fields["delivery_id"] = "sig:" + hashlib.sha256(body).hexdigest()
+    try:
+        outcome, duplicate = desk_delivery_apply(payload=payload, **fields)
+    except DatabaseError:
+        log.error("support_webhook.database_unavailable")
+        return JsonResponse({"error": "temporarily unavailable"}, status=503)
+    return JsonResponse({"received": True, "outcome": outcome, "duplicate": duplicate})
