@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from bench import infra
@@ -32,6 +33,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset of " + ", ".join(PARTS))
     parser.add_argument("--out", type=Path, help="where to write the markdown report "
                         "(default bench/results/<date>.md; quick mode: none)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the screens' data sizes (development: e.g. 0.2)")
     parser.add_argument("--redis-db", type=int, default=8, help="database number on the shared Redis (full mode)")
     args = parser.parse_args(argv)
     args.parts = [p for p in args.parts.split(",") if p]
@@ -62,7 +65,10 @@ def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], s
             elif part == "pipeline":
                 pipeline.run(stack, pipeline.QUICK if args.quick else pipeline.FULL, section)
             elif part == "screens":
-                screens.run(screens.QUICK if args.quick else screens.FULL, section, sizes)
+                cfg = screens.QUICK if args.quick else screens.FULL
+                if args.scale != 1.0:
+                    cfg = replace(cfg, customers=int(cfg.customers * args.scale), dead=int(cfg.dead * args.scale))
+                screens.run(cfg, section, sizes)
             elif part == "recovery":
                 recovery.run(stack, recovery.QUICK if args.quick else recovery.FULL, section, screens.owner())
         except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers
@@ -84,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         machine["redis"] = _redis_version(stack.redis.url)
+        machine["PostgreSQL commit (fsync)"] = f"{infra.commit_latency_ms(db_name):.2f} ms"
         run_parts(stack, args, sections, sizes)
     finally:
         stack.stop()

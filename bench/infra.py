@@ -121,6 +121,21 @@ def database_drop(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def commit_latency_ms(database: str, commits: int = 100) -> float:
+    """What one small committed INSERT costs on this disk (the WAL flush every write path waits for)."""
+    import psycopg
+
+    with psycopg.connect(dbname=database, autocommit=True, connect_timeout=5, **PG) as conn:
+        conn.execute("CREATE TABLE bench_commit_probe (x int)")
+        try:
+            started = time.perf_counter()
+            for i in range(commits):
+                conn.execute("INSERT INTO bench_commit_probe VALUES (%s)", (i,))
+            return (time.perf_counter() - started) * 1000 / commits
+        finally:
+            conn.execute("DROP TABLE bench_commit_probe")
+
+
 def postgres_available() -> bool:
     try:
         _admin("SELECT 1")

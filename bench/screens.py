@@ -104,7 +104,7 @@ def run(cfg: Config, section: Section, sizes: dict) -> None:
     at_full = measure_pages(user, cfg.repeats)
     sizes.update(table_sizes())
     section.note(f"generator: {fill_seconds:.0f} s for the last {cfg.customers - small:,} customers with their "
-                 f"events, jobs, links and mirrors (PostgreSQL COPY, then ANALYZE)")
+                 f"events, jobs, links and mirrors (PostgreSQL COPY, then VACUUM ANALYZE)")
     section.note("sizes at 1 %: " + ", ".join(f"{k} {v:,}" for k, v in small_sizes.items()) +
                  "; at full: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
     section.note(f"{cfg.repeats} requests per page after 2 warm-up requests, owner role, in-process test Client")
