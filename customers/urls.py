@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import exports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("queue/failed_event/<int:object_id>/replay/", views.queue_replay, name="queue_replay"),
     path("queue/system/<int:object_id>/resume/", views.queue_resume, name="queue_resume"),
     path("customers/", views.customer_list, name="customer_list"),
+    path("customers/export.csv", exports.customer_export, name="customer_export"),
     path("customers/merges/<int:pk>/undo/", views.merge_undo, name="merge_undo"),
     path("customers/<str:public_id>/", views.customer_detail, name="customer_detail"),
     path("customers/<str:public_id>/override/", views.customer_override, name="customer_override"),

@@ -105,6 +105,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("audit_list", "GET"): EVERY_ROLE,
     ("audit_list", "HTMX GET"): EVERY_ROLE,
     ("audit_export", "POST"): expect(302, 200, 403, 403, 403),
+    ("customer_export", "POST"): expect(302, 200, 403, 403, 403),
     # the htmx partials of the other screens answer like their pages
     ("home", "HTMX GET"): EVERY_ROLE,
     ("customer_list", "HTMX GET"): EVERY_ROLE,

@@ -90,3 +90,31 @@ def test_the_list_costs_the_same_queries_with_many_restricted_customers(client, 
     many, page = _list_queries(client)
     assert many == few
     assert page.count('href="/customers/sw_') >= 46  # 23 granted + 23 open, none of the 23 hidden
+
+
+def _export(client, **data) -> str:
+    response = client.post(reverse("customer_export"), data)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()
+
+
+def test_the_customer_export_is_audited_and_follows_the_visibility_rule(client, owner, finance):
+    from django.contrib.auth.models import Permission
+
+    open_one = CustomerFactory()
+    hidden = CustomerFactory(restricted=True)
+    client.force_login(owner)
+    body = _export(client)
+    assert open_one.public_id in body and hidden.public_id in body
+    assert AuditEvent.objects.get(action="customers.exported").changes["rows"] == 2
+    # Should export ever be granted to someone else, restricted customers stay hidden from them.
+    finance.user_permissions.add(Permission.objects.get(codename="export_customers"))
+    client.force_login(finance)
+    body = _export(client)
+    assert open_one.public_id in body and hidden.public_id not in body
+
+
+@pytest.mark.parametrize("who", ["finance", "support"])
+def test_only_the_owner_exports_customers(client, users, who):
+    client.force_login(users[who])
+    assert client.post(reverse("customer_export")).status_code == 403
