@@ -1,13 +1,15 @@
 """Throughput of the outbound-job executor against loopback fakes of HubSpot, Zendesk and Kit.
 
-    .venv/bin/python bench/sync_throughput.py [--jobs 600] [--workers 1 2]
+    .venv/bin/python bench/sync_throughput.py [--jobs 600] [--workers 1 2] [--embedded]
 
 For each worker count: a fresh PostgreSQL database, a private redis-server on a
 free port, real ``celery worker`` processes (prefork, one process per count),
 and the jobs' wake-ups published at once; measures jobs/s from the first
 publish until every job has succeeded. Provider rate limits are lifted so the
 executor itself is measured (with the published limits HubSpot alone caps at
-10 jobs/s). Only talks to 127.0.0.1; drops its database and stops what it started.
+10 jobs/s). ``--embedded`` measures the default laptop mode instead: a SQLite
+file and the file-backed queue. Only talks to 127.0.0.1; drops its database
+and stops what it started.
 """
 
 import argparse
@@ -44,12 +46,13 @@ def wait_for(check, what: str, timeout: float = 120) -> None:
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def environment(redis_port: int, hub, zd, kit, data_dir: str) -> dict:
+def environment(redis_port: int | None, hub, zd, kit, data_dir: str) -> dict:
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    stores = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+              "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"} if redis_port else {}
     return {
-        **os.environ, **UNLIMITED,
-        "DJANGO_ENV": "development", "DEBUG": "false", "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "SWITCHBOARD_DATA_DIR": data_dir,
+        **base, **UNLIMITED, **stores,
+        "DJANGO_ENV": "development", "DEBUG": "false", "LOG_LEVEL": "WARNING", "SWITCHBOARD_DATA_DIR": data_dir,
         "HUBSPOT_ACCESS_TOKEN": "test-token", "HUBSPOT_BASE_URL": hub.url,
         "ZENDESK_EMAIL": "agent@example.com", "ZENDESK_API_TOKEN": "test-token", "ZENDESK_BASE_URL": zd.url,
         "KIT_API_KEY": "test-token", "KIT_BASE_URL": kit.url,
@@ -97,7 +100,11 @@ def run_once(count: int, processes: int, env: dict, data_dir: str, fresh) -> flo
         return len(ids) / (time.perf_counter() - start)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:  # a warm shutdown that hangs must not lose the result
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
 
 
 def reset(*fakes_) -> None:
@@ -113,18 +120,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=600)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--embedded", action="store_true", help="SQLite file and file-backed queue")
     args = parser.parse_args()
     hub, zd, kit = fakes.HubSpot().start(), fakes.Zendesk().start(), fakes.Kit().start()
-    redis_port = free_port()
     data_dir = tempfile.mkdtemp(prefix="sb-bench-sync-")
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", data_dir], stdout=subprocess.DEVNULL)
-    env = environment(redis_port, hub, zd, kit, data_dir)
-    subprocess.run(PSQL + [f"DROP DATABASE IF EXISTS {DB}"], check=True)
-    subprocess.run(PSQL + [f"CREATE DATABASE {DB}"], check=True)
+    redis = None
+    if not args.embedded:
+        redis_port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--dir", data_dir], stdout=subprocess.DEVNULL)
+        subprocess.run(PSQL + [f"DROP DATABASE IF EXISTS {DB}"], check=True)
+        subprocess.run(PSQL + [f"CREATE DATABASE {DB}"], check=True)
+    env = environment(None if args.embedded else redis_port, hub, zd, kit, data_dir)
+    stores = "SQLite + file queue" if args.embedded else "PostgreSQL + Redis"
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        os.environ.update({k: v for k, v in env.items() if k not in os.environ or os.environ[k] != v})
+        os.environ.clear()
+        os.environ.update(env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
         import django
 
@@ -132,17 +144,18 @@ def main() -> None:
         for processes in args.workers:
             rate = run_once(args.jobs, processes, env, data_dir, lambda: reset(hub, zd, kit))
             print(f"{processes} worker process(es): {rate:.1f} jobs/s over {args.jobs // 3 * 3} jobs "
-                  f"(HubSpot upsert, Zendesk ticket, Kit tag; PostgreSQL + Redis)")
+                  f"(HubSpot upsert, Zendesk ticket, Kit tag; {stores})")
         print(f"provider effects: {len(hub.contacts)} contacts, {len(zd.tickets)} tickets, {len(kit.tagged)} tags")
     finally:
         from django.db import connections
 
         connections.close_all()
-        redis.terminate()
-        redis.wait(10)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(10)
+            subprocess.run(PSQL + [f"DROP DATABASE IF EXISTS {DB}"], check=False)
         for fake in (hub, zd, kit):
             fake.stop()
-        subprocess.run(PSQL + [f"DROP DATABASE IF EXISTS {DB}"], check=False)
         subprocess.run(["rm", "-rf", data_dir], check=False) if not os.environ.get("BENCH_KEEP") else print(data_dir)
 
 
