@@ -25,7 +25,7 @@ def event_list(*, user, type: str = "", status: str = "", query: str = "") -> Qu
     query = query.strip()
     if query:
         qs = qs.filter(Q(stripe_id=query) | Q(customer__public_id=query))
-    return qs.select_related("customer").defer("payload").order_by("-received_at", "-id")
+    return qs.select_related("customer").defer("payload").order_by("-id")
 
 
 def event_types() -> list[str]:

@@ -35,7 +35,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.event_list(
         user=request.user, type=f.get("type", ""), status=f.get("status", ""), query=f.get("q", "")
     )
-    page = keyset_page(qs, cursor=f.get("cursor", ""), time_field="received_at")
+    page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
     context = {"form": form, "page": page, "types": selectors.event_types()}
     if request.htmx and not request.htmx.boosted:
         return render(request, "billing/event_list.html#results", context)

@@ -80,6 +80,8 @@ class Customer(models.Model):
             models.Index(fields=["plan"], name="customer_plan_idx"),
             # the customer list without filters: keyset pagination, newest first
             models.Index(fields=["-created_at", "-id"], name="customer_created_id_idx"),
+            # the same for live customers only (merged_into IS NULL), read in index order
+            models.Index(fields=["merged_into", "-created_at", "-id"], name="customer_live_created_idx"),
             # the action queue: overrides that may contradict billing (few rows carry one)
             models.Index(
                 fields=["override_status"], name="customer_override_idx", condition=~models.Q(override_status="")

@@ -91,17 +91,22 @@ def _open_jobs_exist() -> Exists:
 def customer_search(*, user, query: str = "", status: str = "", plan: str = "", sync: str = "") -> QuerySet[Customer]:
     """Customers matching the search and filters, newest first, each with its sync state.
 
-    The search is one query: exact public id or outside id (both indexed), or a
-    part of the email or name.
+    An exact Switchboard or outside id is found through the indexes first (one
+    small query); any other text also matches part of an email or name, which
+    reads every row.
     """
     qs = customers_visible_to(user=user).live()
     query = query.strip()
     if query:
         by_link = ExternalLink.objects.filter(external_id=query).values("customer_id")
         match = Q(public_id=query) | Q(pk__in=by_link)
-        if len(query) >= 2:
-            match |= Q(email__icontains=query) | Q(name__icontains=query)
-        qs = qs.filter(match)
+        # An exact id (ours or any outside one) is answered from the indexes alone; only
+        # otherwise is every email and name searched for the text.
+        exact = list(Customer.objects.filter(match).values_list("pk", flat=True)[:20]) if " " not in query else []
+        if exact:
+            qs = qs.filter(pk__in=exact)
+        else:
+            qs = qs.filter(match | Q(email__icontains=query) | Q(name__icontains=query))
     if status:
         qs = qs.filter(status=status)
     if plan:
@@ -128,36 +133,46 @@ class Page:
     count_capped: bool
 
 
-def encode_cursor(created_at: datetime, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode()
+def encode_cursor(created_at: datetime | None, pk: int) -> str:
+    stamp = created_at.isoformat() if created_at else ""
+    return base64.urlsafe_b64encode(f"{stamp}|{pk}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+def decode_cursor(cursor: str) -> tuple[datetime | None, int] | None:
     try:
         stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if not stamp:
+            return None, int(pk)
         moment = parse_datetime(stamp)
         return (moment, int(pk)) if moment else None
     except (ValueError, UnicodeDecodeError):
         return None
 
 
-def keyset_page(qs: QuerySet, *, cursor: str = "", size: int = PAGE_SIZE, time_field: str = "created_at") -> Page:
-    """One page of a queryset ordered by (time_field desc, id desc), and a count that stops at COUNT_CAP.
+def keyset_page(qs: QuerySet, *, cursor: str = "", size: int = PAGE_SIZE, time_field: str | None = "created_at") -> Page:
+    """One page of a queryset ordered by (time_field desc, id desc) -- or by id alone when ``time_field``
+    is None -- and a count that stops at COUNT_CAP.
 
     Keyset paging reads the next ``size`` rows from an index whatever the page
     number; counting every match of a large table on each page would not be fast.
+    The page's ids are found first and its rows (with their per-row subqueries)
+    read second, so those subqueries run for 50 rows, not for every candidate.
     """
     count = qs.order_by()[: COUNT_CAP + 1].count()
     position = decode_cursor(cursor) if cursor else None
+    ordering = [f"-{time_field}", "-pk"] if time_field else ["-pk"]
     if position:
         moment, pk = position
-        qs = qs.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "pk__lt": pk}))
-    rows = list(qs[: size + 1])
+        if time_field and moment is not None:
+            qs = qs.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "pk__lt": pk}))
+        else:
+            qs = qs.filter(pk__lt=pk)
+    ids = list(qs.order_by(*ordering).values_list("pk", flat=True)[: size + 1])
+    rows = list(qs.filter(pk__in=ids[:size]).order_by(*ordering))
     next_cursor = ""
-    if len(rows) > size:
-        rows = rows[:size]
+    if len(ids) > size and rows:
         last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, time_field), last.pk)
+        next_cursor = encode_cursor(getattr(last, time_field) if time_field else None, last.pk)
     return Page(rows=rows, next_cursor=next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP)
 
 
@@ -916,4 +931,5 @@ def action_item_for(*, user, kind: str, object_id: str) -> ActionItem | None:
 def last_event_received_at():
     from billing.models import StripeEvent
 
-    return StripeEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()
+    # newest row by primary key (received_at is set on insert): an index read, not a sort of every event
+    return StripeEvent.objects.order_by("-pk").values_list("received_at", flat=True).first()

@@ -43,7 +43,7 @@ def job_list(*, user, status: str = "", system: str = "", action: str = "", cust
         qs = qs.filter(action=action)
     if customer:
         qs = qs.filter(customer__public_id=customer)
-    return qs.select_related("customer").order_by("-created_at", "-id")
+    return qs.select_related("customer").order_by("-id")
 
 
 def job_status_counts(*, user) -> dict[str, dict[str, int]]:

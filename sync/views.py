@@ -60,7 +60,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         action=f.get("action", ""),
         customer=f.get("customer", ""),
     )
-    page = keyset_page(qs, cursor=f.get("cursor", ""))
+    page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
     states = system_states()
     for job in page.rows:
         job.shown_status = job.display_status(states)

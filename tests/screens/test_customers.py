@@ -29,7 +29,7 @@ def test_search_finds_a_customer_by_any_of_its_ids(owner, field):
     with CaptureQueriesContext(connection) as queries:
         found = list(customer_search(user=owner, query=term))
     assert found == [c]
-    assert len(queries) == 1
+    assert len(queries) <= 2  # the ids through their indexes, then the rows
 
 
 def test_keyset_pages_cover_every_customer_once(owner):

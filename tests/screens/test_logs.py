@@ -106,3 +106,15 @@ def test_replaying_a_failed_event_processes_it_again_and_is_audited(client, fina
     event.refresh_from_db()
     assert event.attempts >= 2
     assert AuditEvent.objects.filter(action="event.replayed", actor=finance).exists()
+
+
+def test_the_event_log_pages_by_id_without_gaps_or_repeats(client, owner):
+    import re
+
+    events = [helpers.failed_event() for _ in range(60)]
+    client.force_login(owner)
+    first = client.get(reverse("event_list")).content.decode()
+    cursor = re.search(r'cursor=([^"&]+)', first).group(1)
+    second = client.get(reverse("event_list"), {"cursor": cursor}).content.decode()
+    seen = [e.stripe_id for e in events if e.stripe_id in first] + [e.stripe_id for e in events if e.stripe_id in second]
+    assert len(seen) == len(set(seen)) == 60
