@@ -70,6 +70,10 @@ def markdown(sections: list[Section], machine: dict[str, str], sizes: dict[str, 
         "",
         f"Whole run: {seconds:.0f} s. Ratios are value / baseline measured in the same run.",
         "",
+        "## Targets",
+        "",
+        summary(sections),
+        "",
     ]
     for section in sections:
         lines += [f"## {section.title}", ""]
@@ -84,6 +88,20 @@ def markdown(sections: list[Section], machine: dict[str, str], sizes: dict[str, 
         lines += [f"- {n}" for n in section.notes]
         if section.notes:
             lines.append("")
+    return "\n".join(lines)
+
+
+def summary(sections: list[Section]) -> str:
+    """The rows that carry a target, one table: what the README shows."""
+    lines = ["| part | what | metric | value | baseline | target | |", "| --- | --- | --- | ---: | ---: | --- | --- |"]
+    for section in sections:
+        part = section.title.split(" ", 1)[0].rstrip(".")
+        if section.error:
+            lines.append(f"| {part} | did not complete | {section.error} | | | | |")
+        for r in section.rows:
+            if r.target:
+                lines.append(f"| {part} | {r.subject} | {r.metric} | {fmt(r.value)} | {fmt(r.baseline)} | "
+                             f"{r.target} | {verdict(r.met)} |")
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ production is (Procfile), only pointed at 127.0.0.1.
 """
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -97,6 +98,8 @@ class Stack:
         self.web = infra.Proc("web", [str(infra.BIN / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.py",
                                       "--bind", f"127.0.0.1:{self.web_port}"], self.env, self.tmp)
         infra.wait_for(self._healthy, "gunicorn to answer /healthz", timeout=60)
+        # One worker answering is not all of them booted: keep every worker busy for a moment.
+        subprocess.run(["wrk", "-t1", "-c20", "-d3s", self.url + "/healthz"], capture_output=True, timeout=60)
         return self.url
 
     @property
