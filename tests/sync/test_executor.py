@@ -158,3 +158,14 @@ def test_rejected_credentials_hold_the_system_so_the_rest_wait_instead_of_dying(
     assert [run(j) for j in jobs] == ["dead", "dead", "held", "held"]
     state = SystemState.objects.get(system="email")
     assert state.last_failure_reason == ReasonCode.AUTH_FAILED and state.breaker_open_until is not None
+
+
+def test_the_sweeper_resends_only_wake_ups_that_look_lost(settings):
+    settings.SYNC_REDELIVER_AFTER = 60
+    fresh, stale = make_job("crm", "upsert_contact"), make_job("crm", "upsert_contact")
+    now = timezone.now()
+    SyncJob.objects.filter(pk=fresh.pk).update(enqueued_at=now - timedelta(seconds=5))
+    SyncJob.objects.filter(pk=stale.pk).update(enqueued_at=now - timedelta(seconds=61))
+    assert jobs_sweep()["enqueued"] == 1
+    assert SyncJob.objects.get(pk=stale.pk).status == JobStatus.SUCCEEDED
+    assert SyncJob.objects.get(pk=fresh.pk).status == JobStatus.PENDING
