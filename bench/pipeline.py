@@ -27,7 +27,7 @@ class Config:
     workers: tuple[int, ...] = (1, 2)
 
 
-FULL = Config(rate=50, seconds=60, drain_seconds=60)
+FULL = Config(rate=50, seconds=60, drain_seconds=45)
 QUICK = Config(rate=5, seconds=2, drain_seconds=15, workers=(2,))
 
 

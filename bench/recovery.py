@@ -14,7 +14,7 @@ class Config:
     drain_seconds: int
 
 
-FULL = Config(workers=2, drain_seconds=210)
+FULL = Config(workers=2, drain_seconds=180)
 QUICK = Config(workers=2, drain_seconds=30)
 
 
