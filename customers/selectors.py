@@ -122,7 +122,14 @@ def customer_search(*, user, query: str = "", status: str = "", plan: str = "", 
 
 
 def plans_in_use() -> list[str]:
-    return list(Customer.objects.exclude(plan="").order_by("plan").values_list("plan", flat=True).distinct()[:50])
+    """The plans to filter by. Reading them means a pass over every customer, so it is cached for minutes."""
+    from django.core.cache import cache
+
+    return cache.get_or_set(
+        "customers:plans_in_use",
+        lambda: list(Customer.objects.exclude(plan="").order_by("plan").values_list("plan", flat=True).distinct()[:50]),
+        300,
+    )
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 import re
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from customers.models import System
 from customers.selectors import customer_visibility_q
-from sync.models import JobStatus, SyncJob, SystemState
+from sync.models import SyncJob
 
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
 # Who may retry what: finance works on the billing consequences, support on the support desk.
@@ -44,43 +44,6 @@ def job_list(*, user, status: str = "", system: str = "", action: str = "", cust
     if customer:
         qs = qs.filter(customer__public_id=customer)
     return qs.select_related("customer").order_by("-id")
-
-
-def job_status_counts(*, user) -> dict[str, dict[str, int]]:
-    """system -> status -> jobs, for the filter bar (one grouped query)."""
-    counts: dict[str, dict[str, int]] = {s: {} for s in OUTBOUND_SYSTEMS}
-    rows = jobs_visible_to(user=user).order_by().values("system", "status").annotate(n=Count("id"))
-    for row in rows:
-        counts.setdefault(row["system"], {})[row["status"]] = row["n"]
-    return counts
-
-
-def system_rows() -> list[dict]:
-    """Each outbound system with its switch state and dead/open job counts (two queries)."""
-    states = {s.system: s for s in SystemState.objects.select_related("paused_by")}
-    counts: dict[str, dict[str, int]] = {}
-    for row in SyncJob.objects.order_by().values("system", "status").annotate(n=Count("id")):
-        counts.setdefault(row["system"], {})[row["status"]] = row["n"]
-    rows = []
-    for value, label in System.choices:
-        if value == System.STRIPE:
-            continue
-        c = counts.get(value, {})
-        rows.append(
-            {
-                "system": value,
-                "label": label,
-                "state": states.get(value),
-                "dead": c.get(JobStatus.DEAD, 0),
-                "open": sum(c.get(s, 0) for s in (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)),
-                "succeeded": c.get(JobStatus.SUCCEEDED, 0),
-            }
-        )
-    return rows
-
-
-def all_paused() -> SystemState | None:
-    return SystemState.objects.filter(system=SystemState.ALL, paused=True).first()
 
 
 # --- redaction ------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "retryable_systems": selectors.retryable_systems(request.user),
         "retryable_statuses": RETRYABLE,
-        "counts": selectors.job_status_counts(user=request.user),
+        "systems": [v for name, v in states.items() if name != SystemState.ALL],
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "sync/job_list.html#results", context)
