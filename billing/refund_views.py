@@ -63,7 +63,12 @@ def refund_new(request: HttpRequest, public_id: str) -> HttpResponse:
         context = {"customer": customer, "form": form, "charges": charges}
         return render(request, "billing/refunds/new.html", context, status=422)
     charge = form.cleaned_data["charge"]
-    amount = form.amount_minor(refundable_amount(charge=charge))
+    left = refundable_amount(charge=charge)
+    amount = form.amount_minor(left)
+    if not 0 < amount <= left:
+        form.add_error("amount", f"At most {left / 100:,.2f} {charge.currency.upper()} can still be refunded.")
+        context = {"customer": customer, "form": form, "charges": charges}
+        return render(request, "billing/refunds/new.html", context, status=422)
     context = {
         "customer": customer,
         "charge": charge,

@@ -142,6 +142,21 @@ def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Cust
     return locked
 
 
+def customer_restrict(*, customer: Customer, restricted: bool, actor, source: str) -> Customer:
+    """Mark a customer restricted (visible only to the owner and staff holding a grant) or open it again."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.restricted == restricted:
+            return locked
+        locked.restricted = restricted
+        locked.save(update_fields=["restricted", "updated_at"])
+        _audit(action="customer.restrict" if restricted else "customer.unrestrict", source=source, actor=actor,
+               customer=locked, target=locked,
+               summary="Restricted to the owner and its assignee" if restricted else "Visible to all staff again",
+               changes={"restricted": [not restricted, restricted]})
+    return locked
+
+
 def _moving_models():
     """Every model whose rows belong to a customer and move with a merge (audit entries stay put: they are chained)."""
     from billing.models import StripeEvent, StripeMirror

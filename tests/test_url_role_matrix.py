@@ -106,6 +106,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("audit_list", "HTMX GET"): EVERY_ROLE,
     ("audit_export", "POST"): expect(302, 200, 403, 403, 403),
     ("customer_export", "POST"): expect(302, 200, 403, 403, 403),
+    ("customer_restrict", "POST"): expect(302, 302, 403, 403, 403),
     # the htmx partials of the other screens answer like their pages
     ("home", "HTMX GET"): EVERY_ROLE,
     ("customer_list", "HTMX GET"): EVERY_ROLE,
@@ -196,6 +197,7 @@ URL_KWARGS.update(
         "customer_override": _public_id,
         "customer_override_remove": _public_id,
         "customer_assign": _public_id,
+        "customer_restrict": _public_id,
         "customer_review": _public_id,
         "customer_merge": _public_id,
         "customer_distinct": _public_id,

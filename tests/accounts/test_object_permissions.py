@@ -118,3 +118,24 @@ def test_the_customer_export_is_audited_and_follows_the_visibility_rule(client, 
 def test_only_the_owner_exports_customers(client, users, who):
     client.force_login(users[who])
     assert client.post(reverse("customer_export")).status_code == 403
+
+
+def test_the_owner_restricts_and_opens_a_customer_on_the_record(client, owner, support):
+    customer = CustomerFactory()
+    client.force_login(owner)
+    client.post(reverse("customer_restrict", args=[customer.public_id]), {"restricted": "1"})
+    customer.refresh_from_db()
+    assert customer.restricted and not customer_visible(user=support, customer=customer)
+    assert AuditEvent.objects.get(action="customer.restrict").changes == {"restricted": [False, True]}
+    client.post(reverse("customer_restrict", args=[customer.public_id]), {"restricted": "0"})
+    customer.refresh_from_db()
+    assert not customer.restricted and customer_visible(user=support, customer=customer)
+
+
+@pytest.mark.parametrize("who", ["finance", "support"])
+def test_only_the_owner_restricts(client, users, who):
+    customer = CustomerFactory()
+    client.force_login(users[who])
+    assert client.post(reverse("customer_restrict", args=[customer.public_id]), {"restricted": "1"}).status_code == 403
+    customer.refresh_from_db()
+    assert not customer.restricted

@@ -128,3 +128,11 @@ def test_the_customer_360_links_to_the_refund_form_for_finance_only(client, fina
     assert reverse("refund_new", args=[charge.customer.public_id]) in client.get(url).content.decode()
     client.force_login(support)
     assert reverse("refund_new", args=[charge.customer.public_id]) not in client.get(url).content.decode()
+
+
+def test_the_first_step_refuses_more_than_is_refundable(client, finance):
+    charge = ChargeFactory(amount=4900)
+    client.force_login(finance)
+    response = _confirm_page(client, charge, "50.00")
+    assert response.status_code == 422
+    assert "At most 49.00 USD can still be refunded" in response.content.decode()
