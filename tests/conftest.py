@@ -6,6 +6,20 @@ from tests.factories import UserFactory
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests (live servers, threads) empty every table when they end, including
+    what migrations wrote (role groups, seeded rules). Serialized rollback restores it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+            name in item.fixturenames for name in ("live_server", "transactional_db")
+        )
+        if transactional:
+            kwargs = dict(marker.kwargs) if marker is not None else {}
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Counters and rate limits live in the cache: each test starts from zero."""
