@@ -55,6 +55,8 @@ def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], s
     from bench import door, pipeline, recovery, screens
 
     for part in args.parts:
+        if infra.interrupted.is_set():
+            raise KeyboardInterrupt("interrupted")
         section = Section(TITLES[part])
         sections.append(section)
         started = time.monotonic()
@@ -72,6 +74,8 @@ def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], s
             elif part == "recovery":
                 recovery.run(stack, recovery.QUICK if args.quick else recovery.FULL, section, screens.owner())
         except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers
+            if infra.interrupted.is_set():
+                raise KeyboardInterrupt("interrupted") from exc
             traceback.print_exc()
             section.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         section.note(f"part took {time.monotonic() - started:.0f} s")

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -92,13 +93,20 @@ def stop_all() -> None:
         proc.stop()
 
 
+interrupted = threading.Event()
+
+
 def terminate_as_interrupt() -> None:
-    """SIGTERM (a CI timeout, ``kill``) unwinds like Ctrl-C, so every ``finally`` runs."""
+    """SIGTERM (a CI timeout, ``kill``) unwinds like Ctrl-C, so every ``finally`` runs. The flag
+    remembers it: a library may turn the interrupt into its own error (psycopg cancels the query)."""
 
     def handler(signum, frame):
+        interrupted.set()
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, handler)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, handler)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
