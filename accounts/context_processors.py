@@ -21,5 +21,6 @@ def navigation(request: HttpRequest) -> dict:
             "staff": user.has_perm("accounts.manage_staff"),
             "refunds": user.has_perm("billing.issue_refund"),
             "health": user.has_perm("monitoring.view_health"),
+            "rules": user.has_perm("sync.edit_mapping"),
         },
     }

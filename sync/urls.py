@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sync import views
+from sync import rule_views, views
 
 urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("systems/<slug:system>/retry-dead/", views.system_retry_dead, name="system_retry_dead"),
     path("systems/<slug:system>/pause/", views.system_pause_view, name="system_pause"),
     path("systems/<slug:system>/resume/", views.system_resume_view, name="system_resume"),
+    path("rules/", rule_views.mapping_rules, name="mapping_rules"),
+    path("rules/<slug:system>/", rule_views.mapping_rule_save, name="mapping_rule_save"),
 ]

@@ -35,6 +35,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Token-protected scrape endpoint: disabled until METRICS_TOKEN is set, whoever asks.
     ("metrics", "GET"): expect(403, 403, 403, 403, 403),
     ("system_health", "GET"): expect(302, 200, 403, 403, 403),
+    ("mapping_rules", "GET"): expect(302, 200, 403, 403, 403),
+    # an empty form: the owner gets the page back with the error, everyone else is refused
+    ("mapping_rule_save", "POST"): expect(302, 400, 403, 403, 403),
     ("login", "GET"): expect(200, 302, 302, 302, 302),
     ("logout", "POST"): expect(302, 302, 302, 302, 302),
     ("password_change", "GET"): expect(302, 200, 200, 200, 200),
@@ -117,7 +120,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
 }
 
 # URL name -> function building its kwargs (objects created per test).
-URL_KWARGS: dict[str, Callable[[], dict]] = {}
+URL_KWARGS: dict[str, Callable[[], dict]] = {
+    "mapping_rule_save": lambda: {"system": "email"},
+}
 
 
 def _dead_crm_job() -> dict:
