@@ -40,6 +40,8 @@ def run(stack: Stack, cfg: Config, section: Section, user) -> None:
             jobs_retry_bulk(jobs=jobs, actor=user, source=Source.UI)
         planned = time.monotonic() - started
         mine = SyncJob.objects.filter(pk__in=ids)
+        # A wake-up marks enqueued_at; the rest wait for the sweeper.
+        woken = mine.filter(enqueued_at__isnull=False).count()
         deadline = started + cfg.drain_seconds
         while time.monotonic() < deadline and mine.open().exists():
             time.sleep(0.5)
@@ -54,6 +56,7 @@ def run(stack: Stack, cfg: Config, section: Section, user) -> None:
                  f"{cfg.drain_seconds} s; the sweeper runs every {settings.SYNC_SWEEP_INTERVAL} s and wakes at most "
                  f"{settings.SYNC_SWEEP_BATCH} jobs per sweep")
     section.row("retry all: plan and requeue", "seconds", planned)
+    section.row("retry all", "jobs woken at once / left to the sweeper", (woken, len(ids) - woken))
     section.row(f"drain with {cfg.workers} worker processes", "seconds to the last confirmed job",
                 elapsed if drained else f"> {elapsed:.0f} (not drained)", target="< 60 s",
                 met=drained and elapsed < 60)
