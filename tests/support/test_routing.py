@@ -93,3 +93,10 @@ def test_only_the_owner_edits_routing(client, users, role):
 def test_the_service_refuses_rules_it_cannot_use(owner):
     with pytest.raises(SupportError, match="tags must be a list"):
         routing_rule_edit(rules={"routes": [{"tags": "vip"}]}, actor=owner)
+
+
+def test_the_owner_finds_the_routing_screen_in_the_menu_and_support_does_not(client, owner, support):
+    client.force_login(owner)
+    assert b'href="/support/routing/"' in client.get("/").content
+    client.force_login(support)
+    assert b'href="/support/routing/"' not in client.get("/").content
