@@ -100,7 +100,7 @@ def terminate_as_interrupt() -> None:
     """SIGTERM (a CI timeout, ``kill``) unwinds like Ctrl-C, so every ``finally`` runs. The flag
     remembers it: a library may turn the interrupt into its own error (psycopg cancels the query)."""
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: object) -> None:
         interrupted.set()
         raise KeyboardInterrupt(f"signal {signum}")
 

@@ -3,9 +3,13 @@ against the fakes, timed until the last one is confirmed."""
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bench.report import Section
 from bench.stack import Stack
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @dataclass
@@ -18,7 +22,7 @@ FULL = Config(workers=2, drain_seconds=180)
 QUICK = Config(workers=2, drain_seconds=30)
 
 
-def run(stack: Stack, cfg: Config, section: Section, user) -> None:
+def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
     from django.conf import settings
 
     from audit.models import Source

@@ -7,9 +7,17 @@ view, the template; no network). The baseline is a trivial logged-in page in the
 import time
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from bench import generate
 from bench.report import Section
 from bench.stats import percentile
+
+if TYPE_CHECKING:  # Django is set up only once the bench database exists
+    from django.http import HttpResponse
+    from django.test import Client
+
+    from accounts.models import User
 
 SAMPLE = 7  # a customer present at both sizes (the 1 % slice has at least 20)
 
@@ -37,7 +45,7 @@ PAGES = [
 ]
 
 
-def owner():
+def owner() -> "User":
     from django.contrib.auth.models import Group
 
     from accounts.models import User
@@ -51,7 +59,7 @@ def owner():
     return user
 
 
-def measure_pages(user, repeats: int) -> dict[str, dict]:
+def measure_pages(user: "User", repeats: int) -> dict[str, dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -73,7 +81,7 @@ def measure_pages(user, repeats: int) -> dict[str, dict]:
     return out
 
 
-def _get(client, path: str):
+def _get(client: "Client", path: str) -> "HttpResponse":
     response = client.get(path)
     if response.status_code != 200:
         raise RuntimeError(f"GET {path} answered {response.status_code}")
