@@ -22,6 +22,14 @@ def sweep_events() -> int:
     return len(due)
 
 
+@shared_task(name="billing.resend_unconfirmed_refunds")
+def resend_unconfirmed_refunds() -> int:
+    """Refunds whose Stripe answer never arrived are asked about again, with the same idempotency key."""
+    from billing.services.refunds import refunds_resend_unconfirmed
+
+    return refunds_resend_unconfirmed()
+
+
 def enqueue_event(event_id: int) -> None:
     """Wake a worker for a stored event. If the broker is down the sweeper sends it later."""
     try:

@@ -194,6 +194,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["billing-resend-refunds"] = {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # Workers log through Django's LOGGING (JSON lines in production), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

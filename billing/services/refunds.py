@@ -8,6 +8,8 @@ second worker is always the same refund. Stripe's answer (the API reply or the
 request on, and both write the same ``billing.Refund`` mirror row.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -369,3 +371,23 @@ def refund_settle(*, refund: Refund, source: str = Source.WEBHOOK) -> RefundRequ
         )
     return match
 
+
+
+# Stripe keeps idempotency keys for at least 24 hours; past that a resend could be a new refund.
+RESEND_WINDOW = timedelta(hours=23)
+RESEND_AFTER = timedelta(minutes=2)
+
+
+def refunds_resend_unconfirmed(*, now=None, limit: int = 50) -> int:
+    """Ask Stripe again about requests left pending without its answer (a timeout, a process that died
+    mid-call), with the same idempotency key. Older than the key's lifetime they are left to a person."""
+    now = now or timezone.now()
+    due = RefundRequest.objects.filter(
+        status=RefundStatus.PENDING,
+        stripe_refund_id="",
+        sent_at__lt=now - RESEND_AFTER,
+        sent_at__gt=now - RESEND_WINDOW,
+    ).order_by("sent_at")[:limit]
+    for request in due:
+        refund_execute(request=request, source=Source.WORKER)
+    return len(due)

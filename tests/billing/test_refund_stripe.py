@@ -113,3 +113,24 @@ def test_without_an_api_key_nothing_is_sent(settings, finance):
     result = refund_execute(request=_requested(finance), actor=finance)
     assert result.status == RefundStatus.FAILED
     assert "STRIPE_API_KEY" in result.error
+
+
+def test_the_scheduler_resends_an_unconfirmed_refund_without_refunding_twice(stripe_fake, finance, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.services.refunds import refunds_resend_unconfirmed
+    from billing.tasks import resend_unconfirmed_refunds
+
+    settings.STRIPE_READ_TIMEOUT = 0.5
+    stripe_fake.slow_first = 1.5
+    request = refund_execute(request=_requested(finance), actor=finance)
+    assert request.status == RefundStatus.PENDING and stripe_fake.created == 1
+    assert refunds_resend_unconfirmed() == 0  # too fresh: the answer may still be on its way
+    assert refunds_resend_unconfirmed(now=timezone.now() + timedelta(days=2)) == 0  # past the key's lifetime
+    type(request).objects.filter(pk=request.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
+    assert resend_unconfirmed_refunds() == 1
+    request.refresh_from_db()
+    assert request.status == RefundStatus.SUCCEEDED and stripe_fake.created == 1
+    assert AuditEvent.objects.filter(action="refund.issued", source="worker").exists()
