@@ -91,11 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     sections: list[Section] = []
     sizes: dict = {}
     machine = infra.versions()
+    interrupted = False
     try:
         stack.start()
         machine["redis"] = _redis_version(stack.redis.url)
         machine["PostgreSQL commit (fsync)"] = f"{infra.commit_latency_ms(db_name):.2f} ms"
         run_parts(stack, args, sections, sizes)
+    except KeyboardInterrupt:
+        # Everything is stopped below; the parts that finished still get their report.
+        interrupted = True
+        if sections and not sections[-1].error:
+            sections[-1].error = "interrupted"
     finally:
         stack.stop()
     failed = [s for s in sections if s.error]
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(stack.tmp, ignore_errors=True)
     else:
         print(f"logs of the processes kept in {stack.tmp}", file=sys.stderr)
-    return 1 if failed else 0
+    return 130 if interrupted else 1 if failed else 0
 
 
 def _redis_version(url: str) -> str:
