@@ -342,7 +342,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# The client address every per-IP rule uses (lockouts, rate limits): REMOTE_ADDR when no proxy
+# is declared, so a forged X-Forwarded-For cannot dodge a limit; behind N proxies, the
+# address the outermost of them saw.
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 AXES_VERBOSE = False
 
 # --- Security -----------------------------------------------------------------

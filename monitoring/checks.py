@@ -106,6 +106,10 @@ ITEMS = [
                "incidents (dead jobs, silent webhooks, a stopped worker) reach nobody"),
     LaunchItem("switchboard.W003", ADVICE, "Provider credentials", _provider_credentials,
                "those systems are not updated: their work is only recorded in sandbox"),
+    LaunchItem("switchboard.W005", ADVICE, "Support desk webhook secret",
+               lambda: "" if settings.SUPPORT_WEBHOOK_SECRET or settings.SYNC_PROVIDERS.get("support") == "sandbox"
+               else "SUPPORT_WEBHOOK_SECRET is not set",
+               "the desk's status updates are refused, so ticket status in Switchboard goes stale"),
     LaunchItem("switchboard.W004", ADVICE, "Metrics token",
                lambda: "" if settings.METRICS_TOKEN else "METRICS_TOKEN is not set",
                "/metrics stays closed to your monitoring"),

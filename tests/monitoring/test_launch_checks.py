@@ -63,6 +63,7 @@ def test_the_database_check_fires_on_sqlite(settings):
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "switchboard.W002"),
         ({"SYNC_PROVIDERS": {**READY["SYNC_PROVIDERS"], "crm": "hubspot"}, "HUBSPOT_ACCESS_TOKEN": ""}, "switchboard.W003"),
         ({"METRICS_TOKEN": ""}, "switchboard.W004"),
+        ({"SYNC_PROVIDERS": {**READY["SYNC_PROVIDERS"], "support": "zendesk"}, "SUPPORT_WEBHOOK_SECRET": ""}, "switchboard.W005"),
     ],
 )
 def test_each_check_fires_on_its_misconfiguration(settings, change, check_id):
