@@ -89,7 +89,12 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         if b"\\u0000" in payload:
             # NUL is valid JSON but no database text type holds it, and Stripe never sends it.
             raise EventShapeError("contains a NUL character")
-        envelope = event_envelope(json.loads(payload, parse_constant=_refuse_constant))
+        body = json.loads(payload, parse_constant=_refuse_constant)
+        # A lone surrogate (\ud800) is valid JSON but not UTF-8: no database could store it.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        envelope = event_envelope(body)
+    except UnicodeEncodeError:
+        return _reject(400, "malformed_event", "malformed event: text that is not valid UTF-8")
     except (ValueError, EventShapeError) as exc:
         return _reject(400, "malformed_event", f"malformed event: {exc}")
 

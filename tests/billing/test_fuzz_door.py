@@ -17,12 +17,12 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
-# What the door lets through to the processor: finite numbers, no NUL characters.
+# What the door lets through to the processor: finite numbers, no NUL, no lone surrogates.
 safe_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=20),
+    | st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=20),
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=10), children, max_size=4),
+    | st.dictionaries(st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=10), children, max_size=4),
     max_leaves=20,
 )
 event_like = st.fixed_dictionaries(

@@ -55,8 +55,10 @@ def lifecycle(n: int) -> list[dict]:
 
 def reset() -> None:
     from billing import models as b
+    from support.models import Ticket
     from sync.models import SyncJob
 
+    Ticket.objects.all().delete()  # tickets are keyed by event: a second run must not find the first run's
     SyncJob.objects.all().delete()
     StripeEvent.objects.all().delete()
     for model in (b.StripeCustomer, b.Subscription, b.Invoice, b.PaymentIntent, b.Charge, b.Refund, b.Dispute):

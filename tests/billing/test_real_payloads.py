@@ -157,8 +157,10 @@ def test_all_payloads_with_fresh_ids_apply_in_any_order_to_the_same_final_state(
 
 
 def _reset_billing_tables() -> None:
+    from support.models import Ticket
     from sync.models import SyncJob
 
+    Ticket.objects.all().delete()  # tickets are keyed by event: a second run must not find the first run's
     SyncJob.objects.all().delete()
     StripeEvent.objects.all().delete()
     for model in (b.StripeCustomer, b.Subscription, b.Invoice, b.PaymentIntent, b.Charge, b.Refund, b.Dispute):

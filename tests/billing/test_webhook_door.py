@@ -103,6 +103,14 @@ def test_a_signed_body_that_is_not_an_event_is_refused(client, payload):
     assert StripeEvent.objects.count() == 0
 
 
+@pytest.mark.parametrize("text", ["\\u0000", "\\ud800"])
+def test_a_signed_event_with_text_no_database_can_store_is_refused(client, text):
+    raw = se.body(a_customer_event()).replace(b'"livemode"', f'"note": "x{text}", "livemode"'.encode(), 1)
+    response = se.post(client, raw)
+    assert response.status_code == 400 and "malformed event" in response.json()["error"]
+    assert StripeEvent.objects.count() == 0
+
+
 def test_a_body_over_one_mebibyte_is_refused_with_413(client):
     evt = a_customer_event()
     evt["data"]["object"]["metadata"] = {"padding": "x" * (1024 * 1024)}
