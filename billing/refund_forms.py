@@ -2,12 +2,8 @@ from decimal import Decimal
 
 from django import forms
 
+from billing.currency import to_minor
 from billing.models import Charge, RefundReason, RefundStatus
-
-
-def to_minor(amount: Decimal) -> int:
-    """Major units as typed (12.50) to minor units (1250); every currency here has two decimals."""
-    return int((amount * 100).to_integral_value())
 
 
 class RefundForm(forms.Form):
@@ -28,9 +24,17 @@ class RefundForm(forms.Form):
             customer=customer, paid=True, status="succeeded", refunded=False
         ).order_by("-stripe_created", "-id")
 
-    def amount_minor(self, refundable: int) -> int:
+    def amount_minor(self, refundable: int) -> int | None:
+        """The amount in the charge's minor units (all that is refundable when left empty); None when the
+        currency cannot express it (the form then carries the error)."""
         amount = self.cleaned_data.get("amount")
-        return refundable if amount is None else to_minor(amount)
+        if amount is None:
+            return refundable
+        try:
+            return to_minor(amount, self.cleaned_data["charge"].currency)
+        except ValueError as exc:
+            self.add_error("amount", str(exc))
+            return None
 
 
 class RefundConfirmForm(RefundForm):

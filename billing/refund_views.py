@@ -13,7 +13,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from audit.models import Source
 from billing import refund_selectors as selectors
 from billing.models import RefundRequest, RefundStatus
-from billing.refund_forms import DecisionForm, RefundConfirmForm, RefundFilterForm, RefundForm, to_minor
+from billing.currency import format_money, to_major, to_minor
+from billing.refund_forms import DecisionForm, RefundConfirmForm, RefundFilterForm, RefundForm
 from billing.services.refunds import (
     RefundError,
     refund_approve,
@@ -65,15 +66,16 @@ def refund_new(request: HttpRequest, public_id: str) -> HttpResponse:
     charge = form.cleaned_data["charge"]
     left = refundable_amount(charge=charge)
     amount = form.amount_minor(left)
-    if not 0 < amount <= left:
-        form.add_error("amount", f"At most {left / 100:,.2f} {charge.currency.upper()} can still be refunded.")
+    if amount is not None and not 0 < amount <= left:
+        form.add_error("amount", f"At most {format_money(left, charge.currency)} can still be refunded.")
+    if amount is None or form.errors:
         context = {"customer": customer, "form": form, "charges": charges}
         return render(request, "billing/refunds/new.html", context, status=422)
     context = {
         "customer": customer,
         "charge": charge,
         "amount": amount,
-        "amount_major": f"{amount / 100:.2f}",
+        "amount_major": to_major(amount, charge.currency),
         "reason": form.cleaned_data["reason"],
         "reason_label": dict(form.fields["reason"].choices)[form.cleaned_data["reason"]],
         "note": form.cleaned_data["note"],
@@ -101,7 +103,7 @@ def refund_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         refund = refund_submit(
             charge=data["charge"],
-            amount=to_minor(data["amount"]),
+            amount=to_minor(data["amount"], data["charge"].currency),
             reason=data["reason"],
             note=data["note"],
             actor=request.user,
@@ -116,7 +118,7 @@ def refund_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _announce(request: HttpRequest, refund: RefundRequest) -> None:
-    amount = f"{refund.amount / 100:,.2f} {refund.currency.upper()}"
+    amount = format_money(refund.amount, refund.currency)
     if refund.status == RefundStatus.SUCCEEDED:
         messages.success(request, f"Refunded {amount}. Stripe confirmed it.")
     elif refund.status == RefundStatus.AWAITING_APPROVAL:

@@ -129,7 +129,9 @@ def customer_360_url(customer: Customer) -> str:
 
 
 def _money(amount: int, currency: str) -> str:
-    return f"{amount / 100:,.2f} {currency.upper()}".strip()
+    from billing.currency import format_money
+
+    return format_money(amount, currency)
 
 
 def _desk_body(text: str, customer: Customer | None) -> str:

@@ -19,6 +19,7 @@ from audit.models import Source
 from audit.services import audit_record
 from billing import parsing as p
 from billing import stripe_client
+from billing.currency import format_money
 from billing.models import Charge, Refund, RefundReason, RefundRequest, RefundStatus
 from billing.services.processing import BillingError
 
@@ -32,7 +33,7 @@ class RefundError(BillingError):
 
 
 def _money(amount: int, currency: str) -> str:
-    return f"{amount / 100:,.2f} {currency.upper()}"
+    return format_money(amount, currency)
 
 
 def refundable_amount(*, charge: Charge) -> int:

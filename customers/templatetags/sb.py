@@ -44,7 +44,9 @@ def when(value: datetime | None, empty: str = "—"):
 def money(amount, currency: str = "") -> str:
     if amount in (None, ""):
         return "—"
-    return f"{int(amount) / 100:,.2f} {(currency or '').upper()}".strip()
+    from billing.currency import format_money
+
+    return format_money(int(amount), currency)
 
 
 STATUS_CLASSES = {

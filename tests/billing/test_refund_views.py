@@ -136,3 +136,22 @@ def test_the_first_step_refuses_more_than_is_refundable(client, finance):
     response = _confirm_page(client, charge, "50.00")
     assert response.status_code == 422
     assert "At most 49.00 USD can still be refunded" in response.content.decode()
+
+
+
+def test_a_zero_decimal_currency_is_refunded_in_its_own_units(client, finance, stripe_fake):
+    charge = ChargeFactory(amount=5000, currency="jpy")
+    client.force_login(finance)
+    confirm = _confirm_page(client, charge, "1500")
+    assert "1,500 JPY" in confirm.content.decode()
+    data = {"charge": charge.stripe_id, "amount": "1500", "reason": "duplicate", "note": "", "token": _token(confirm)}
+    client.post(reverse("refund_confirm", args=[charge.customer.public_id]), data)
+    assert RefundRequest.objects.get().amount == 1500  # yen have no smaller unit: not 150000
+
+
+def test_a_fraction_the_currency_does_not_have_is_refused(client, finance):
+    charge = ChargeFactory(amount=5000, currency="jpy")
+    client.force_login(finance)
+    response = _confirm_page(client, charge, "1500.50")
+    assert response.status_code == 422 and "JPY has no amounts smaller than 1" in response.content.decode()
+    assert not RefundRequest.objects.exists()
