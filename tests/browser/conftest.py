@@ -13,12 +13,12 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 DEMO_PASSWORD = "switchboard-demo"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _orm_beside_playwright():
-    # Playwright's sync API runs an event loop in the test thread; the ORM calls made from
-    # the tests themselves (and the database set-up around them) are still plain synchronous
-    # calls. Only for these modules: the variable must not leak into processes other tests
-    # start (check --deploy refuses it).
+    # Playwright's sync API runs an event loop in the main thread from the first browser test
+    # to the end of the session; the ORM calls of the tests (and the database set-up of every
+    # later test) are still plain synchronous calls. Set from the first browser test on, and
+    # removed at the end of the session (subprocesses of other tests drop it themselves).
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
@@ -56,6 +56,11 @@ def _roles() -> None:
 
 @pytest.fixture
 def seeded(transactional_db):
+    from django.contrib.contenttypes.models import ContentType
+
+    # An earlier test that emptied and refilled the database leaves content type ids cached
+    # in this process that no longer exist; audit log entries written by the seed would point at them.
+    ContentType.objects.clear_cache()
     _roles()  # in case an earlier live-server test in this session emptied the database without restoring it
     call_command("seed_demo", stdout=io.StringIO())
 
