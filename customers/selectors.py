@@ -136,12 +136,14 @@ class Page:
 
 def encode_cursor(created_at: datetime | None, pk: int) -> str:
     stamp = created_at.isoformat() if created_at else ""
-    return base64.urlsafe_b64encode(f"{stamp}|{pk}".encode()).decode()
+    # No "=" padding: it would be percent-encoded in links and stop decoding on the way back.
+    return base64.urlsafe_b64encode(f"{stamp}|{pk}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime | None, int] | None:
     try:
-        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         if not stamp:
             return None, int(pk)
         moment = parse_datetime(stamp)

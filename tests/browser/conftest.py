@@ -40,18 +40,13 @@ def browser_context_args(browser_context_args):
 
 
 def _roles() -> None:
-    """Live-server tests flush the database after each test, and with it the role groups migrations wrote."""
-    from django.contrib.auth.models import Group, Permission
+    """Live-server tests flush the database after each test; put back the content types, permissions
+    and role groups the migrations wrote, exactly as the migrations do."""
+    from django.apps import apps
 
-    from accounts.roles import ROLE_PERMISSIONS
+    from accounts.roles import sync_roles
 
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            wanted += Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-        group.permissions.set(wanted)
+    sync_roles(apps)
 
 
 @pytest.fixture
