@@ -24,3 +24,17 @@ def final_state() -> dict:
     )
     state["customers"] = sorted(tuple(sorted((k, str(v)) for k, v in c.items())) for c in customers)
     return state
+
+
+def reset_billing() -> None:
+    """Empty everything billing derived, so the same events can be delivered again from scratch."""
+    from billing.models import StripeEvent
+    from support.models import Ticket
+    from sync.models import SyncJob
+
+    Ticket.objects.all().delete()  # tickets are keyed by event: a second run must not find the first run's
+    SyncJob.objects.all().delete()
+    StripeEvent.objects.all().delete()
+    for model in MIRROR_FIELDS:
+        model.objects.all().delete()
+    Customer.objects.all().delete()

@@ -54,7 +54,7 @@ def _deliver_all(url: str, bodies: list[bytes], copies: int) -> None:
 
 def test_each_real_payload_delivered_three_times_at_once_is_stored_and_applied_once(live_server, shared_events, settings):
     from tests.billing.state import final_state
-    from tests.billing.test_real_payloads import _reset_billing_tables
+    from tests.billing.state import reset_billing
 
     url = f"{live_server.url}/webhooks/stripe/"
     settings.STRIPE_LIVEMODE = False
@@ -62,7 +62,7 @@ def test_each_real_payload_delivered_three_times_at_once_is_stored_and_applied_o
 
     _deliver_all(url, bodies, copies=1)  # the baseline: each event once, one at a time
     once = (final_state(), _job_keys())
-    _reset_billing_tables()
+    reset_billing()
 
     _deliver_all(url, bodies, copies=3)
     assert StripeEvent.objects.count() == len(shared_events)

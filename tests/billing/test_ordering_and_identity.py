@@ -7,7 +7,7 @@ import pytest
 from billing.models import EventStatus, StripeEvent, Subscription
 from customers.models import Customer, CustomerStatus, CustomerStatusChange, DistinctPair, ExternalLink
 from tests import stripe_events as se
-from tests.billing.state import final_state
+from tests.billing.state import final_state, reset_billing
 
 pytestmark = pytest.mark.django_db
 T0 = 1_700_000_000
@@ -53,19 +53,6 @@ def lifecycle(n: int) -> list[dict]:
     ]
 
 
-def reset() -> None:
-    from billing import models as b
-    from support.models import Ticket
-    from sync.models import SyncJob
-
-    Ticket.objects.all().delete()  # tickets are keyed by event: a second run must not find the first run's
-    SyncJob.objects.all().delete()
-    StripeEvent.objects.all().delete()
-    for model in (b.StripeCustomer, b.Subscription, b.Invoice, b.PaymentIntent, b.Charge, b.Refund, b.Dispute):
-        model.objects.all().delete()
-    Customer.objects.all().delete()
-
-
 def test_the_same_events_in_shuffled_orders_reach_the_same_final_state(deliver):
     events = [e for n in range(3) for e in lifecycle(n)]
     deliver_all = lambda batch: [deliver(e) for e in batch]  # noqa: E731
@@ -74,7 +61,7 @@ def test_the_same_events_in_shuffled_orders_reach_the_same_final_state(deliver):
     customer = Customer.objects.get(links__external_id="cus_L0")
     assert (customer.status, customer.mrr, customer.email) == (CustomerStatus.PAST_DUE, 9900, "life0@example.org")
     for seed in range(4):
-        reset()
+        reset_billing()
         shuffled = events[:]
         random.Random(seed).shuffle(shuffled)
         deliver_all(shuffled)

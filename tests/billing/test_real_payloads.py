@@ -136,7 +136,7 @@ def test_an_old_customer_reads_account_balance_as_balance(shared_events, deliver
 
 
 def test_all_payloads_with_fresh_ids_apply_in_any_order_to_the_same_final_state(shared_events, client, settings, django_capture_on_commit_callbacks):
-    from tests.billing.state import final_state
+    from tests.billing.state import final_state, reset_billing
     from tests import stripe_events as se
     import random
 
@@ -144,7 +144,7 @@ def test_all_payloads_with_fresh_ids_apply_in_any_order_to_the_same_final_state(
     bodies = [with_fresh_id(raw, f"evt_fx_{i:03d}", livemode=False) for i, raw in enumerate(shared_events.values())]
     states = []
     for seed in (1, 2, 3):
-        _reset_billing_tables()
+        reset_billing()
         order = bodies[:]
         random.Random(seed).shuffle(order)
         with django_capture_on_commit_callbacks(execute=True):
@@ -154,15 +154,3 @@ def test_all_payloads_with_fresh_ids_apply_in_any_order_to_the_same_final_state(
         states.append(final_state())
     assert states[0] == states[1] == states[2]
     assert Customer.objects.count() >= 5
-
-
-def _reset_billing_tables() -> None:
-    from support.models import Ticket
-    from sync.models import SyncJob
-
-    Ticket.objects.all().delete()  # tickets are keyed by event: a second run must not find the first run's
-    SyncJob.objects.all().delete()
-    StripeEvent.objects.all().delete()
-    for model in (b.StripeCustomer, b.Subscription, b.Invoice, b.PaymentIntent, b.Charge, b.Refund, b.Dispute):
-        model.objects.all().delete()
-    Customer.objects.all().delete()
