@@ -217,5 +217,8 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
         if not complete:
             section.note(f"{label}: {r['left'][0]} events and {r['left'][1]} jobs were still open when the drain "
                          f"time ran out; latencies above cover only the confirmed jobs, so they are lower bounds")
-    offered = results[cfg.workers[0]]["jobs"] / cfg.seconds
-    section.note(f"offered load: about {offered:.0f} jobs/s ({cfg.rate} events/s)")
+    first = results[cfg.workers[0]]
+    # Only processed events have written their jobs yet: scale by jobs per processed event.
+    per_event = first["jobs"] / first["processed"] if first["processed"] else 0.0
+    section.note(f"offered load: about {per_event * cfg.rate:.0f} jobs/s ({cfg.rate} events/s, "
+                 f"{per_event:.1f} jobs per event)")

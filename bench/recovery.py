@@ -60,7 +60,8 @@ def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
                  f"{cfg.drain_seconds} s; the sweeper runs every {settings.SYNC_SWEEP_INTERVAL} s and wakes at most "
                  f"{settings.SYNC_SWEEP_BATCH} jobs per sweep")
     section.row("retry all: plan and requeue", "seconds", planned)
-    section.row("retry all", "jobs woken at once / left to the sweeper", (woken, len(ids) - woken))
+    section.row("retry all", "jobs woken by the retry (or by sweeps while it ran) / left waiting",
+                (woken, len(ids) - woken))
     section.row(f"drain with {cfg.workers} worker processes", "seconds to the last confirmed job",
                 elapsed if drained else f"> {elapsed:.0f} (not drained)", target="< 60 s",
                 met=drained and elapsed < 60)
