@@ -13,6 +13,8 @@ import environ
 import structlog
 from csp.constants import NONE, SELF
 
+from config.stripe_keys import is_live_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -214,7 +216,7 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Refunds above this amount (minor units, any currency) wait for an owner's approval.
 REFUND_APPROVAL_THRESHOLD = env.int("REFUND_APPROVAL_THRESHOLD", default=50000)
 # Which Stripe mode this install serves; events of the other mode are stored, flagged, not applied.
-STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=STRIPE_API_KEY.startswith(("sk_live_", "rk_live_")))
+STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=is_live_key(STRIPE_API_KEY))
 
 STRIPE_WEBHOOK_RATE_LIMIT = env.str("STRIPE_WEBHOOK_RATE_LIMIT", default="6000/m")
 STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)

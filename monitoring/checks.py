@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import checks
 
 from config.settings import INSECURE_SECRET_KEY
+from config.stripe_keys import is_live_key, is_test_key
 
 CRITICAL, ADVICE = "critical", "advice"
 
@@ -39,7 +40,7 @@ def _stripe_mode() -> str:
     key = settings.STRIPE_API_KEY
     if not key:
         return ""
-    live_key = key.startswith(("sk_live_", "rk_live_"))
+    live_key = is_live_key(key)
     if settings.STRIPE_LIVEMODE and not live_key:
         return "STRIPE_LIVEMODE is on but STRIPE_API_KEY is a test-mode key"
     if not settings.STRIPE_LIVEMODE and live_key:
@@ -49,7 +50,7 @@ def _stripe_mode() -> str:
 
 def _test_key_in_production() -> str:
     key = settings.STRIPE_API_KEY
-    return "STRIPE_API_KEY is a test-mode key" if key.startswith(("sk_test_", "rk_test_")) else ""
+    return "STRIPE_API_KEY is a test-mode key" if is_test_key(key) else ""
 
 
 def _https() -> str:
