@@ -36,6 +36,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply the screens' data sizes (development: e.g. 0.2)")
     parser.add_argument("--redis-db", type=int, default=8, help="database number on the shared Redis (full mode)")
+    parser.add_argument("--db-name", default="switchboard_bench",
+                        help="PostgreSQL database the full run creates and drops (default switchboard_bench)")
     args = parser.parse_args(argv)
     args.parts = [p for p in args.parts.split(",") if p]
     unknown = set(args.parts) - set(PARTS)
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     preflight()
     infra.terminate_as_interrupt()
     started, clock = utcnow(), time.monotonic()
-    db_name = f"switchboard_bench_quick_{os.getpid()}" if args.quick else "switchboard_bench"
+    db_name = f"switchboard_bench_quick_{os.getpid()}" if args.quick else args.db_name
     stack = Stack(quick=args.quick, db_name=db_name, redis_db=args.redis_db)
     sections: list[Section] = []
     sizes: dict = {}
