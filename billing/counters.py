@@ -21,17 +21,34 @@ def _minute_key(name: str, label: str, at: datetime) -> str:
     return f"counter:{name}:{label}:m{at:%Y%m%d%H%M}"
 
 
-def _bump(key: str, ttl: timedelta) -> None:
-    if not cache.add(key, 1, timeout=int(ttl.total_seconds())):
-        cache.incr(key)
+def _redis():
+    """The Redis client behind the cache (django-redis), or None for the embedded caches."""
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    return get_client(write=True) if get_client else None
 
 
 def incr(name: str, label: str = "") -> None:
     now = datetime.now(timezone.utc)
+    buckets = [
+        (key, int(ttl.total_seconds()))
+        for lab in {label or TOTAL, TOTAL}
+        for key, ttl in ((_hour_key(name, lab, now), HOURLY_RETENTION), (_minute_key(name, lab, now), MINUTE_RETENTION))
+    ]
     try:
-        for lab in {label or TOTAL, TOTAL}:
-            _bump(_hour_key(name, lab, now), HOURLY_RETENTION)
-            _bump(_minute_key(name, lab, now), MINUTE_RETENTION)
+        client = _redis()
+        if client is None:
+            for key, ttl in buckets:
+                if not cache.add(key, 1, timeout=ttl):
+                    cache.incr(key)
+            return
+        # One round trip for all buckets: the webhook door counts every request. django-redis
+        # stores integers unpickled, so get_many() reads what INCR wrote.
+        pipe = client.pipeline(transaction=False)
+        for key, ttl in buckets:
+            stored = cache.client.make_key(key)
+            pipe.incr(stored)
+            pipe.expire(stored, ttl)
+        pipe.execute()
     except Exception:  # noqa: BLE001 - a counter must never fail the request it counts
         pass
 

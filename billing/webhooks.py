@@ -55,6 +55,15 @@ def _signature_reason(exc: Exception) -> tuple[str, str]:
     return "bad_signature", "signature does not match"
 
 
+def _insert(**fields) -> StripeEvent:
+    """Alone (autocommit) one INSERT is its own transaction, without BEGIN/COMMIT round trips;
+    inside a caller's transaction a savepoint keeps a duplicate from breaking it."""
+    if not transaction.get_connection().in_atomic_block:
+        return StripeEvent.objects.create(**fields)
+    with transaction.atomic():
+        return StripeEvent.objects.create(**fields)
+
+
 def _refuse_constant(name: str):
     # NaN and Infinity are not JSON; Stripe never sends them and the database would refuse them.
     raise EventShapeError(f"{name} is not valid JSON")
@@ -101,22 +110,21 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     correlation_id = start_correlation()
     mismatch = envelope.livemode != settings.STRIPE_LIVEMODE
     try:
-        with transaction.atomic():
-            event = StripeEvent.objects.create(
-                stripe_id=envelope.id,
-                type=envelope.type,
-                api_version=envelope.api_version,
-                livemode=envelope.livemode,
-                created=envelope.created,
-                payload=envelope.raw,
-                secret_index=secret_index,
-                correlation_id=correlation_id,
-                mode_mismatch=mismatch,
-                status=EventStatus.IGNORED if mismatch else EventStatus.RECEIVED,
-                last_error="Live-mode event on a test-mode install, or the reverse: not applied" if mismatch else "",
-            )
-            if not mismatch:
-                transaction.on_commit(lambda: enqueue_event(event.pk))
+        event = _insert(
+            stripe_id=envelope.id,
+            type=envelope.type,
+            api_version=envelope.api_version,
+            livemode=envelope.livemode,
+            created=envelope.created,
+            payload=envelope.raw,
+            secret_index=secret_index,
+            correlation_id=correlation_id,
+            mode_mismatch=mismatch,
+            status=EventStatus.IGNORED if mismatch else EventStatus.RECEIVED,
+            last_error="Live-mode event on a test-mode install, or the reverse: not applied" if mismatch else "",
+        )
+        if not mismatch:
+            transaction.on_commit(lambda: enqueue_event(event.pk))
     except IntegrityError:
         if not StripeEvent.objects.filter(stripe_id=envelope.id).exists():
             raise

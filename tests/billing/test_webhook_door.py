@@ -152,3 +152,22 @@ def test_a_type_we_do_not_handle_is_stored_and_marked_ignored(deliver):
     evt = se.event("product.created", {"id": "prod_1", "object": "product"})
     assert deliver(evt).status_code == 200
     assert StripeEvent.objects.get(stripe_id=evt["id"]).status == EventStatus.IGNORED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_door_stores_with_one_statement(client):
+    """The door answers Stripe at full rate: one INSERT in autocommit, no BEGIN/COMMIT round trips.
+    (The eager test worker then processes the event; those queries come after.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    evt = a_customer_event()
+    with CaptureQueriesContext(connection) as queries:
+        assert se.post(client, evt).status_code == 200
+    first = queries.captured_queries[0]["sql"]
+    assert first.startswith('INSERT INTO "billing_stripeevent"'), first
+    assert StripeEvent.objects.filter(stripe_id=evt["id"], status=EventStatus.PROCESSED).exists()
+    # A duplicate is refused by the unique id and answered without breaking anything.
+    response = se.post(client, evt)
+    assert response.status_code == 200 and response.json()["duplicate"] is True
+    assert StripeEvent.objects.filter(stripe_id=evt["id"]).count() == 1
