@@ -140,7 +140,15 @@ class Invoice(StripeMirror):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(StripeMirror.Meta):
-        indexes = [models.Index(fields=["customer", "-stripe_created"], name="invoice_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-stripe_created"], name="invoice_customer_idx"),
+            # the action queue's failed payments, most recently changed first: a few open invoices
+            # among every invoice ever mirrored
+            models.Index(
+                fields=["-updated_at", "-id"], name="invoice_failed_open_idx",
+                condition=models.Q(payment_failed=True, status="open", customer__isnull=False),
+            ),
+        ]
 
 
 class PaymentIntent(StripeMirror):

@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -73,8 +74,10 @@ class Customer(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # identity resolution and search by email
-            models.Index(fields=["email"], name="customer_email_idx"),
+            # identity resolution (flag_email_conflicts, identity_candidates, support's matching):
+            # email__iexact is UPPER("email") = UPPER(%s) on PostgreSQL, which only an index on the
+            # same expression answers. Partial-text search uses trigram indexes (migration 0005).
+            models.Index(Upper("email"), name="customer_email_upper_idx"),
             # list filters: status, newest first
             models.Index(fields=["status", "-created_at"], name="customer_status_created_idx"),
             models.Index(fields=["plan"], name="customer_plan_idx"),
@@ -82,6 +85,11 @@ class Customer(models.Model):
             models.Index(fields=["-created_at", "-id"], name="customer_created_id_idx"),
             # the same for live customers only (merged_into IS NULL), read in index order
             models.Index(fields=["merged_into", "-created_at", "-id"], name="customer_live_created_idx"),
+            # the action queue: live customers waiting for an identity decision, most recently changed first
+            models.Index(
+                fields=["-updated_at", "-id"], name="customer_review_queue_idx",
+                condition=models.Q(status="needs_review", merged_into__isnull=True),
+            ),
             # the action queue: overrides that may contradict billing (few rows carry one)
             models.Index(
                 fields=["override_status"], name="customer_override_idx", condition=~models.Q(override_status="")

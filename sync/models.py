@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import System
@@ -83,6 +85,14 @@ class SyncJob(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="job_status_next_idx"),
             # the job log and the action queue: by system and status, newest first
             models.Index(fields=["system", "status", "-created_at"], name="job_system_status_idx"),
+            # the job log filtered by status, newest first by id (its keyset order), and the per-system
+            # counts of unfinished jobs, which never read the succeeded ones
+            models.Index(fields=["status", "-id"], name="job_status_id_idx"),
+            # the action queue: each system's dead jobs, most recently failed first
+            models.Index(
+                F("system"), Coalesce("finished_at", "updated_at").desc(), F("id").desc(),
+                name="job_dead_queue_idx", condition=Q(status=JobStatus.DEAD),
+            ),
             # a customer's per-system sync state
             models.Index(fields=["customer", "system", "-created_at"], name="job_customer_system_idx"),
         ]
