@@ -1,8 +1,10 @@
 """Which canonical customer a Stripe fact belongs to. Never guessed from an email."""
 
+from collections.abc import Callable
+
 from django.db import IntegrityError, transaction
 
-from customers.models import Customer, ExternalLink, System
+from customers.models import Customer, DistinctPair, ExternalLink, System
 from customers.status import customer_state_refresh
 
 
@@ -14,16 +16,19 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
     """
     if not stripe_customer_id:
         return None
-    link = ExternalLink.objects.filter(system=System.STRIPE, external_id=stripe_customer_id).first()
-    if link is None:
+    # One query finds and locks the linked customer (only its row: "of self").
+    linked = Customer.objects.select_for_update(of=("self",)).filter(
+        links__system=System.STRIPE, links__external_id=stripe_customer_id
+    )
+    customer = linked.first()
+    if customer is None:
         try:
             with transaction.atomic():
                 customer = Customer.objects.create(email=email, name=name)
                 ExternalLink.objects.create(customer=customer, system=System.STRIPE, external_id=stripe_customer_id)
                 return Customer.objects.select_for_update().get(pk=customer.pk)
         except IntegrityError:
-            link = ExternalLink.objects.get(system=System.STRIPE, external_id=stripe_customer_id)
-    customer = Customer.objects.select_for_update().get(pk=link.customer_id)
+            customer = linked.get()
     seen = {customer.pk}
     while customer.merged_into_id and customer.merged_into_id not in seen:  # follow merge tombstones
         seen.add(customer.merged_into_id)
@@ -31,18 +36,27 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
     return customer
 
 
-def _latest_from_events(customer: Customer, read) -> str:
-    """The newest value Stripe sent for this customer, customer objects first, then any object."""
+def _latest_from_events(customer: Customer, readers: dict[str, Callable[[dict], str]]) -> dict[str, str]:
+    """Per reader, the newest value Stripe sent for this customer: customer objects first, then any object.
+
+    One pass over the log serves every reader; the second query runs only when the
+    customer objects left a reader without a value.
+    """
     from billing.models import StripeEvent
 
     events = StripeEvent.objects.filter(customer=customer).order_by("-created", "-stripe_id")
     customer_objects = events.filter(type__in=["customer.created", "customer.updated", "customer.deleted"])
+    found: dict[str, str] = {}
     for queryset in (customer_objects, events):
         for payload in queryset.values_list("payload", flat=True)[:50]:
-            value = read(payload["data"]["object"])
-            if value:
-                return value
-    return ""
+            for name, read in readers.items():
+                if name not in found:
+                    value = read(payload["data"]["object"])
+                    if value:
+                        found[name] = value
+            if len(found) == len(readers):
+                return found
+    return found
 
 
 def customer_identity_refresh(*, customer: Customer) -> None:
@@ -53,8 +67,9 @@ def customer_identity_refresh(*, customer: Customer) -> None:
     """
     from billing.parsing import customer_email, customer_name
 
-    new_email = _latest_from_events(customer, customer_email) or customer.email
-    new_name = _latest_from_events(customer, customer_name) or customer.name
+    latest = _latest_from_events(customer, {"email": customer_email, "name": customer_name})
+    new_email = latest.get("email") or customer.email
+    new_name = latest.get("name") or customer.name
     changed = []
     if new_email != customer.email:
         customer.email = new_email
@@ -71,11 +86,13 @@ def flag_email_conflicts(*, customer: Customer) -> list[Customer]:
     """Same email, different Stripe customer: flag both for a human instead of merging."""
     if not customer.email:
         return []
+    # The pairs marked distinct are subqueries: one round trip, whatever the history.
     others = list(
         Customer.objects.live()
         .filter(email__iexact=customer.email)
         .exclude(pk=customer.pk)
-        .exclude(pk__in=distinct_from(customer))
+        .exclude(pk__in=DistinctPair.objects.filter(low=customer).values("high_id"))
+        .exclude(pk__in=DistinctPair.objects.filter(high=customer).values("low_id"))
         .select_for_update()
         .order_by("pk")
     )
@@ -87,12 +104,3 @@ def flag_email_conflicts(*, customer: Customer) -> list[Customer]:
                 person.save(update_fields=["review_reason", "updated_at"])
         customer_state_refresh(customer=other)  # the twin's status changes too, not only on its next event
     return others
-
-
-def distinct_from(customer: Customer) -> list[int]:
-    """Customers a person has already marked as different people from this one."""
-    from customers.models import DistinctPair
-
-    higher = DistinctPair.objects.filter(low=customer).values_list("high_id", flat=True)
-    lower = DistinctPair.objects.filter(high=customer).values_list("low_id", flat=True)
-    return [*higher, *lower]

@@ -80,18 +80,26 @@ def snapshot(customer: Customer) -> dict:
     return {"status": customer.status, "plan": customer.plan, "mrr": customer.mrr, "currency": customer.currency}
 
 
-def customer_state_refresh(*, customer: Customer, source_event=None) -> tuple[dict, dict]:
-    """Derive the state again, save what changed and record a status change with its cause."""
+def customer_state_refresh(
+    *, customer: Customer, source_event=None, also_save: tuple[str, ...] = ()
+) -> tuple[dict, dict]:
+    """Derive the state again, save what changed and record a status change with its cause.
+
+    ``also_save``: fields the caller changed on ``customer``, written in the same UPDATE.
+    """
     before = snapshot(customer)
     derived = customer_state_derive(customer)
     after = {k: v for k, v in asdict(derived).items() if k != "reason"}
+    fields = list(also_save)
     if after != before or customer.status_reason != derived.reason:
         customer.status = derived.status
         customer.status_reason = derived.reason[:300]
         customer.plan = derived.plan[:100]
         customer.mrr = derived.mrr
         customer.currency = derived.currency
-        customer.save(update_fields=["status", "status_reason", "plan", "mrr", "currency", "updated_at"])
+        fields += ["status", "status_reason", "plan", "mrr", "currency"]
+    if fields:
+        customer.save(update_fields=[*fields, "updated_at"])
     if after["status"] != before["status"]:
         CustomerStatusChange.objects.create(
             customer=customer,

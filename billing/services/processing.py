@@ -99,11 +99,13 @@ def _apply_event(event: StripeEvent) -> str:
     _apply(event, kind, deleting, obj, stripe_customer_id, customer)
     if customer is not None:
         event.customer = customer
-        event.save(update_fields=["customer"])
+        # Saved now, outcome included (one write): the identity refresh reads the log by customer.
+        _record_outcome(event, EventStatus.PROCESSED, also=("customer",))
         customer_identity_refresh(customer=customer)
-        before, after = customer_state_refresh(customer=customer, source_event=event)
         customer.last_event_at = max(filter(None, [customer.last_event_at, event.created]))
-        customer.save(update_fields=["last_event_at", "updated_at"])
+        before, after = customer_state_refresh(
+            customer=customer, source_event=event, also_save=("last_event_at",)
+        )
         jobs_for_billing_change(
             customer=customer,
             source_event=event,
@@ -135,17 +137,26 @@ def event_process(*, event_id: int) -> str:
                 return event.status
             bind_correlation_id(event.correlation_id or new_correlation_id())
             status = _apply_event(event)
-            event.status = status
-            event.attempts += 1
-            event.processed_at = timezone.now()
-            event.last_error = event.error_class = ""
-            event.next_attempt_at = None
-            event.save()
+            if event.status != status:  # not yet written by _apply_event
+                _record_outcome(event, status)
             return status
     except StripeEvent.DoesNotExist:
         return "missing"
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the event and retried
         return _event_failed(event_id, exc)
+
+
+_OUTCOME_FIELDS = ("status", "attempts", "processed_at", "last_error", "error_class", "next_attempt_at")
+
+
+def _record_outcome(event: StripeEvent, status: str, also: tuple[str, ...] = ()) -> None:
+    """Only the fields that change: a full save would write the (large) payload again."""
+    event.status = status
+    event.attempts += 1
+    event.processed_at = timezone.now()
+    event.last_error = event.error_class = ""
+    event.next_attempt_at = None
+    event.save(update_fields=[*_OUTCOME_FIELDS, *also])
 
 
 def _event_failed(event_id: int, exc: Exception) -> str:
@@ -157,7 +168,7 @@ def _event_failed(event_id: int, exc: Exception) -> str:
         event.last_error = _error_text(exc)
         exhausted = event.attempts >= settings.STRIPE_EVENT_MAX_ATTEMPTS
         event.next_attempt_at = None if exhausted else timezone.now() + _retry_delay(event.attempts)
-        event.save()
+        event.save(update_fields=["attempts", "status", "error_class", "last_error", "next_attempt_at"])
     log.warning(
         "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts
     )
