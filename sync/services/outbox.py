@@ -43,9 +43,9 @@ def jobs_for_billing_change(*, customer: Customer, source_event, change: Billing
     event, so replaying it adds nothing. Runs inside the caller's transaction.
     """
     rules = mapping_rules_current()
-    correlation_id = current_correlation_id()
-    created: list[SyncJob] = []
     plan = planned_work(rules_by_system={s: r.rules for s, r in rules.items()}, before=change.before, after=change.after)
+    correlation_id, now = current_correlation_id(), timezone.now()
+    wanted: dict[str, SyncJob] = {}
     for planned in plan:
         if planned.action == "create_ticket":
             continue  # tickets have one path: support writes our Ticket and its desk job (below)
@@ -53,23 +53,41 @@ def jobs_for_billing_change(*, customer: Customer, source_event, change: Billing
             cause=source_event.stripe_id, customer=customer, system=planned.system,
             action=planned.action, suffix=planned.key_suffix,
         )
-        job, was_created = SyncJob.objects.get_or_create(
+        wanted[key] = SyncJob(
             idempotency_key=key,
-            defaults=dict(
-                customer=customer,
-                system=planned.system,
-                action=planned.action,
-                payload={"event_type": change.event_type, **planned.payload},
-                source_event=source_event,
-                rule_version=rules[planned.system].version if planned.system in rules else None,
-                correlation_id=correlation_id,
-            ),
+            customer=customer,
+            system=planned.system,
+            action=planned.action,
+            payload={"event_type": change.event_type, **planned.payload},
+            source_event=source_event,
+            rule_version=rules[planned.system].version if planned.system in rules else None,
+            correlation_id=correlation_id,
+            next_attempt_at=now,
+            enqueued_at=now,  # the wake-up below is published right after commit
         )
-        if was_created:
-            created.append(job)
-    created += _tickets(customer, source_event, change, plan, rules)
-    jobs_enqueue_on_commit(job_ids=[j.pk for j in created])
-    return created
+    created = _jobs_insert(wanted)
+    jobs_enqueue_on_commit(job_ids=[j.pk for j in created], marked=True)
+    tickets = _tickets(customer, source_event, change, plan, rules)
+    jobs_enqueue_on_commit(job_ids=[j.pk for j in tickets])
+    return created + tickets
+
+
+def _jobs_insert(wanted: dict[str, SyncJob]) -> list[SyncJob]:
+    """Insert the jobs whose key is new, in one statement; a replayed event finds its keys taken.
+
+    No django-auditlog entry: bulk_create sends no signals. Writing a job is the machine
+    following the mapping rules, not a person acting; the row itself names its cause
+    (source event, rule version, correlation id) and every try is kept as a SyncAttempt.
+    A person's actions on jobs (retry, assign) keep their explicit audit records.
+    The event's row lock (``event_process``) means no other transaction writes these keys
+    meanwhile; if one ever did, the unique key fails this transaction and the event is retried.
+    """
+    if not wanted:
+        return []
+    taken = set(
+        SyncJob.objects.filter(idempotency_key__in=list(wanted)).values_list("idempotency_key", flat=True)
+    )
+    return SyncJob.objects.bulk_create([job for key, job in wanted.items() if key not in taken])
 
 
 def _tickets(customer: Customer, source_event, change: BillingChange, plan: list, rules: dict) -> list[SyncJob]:
@@ -83,26 +101,36 @@ def _tickets(customer: Customer, source_event, change: BillingChange, plan: list
     )
 
 
-def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None) -> None:
-    """Wake workers for these jobs once the surrounding transaction has committed."""
+def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None, marked: bool = False) -> None:
+    """Wake workers for these jobs once the surrounding transaction has committed.
+
+    ``marked``: the caller already set ``enqueued_at`` inside the transaction.
+    """
     if job_ids:
-        transaction.on_commit(lambda: jobs_enqueue(job_ids=job_ids, countdown=countdown), robust=True)
+        transaction.on_commit(
+            lambda: jobs_enqueue(job_ids=job_ids, countdown=countdown, marked=marked), robust=True
+        )
 
 
-def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None) -> int:
+def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: bool = False) -> int:
     """Publish one wake-up per job. A broker failure is logged, never raised: the sweeper repairs it."""
     from sync.tasks import run_job
 
     if not job_ids:
         return 0
-    # Marked before publishing, so a fast worker's own later changes are not overwritten.
-    SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=timezone.now())
-    for sent, pk in enumerate(job_ids):
-        try:
-            run_job.apply_async(args=[pk], countdown=countdown)
-        except BROKER_ERRORS as exc:  # the row is the record; a lost wake-up is repaired later
-            log.warning("sync.enqueue_failed", job_id=pk, error_class=type(exc).__name__)
-            # The broker is down: stop spending the publish retry policy once per job.
-            SyncJob.objects.filter(pk__in=job_ids[sent:]).update(enqueued_at=None)
-            return sent
-    return len(job_ids)
+    if not marked:
+        # Marked before publishing, so a fast worker's own later changes are not overwritten.
+        SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=timezone.now())
+    sent = 0
+    try:
+        # One pooled broker connection for the whole batch, instead of one checkout per message.
+        with run_job.app.producer_or_acquire() as producer:
+            for pk in job_ids:
+                run_job.apply_async(args=[pk], countdown=countdown, producer=producer)
+                sent += 1
+    except BROKER_ERRORS as exc:  # the row is the record; a lost wake-up is repaired later
+        log.warning("sync.enqueue_failed", job_id=job_ids[min(sent, len(job_ids) - 1)],
+                    error_class=type(exc).__name__)
+        # The broker is down: stop spending the publish retry policy once per job.
+        SyncJob.objects.filter(pk__in=job_ids[sent:]).update(enqueued_at=None)
+    return sent
