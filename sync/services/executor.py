@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import Result, provider_for
@@ -40,7 +41,14 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
 def job_run(*, job_id: int, worker: str) -> str:
     """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
     now = timezone.now()
-    job = SyncJob.objects.select_related("customer").filter(pk=job_id).first()
+    # The customer's id in the job's system comes along: a success that changes no link writes none.
+    linked = ExternalLink.objects.filter(customer=OuterRef("customer_id"), system=OuterRef("system"))
+    job = (
+        SyncJob.objects.select_related("customer")
+        .annotate(linked_id=Subquery(linked.values("external_id")[:1]))
+        .filter(pk=job_id)
+        .first()
+    )
     if job is None or job.status not in WAITING or job.next_attempt_at > now:
         return "not_due"
     gate = system_gate(system=job.system, now=now)
@@ -177,6 +185,8 @@ def _link(job: SyncJob, provider, result: Result) -> str:
     """Record the customer's id in that system; a clash is noted on the job, not fatal."""
     if not (result.link and result.external_id):
         return ""
+    if str(result.external_id).strip() == getattr(job, "linked_id", None):
+        return ""  # already this customer's id there: customer_link would find it and change nothing
     try:  # customer_link guards its own write with a savepoint
         customer_link(customer=job.customer, system=job.system, external_id=result.external_id,
                       provider=provider.NAME)
