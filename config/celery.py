@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -9,3 +10,25 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("switchboard", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Three queues; a worker started without -Q consumes all of them, in this order:
+# beat's few periodic tasks (sweepers, heartbeat) never wait behind a backlog;
+# outbound jobs come before new events, so work already started finishes first
+# and a burst of events cannot starve the jobs they caused.
+DEFAULT_QUEUE, JOBS_QUEUE, EVENTS_QUEUE = "celery", "sync", "events"
+app.conf.task_default_queue = DEFAULT_QUEUE
+app.conf.task_queues = [
+    Queue(name, Exchange(name), routing_key=name) for name in (DEFAULT_QUEUE, JOBS_QUEUE, EVENTS_QUEUE)
+]
+app.conf.task_routes = {
+    "billing.process_event": {"queue": EVENTS_QUEUE},
+    "sync.run_job": {"queue": JOBS_QUEUE},
+}
+
+
+@app.on_after_configure.connect
+def _consume_queues_in_order(sender: Celery, source, **kwargs) -> None:
+    # Redis: ask the queues in the order above (BRPOP takes the first non-empty one)
+    # instead of its default round robin. Other transports ignore the option.
+    options = source.broker_transport_options or {}
+    source.broker_transport_options = {**options, "queue_order_strategy": "priority"}
