@@ -57,8 +57,9 @@ def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
     drained = still_open == 0
     section.note(f"{len(ids):,} dead jobs, retried through jobs_retry_bulk per system (the queue's Retry all), "
                  f"one celery worker with {cfg.workers} prefork processes, beat running; drain allowed "
-                 f"{cfg.drain_seconds} s; the sweeper runs every {settings.SYNC_SWEEP_INTERVAL} s and wakes at most "
-                 f"{settings.SYNC_SWEEP_BATCH} jobs per sweep")
+                 f"{cfg.drain_seconds} s; the retry wakes every job due within one sweep interval "
+                 f"({settings.SYNC_SWEEP_INTERVAL} s) on time, the sweeper wakes at most "
+                 f"{settings.SYNC_SWEEP_BATCH} later ones per sweep")
     section.row("retry all: plan and requeue", "seconds", planned)
     section.row("retry all", "jobs woken by the retry (or by sweeps while it ran) / left waiting",
                 (woken, len(ids) - woken))

@@ -1,10 +1,12 @@
 """Retrying dead jobs by hand, one at a time or in bulk with a dry run first."""
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from audit.models import Source
@@ -13,6 +15,7 @@ from sync.errors import SyncError
 from sync.models import JobStatus, SyncJob
 from sync.services.outbox import jobs_enqueue_on_commit
 from sync.services.rules import mapping_rules_current
+from sync.services.sweeper import jobs_wake_on_time
 
 WILL_DO, ALREADY_DONE, WOULD_CHANGE, QUEUED = "will do", "already done", "would change", "already queued"
 # Actions that write the customer's current state: a retry sends today's values, not the old ones.
@@ -20,6 +23,8 @@ STATE_ACTIONS = {"upsert_contact", "upsert_user"}
 COMPARED = ("status", "plan", "mrr", "currency", "lifecycle_stage")
 # Actions that undo each other: a later success of either settles the earlier one.
 FAMILIES = {"grant_access": "access", "revoke_access": "access", "add_tag": "tag", "remove_tag": "tag"}
+# Jobs planned and written per query: bounded IN lists (SQLite's too) and memory.
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -54,31 +59,59 @@ def _changes(job: SyncJob, payload: dict) -> list[str]:
     ]
 
 
-def _superseded_by(job: SyncJob) -> SyncJob | None:
-    later = SyncJob.objects.filter(
-        customer_id=job.customer_id, system=job.system, status=JobStatus.SUCCEEDED, created_at__gt=job.created_at
-    )
-    if job.action in FAMILIES:
-        family = [a for a, f in FAMILIES.items() if f == FAMILIES[job.action]]
-        later = later.filter(action__in=family)
-        if FAMILIES[job.action] == "tag":
-            later = later.filter(payload__tag=job.payload.get("tag"))
-    elif job.action in STATE_ACTIONS:
-        later = later.filter(action=job.action)
-    else:
-        return None  # tickets: each one is its own fact
-    return later.order_by("created_at").first()
+def _same_kind(action: str) -> list[str]:
+    """Actions whose later success settles a job of ``action`` (none for tickets: each is its own fact)."""
+    if action in FAMILIES:
+        return [a for a, f in FAMILIES.items() if f == FAMILIES[action]]
+    return [action] if action in STATE_ACTIONS else []
 
 
-def job_plan(job: SyncJob, rules: dict | None = None) -> tuple[PlanLine, dict | None]:
-    """What a retry of ``job`` would do, and the payload it would send (None when nothing)."""
+def _superseding(jobs: list[SyncJob]) -> dict[int, int]:
+    """For each job a later success of the same kind made unnecessary: that success's id.
+
+    One query per chunk of jobs (not one per job): a "retry all" plans thousands at once.
+    """
+    candidates = [job for job in jobs if _same_kind(job.action)]
+    found: dict[int, int] = {}
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start:start + CHUNK]
+        successes: dict[tuple, list] = defaultdict(list)
+        rows = (
+            SyncJob.objects.filter(
+                status=JobStatus.SUCCEEDED,
+                customer_id__in={job.customer_id for job in chunk},
+                system__in={job.system for job in chunk},
+                action__in={a for job in chunk for a in _same_kind(job.action)},
+            )
+            .order_by("created_at", "pk")
+            .values_list("pk", "customer_id", "system", "action", "created_at", "payload")
+        )
+        for pk, customer_id, system, action, created_at, payload in rows:
+            successes[(customer_id, system)].append((pk, action, created_at, payload.get("tag")))
+        for job in chunk:
+            kind, tag = _same_kind(job.action), job.payload.get("tag")
+            for pk, action, created_at, success_tag in successes[(job.customer_id, job.system)]:
+                if created_at > job.created_at and action in kind and (
+                    FAMILIES.get(job.action) != "tag" or success_tag == tag
+                ):
+                    found[job.pk] = pk
+                    break
+    return found
+
+
+def job_plan(job: SyncJob, rules: dict | None = None, *, newer: dict[int, int] | None = None
+             ) -> tuple[PlanLine, dict | None]:
+    """What a retry of ``job`` would do, and the payload it would send (None when nothing).
+
+    ``newer`` is ``_superseding`` of a batch that holds ``job``; alone, it is looked up here.
+    """
     if job.status == JobStatus.SUCCEEDED:
         return PlanLine(job.pk, ALREADY_DONE, "it succeeded already"), None
     if job.status in (JobStatus.PENDING, JobStatus.RUNNING):
         return PlanLine(job.pk, QUEUED, f"it is {job.status} now"), None
-    newer = _superseded_by(job)
-    if newer is not None:
-        return PlanLine(job.pk, ALREADY_DONE, f"a later job (#{newer.pk}) already brought it up to date"), None
+    later = (newer if newer is not None else _superseding([job])).get(job.pk)
+    if later is not None:
+        return PlanLine(job.pk, ALREADY_DONE, f"a later job (#{later}) already brought it up to date"), None
     payload = refreshed_payload(job, rules)
     changes = _changes(job, payload)
     if changes:
@@ -86,14 +119,37 @@ def job_plan(job: SyncJob, rules: dict | None = None) -> tuple[PlanLine, dict | 
     return PlanLine(job.pk, WILL_DO, f"will {job.action.replace('_', ' ')} in {job.system}"), payload
 
 
-def _requeue(job: SyncJob, payload: dict, *, at, rule_version) -> bool:
-    return bool(
-        SyncJob.objects.filter(pk=job.pk, status__in=[JobStatus.DEAD, JobStatus.RETRYING]).update(
-            status=JobStatus.PENDING, attempts=0, next_attempt_at=at, reason_code="", last_error="",
-            finished_at=None, payload=payload, rule_version=rule_version, updated_at=timezone.now(),
+def _rule_version(job: SyncJob, rules: dict) -> int | None:
+    # State actions send today's values under today's rules; the others keep what they were written with.
+    return rules[job.system].version if job.action in STATE_ACTIONS and job.system in rules else job.rule_version
+
+
+def _requeue(todo: list[tuple[SyncJob, dict, datetime, int | None]]) -> set[int]:
+    """Put each job back to pending at its time with its new payload; return the ids that were
+    still dead or retrying (a job that changed meanwhile is left alone). Runs in the caller's
+    transaction: the rows are locked, then written with one UPDATE per chunk and one bulk update."""
+    now = timezone.now()
+    taken: set[int] = set()
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start:start + CHUNK]
+        locked = set(
+            SyncJob.objects.select_for_update()
+            .filter(pk__in=[job.pk for job, *_ in chunk], status__in=[JobStatus.DEAD, JobStatus.RETRYING])
+            .values_list("pk", flat=True)
+        )
+        if not locked:
+            continue
+        SyncJob.objects.filter(pk__in=locked).update(
+            status=JobStatus.PENDING, attempts=0, reason_code="", last_error="", finished_at=None, updated_at=now,
             lease_owner="", lease_expires_at=None, enqueued_at=None,
         )
-    )
+        SyncJob.objects.bulk_update(
+            [SyncJob(pk=job.pk, payload=payload, next_attempt_at=at, rule_version=version)
+             for job, payload, at, version in chunk if job.pk in locked],
+            ["payload", "next_attempt_at", "rule_version"],
+        )
+        taken |= locked
+    return taken
 
 
 def job_retry(*, job: SyncJob, actor, source: str = Source.UI) -> SyncJob:
@@ -102,9 +158,8 @@ def job_retry(*, job: SyncJob, actor, source: str = Source.UI) -> SyncJob:
     line, payload = job_plan(job, rules)
     if payload is None:
         raise SyncError(f"Nothing to retry: {line.text}.")
-    version = rules[job.system].version if job.action in STATE_ACTIONS and job.system in rules else job.rule_version
     with transaction.atomic():
-        if not _requeue(job, payload, at=timezone.now(), rule_version=version):
+        if not _requeue([(job, payload, timezone.now(), _rule_version(job, rules))]):
             raise SyncError("This job changed while you were looking at it; reload and try again.")
         audit_record(action="sync.job_retry", source=source, actor=actor, customer=job.customer, target=job,
                      summary=f"Retried {job.system} {job.action} (#{job.pk}): {line.text}"[:300],
@@ -122,40 +177,50 @@ def jobs_retry_bulk(
 
     Returns one line per job: will do / would change X to Y / already done /
     already queued. Only the first two are executed. The work is spread over
-    time at each provider's published rate, so a large replay does not earn 429s.
+    time at each provider's published rate, so a large replay does not earn 429s;
+    the jobs due within one sweep are woken on time, the sweeper wakes the rest.
     """
     rules = mapping_rules_current()
-    planned = [(job, *job_plan(job, rules)) for job in jobs]
+    jobs = _with_customers(jobs)
+    newer = _superseding(jobs)
+    planned = [(job, *job_plan(job, rules, newer=newer)) for job in jobs]
     lines = [line for _, line, _ in planned]
     if dry_run:
         return lines
     todo = [(job, payload) for job, _, payload in planned if payload is not None]
     if not todo:
         return lines
+    now = timezone.now()
+    times = _spread(todo, now)
     with transaction.atomic():
-        due_now = _requeue_spread(todo, rules)
+        taken = _requeue([(job, payload, times[job.pk], _rule_version(job, rules)) for job, payload in todo])
         audit_record(
             action="sync.jobs_retry_bulk", source=source, actor=actor,
             summary=f"Retried {len(todo)} of {len(lines)} selected jobs",
             changes={"jobs": [job.pk for job, _ in todo], "skipped": len(lines) - len(todo)},
         )
-        jobs_enqueue_on_commit(job_ids=due_now)
+        jobs_wake_on_time({pk: at for pk, at in times.items() if pk in taken}, now=now)
     return lines
 
 
-def _requeue_spread(todo: list[tuple[SyncJob, dict]], rules: dict) -> list[int]:
-    """Requeue each job at a time its provider's rate allows; return the ids due at once."""
+def _with_customers(jobs: Iterable[SyncJob]) -> list[SyncJob]:
+    """The jobs as a list, each with its customer loaded (state actions send the customer's values)."""
+    if isinstance(jobs, QuerySet) and not jobs.query.is_sliced:
+        jobs = jobs.select_related("customer")
+    jobs = list(jobs)
+    prefetch_related_objects(jobs, "customer")  # only those not loaded yet
+    return jobs
+
+
+def _spread(todo: list[tuple[SyncJob, dict]], now: datetime) -> dict[int, datetime]:
+    """When each job may run: one after another at its provider's published rate."""
     from sync.providers import provider_for
     from sync.ratelimit import seconds_per_call
 
-    now = timezone.now()
     offsets: dict[str, float] = {}
-    due_now = []
-    for job, payload in todo:
+    times = {}
+    for job, _ in todo:
         provider = provider_for(job.system)
-        at = now + timedelta(seconds=offsets.get(provider.NAME, 0.0))
+        times[job.pk] = now + timedelta(seconds=offsets.get(provider.NAME, 0.0))
         offsets[provider.NAME] = offsets.get(provider.NAME, 0.0) + seconds_per_call(provider, job.action)
-        version = rules[job.system].version if job.action in STATE_ACTIONS and job.system in rules else job.rule_version
-        if _requeue(job, payload, at=at, rule_version=version) and at <= now:
-            due_now.append(job.pk)
-    return due_now
+    return times

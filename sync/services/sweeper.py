@@ -1,6 +1,9 @@
-"""The sweeper (run by beat): wakes due jobs and takes back jobs whose worker died."""
+"""The sweeper (run by beat): wakes due jobs and takes back jobs whose worker died; and waking
+jobs on time, which a bulk retry uses too."""
 
-from datetime import timedelta
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -11,7 +14,7 @@ from django.utils import timezone
 from sync.models import JobStatus, SyncAttempt, SyncJob
 from sync.rules import SYNCED_SYSTEMS
 from sync.services.control import paused_systems
-from sync.services.outbox import jobs_enqueue
+from sync.services.outbox import jobs_enqueue, jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
 
@@ -36,19 +39,46 @@ def jobs_reclaim_expired(*, now=None) -> int:
 
 
 def jobs_sweep(*, now=None) -> dict[str, int]:
-    """Reclaim lease-expired jobs, then publish a wake-up for every due job without a recent one."""
+    """Reclaim lease-expired jobs, then wake every job due before the next sweep that has no recent
+    wake-up: the due ones at once, the others on time (with a countdown)."""
     now = now or timezone.now()
     reclaimed = jobs_reclaim_expired(now=now)
     running = [s for s in SYNCED_SYSTEMS if s not in paused_systems()]
     stale = now - timedelta(seconds=settings.SYNC_REDELIVER_AFTER)
+    horizon = now + timedelta(seconds=settings.SYNC_SWEEP_INTERVAL)
     due = (
-        SyncJob.objects.due(now)
+        SyncJob.objects.due(horizon)
         .filter(system__in=running)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[: settings.SYNC_SWEEP_BATCH]
+        .values_list("pk", "next_attempt_at")[: settings.SYNC_SWEEP_BATCH]
     )
-    sent = jobs_enqueue(job_ids=list(due))
+    sent = jobs_wake_on_time(dict(due), now=now, on_commit=False)
     if reclaimed or sent:
         log.info("sync.sweep", reclaimed=reclaimed, enqueued=sent)
     return {"reclaimed": reclaimed, "enqueued": sent}
+
+
+def wake_groups(times: dict[int, datetime], *, now: datetime) -> dict[float, list[int]]:
+    """Jobs due within one sweep interval, grouped by countdown in seconds (rounded up to a tenth,
+    so a job is never woken before it is due and jobs due together share one publish call).
+    Later jobs are left to a later sweep: long countdowns do not belong on Redis."""
+    groups: dict[float, list[int]] = defaultdict(list)
+    for pk, at in times.items():
+        delay = (at - now).total_seconds()
+        if delay <= settings.SYNC_SWEEP_INTERVAL:
+            groups[max(0.0, math.ceil(delay * 10) / 10)].append(pk)
+    return dict(sorted(groups.items()))
+
+
+def jobs_wake_on_time(times: dict[int, datetime], *, now: datetime, on_commit: bool = True) -> int:
+    """Wake each job due within one sweep interval at its time; return how many wake-ups were
+    sent (or, ``on_commit``, scheduled for after the surrounding transaction)."""
+    sent = 0
+    for delay, ids in wake_groups(times, now=now).items():
+        if on_commit:
+            jobs_enqueue_on_commit(job_ids=ids, countdown=delay or None)
+            sent += len(ids)
+        else:
+            sent += jobs_enqueue(job_ids=ids, countdown=delay or None)
+    return sent
