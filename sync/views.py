@@ -61,15 +61,15 @@ def job_list(request: HttpRequest) -> HttpResponse:
         customer=f.get("customer", ""),
     )
     page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
-    states = system_states()
+    systems = selectors.job_log_systems()
     for job in page.rows:
-        job.shown_status = job.display_status(states)
+        job.shown_status = job.display_status(systems)
     context = {
         "form": form,
         "page": page,
         "retryable_systems": selectors.retryable_systems(request.user),
         "retryable_statuses": RETRYABLE,
-        "systems": [v for name, v in states.items() if name != SystemState.ALL],
+        "systems": list(systems.values()),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "sync/job_list.html#results", context)
