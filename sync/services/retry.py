@@ -1,5 +1,7 @@
 """Retrying dead jobs by hand, one at a time or in bulk with a dry run first."""
 
+import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -127,7 +129,8 @@ def _rule_version(job: SyncJob, rules: dict) -> int | None:
 def _requeue(todo: list[tuple[SyncJob, dict, datetime, int | None]]) -> set[int]:
     """Put each job back to pending at its time with its new payload; return the ids that were
     still dead or retrying (a job that changed meanwhile is left alone). Runs in the caller's
-    transaction: the rows are locked, then written with one UPDATE per chunk and one bulk update."""
+    transaction: the rows are locked, then written with one UPDATE per group of jobs that share
+    a time, a rule version and a payload."""
     now = timezone.now()
     taken: set[int] = set()
     for start in range(0, len(todo), CHUNK):
@@ -137,17 +140,20 @@ def _requeue(todo: list[tuple[SyncJob, dict, datetime, int | None]]) -> set[int]
             .filter(pk__in=[job.pk for job, *_ in chunk], status__in=[JobStatus.DEAD, JobStatus.RETRYING])
             .values_list("pk", flat=True)
         )
-        if not locked:
-            continue
-        SyncJob.objects.filter(pk__in=locked).update(
-            status=JobStatus.PENDING, attempts=0, reason_code="", last_error="", finished_at=None, updated_at=now,
-            lease_owner="", lease_expires_at=None, enqueued_at=None,
-        )
-        SyncJob.objects.bulk_update(
-            [SyncJob(pk=job.pk, payload=payload, next_attempt_at=at, rule_version=version)
-             for job, payload, at, version in chunk if job.pk in locked],
-            ["payload", "next_attempt_at", "rule_version"],
-        )
+        # Payloads hold the customer's state, not the customer: many jobs share one.
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        payloads: dict[str, dict] = {}
+        for job, payload, at, version in chunk:
+            if job.pk in locked:
+                text = json.dumps(payload, sort_keys=True)
+                payloads[text] = payload
+                groups[(at, version, text)].append(job.pk)
+        for (at, version, text), ids in groups.items():
+            SyncJob.objects.filter(pk__in=ids).update(
+                status=JobStatus.PENDING, attempts=0, next_attempt_at=at, rule_version=version, payload=payloads[text],
+                reason_code="", last_error="", finished_at=None, updated_at=now, lease_owner="", lease_expires_at=None,
+                enqueued_at=None,
+            )
         taken |= locked
     return taken
 
@@ -213,7 +219,9 @@ def _with_customers(jobs: Iterable[SyncJob]) -> list[SyncJob]:
 
 
 def _spread(todo: list[tuple[SyncJob, dict]], now: datetime) -> dict[int, datetime]:
-    """When each job may run: one after another at its provider's published rate."""
+    """When each job may run: at its provider's published rate, in slots of whole seconds (a
+    second's worth of calls at once is well inside every provider's burst allowance, and jobs
+    sharing a slot are written and woken together)."""
     from sync.providers import provider_for
     from sync.ratelimit import seconds_per_call
 
@@ -221,6 +229,7 @@ def _spread(todo: list[tuple[SyncJob, dict]], now: datetime) -> dict[int, dateti
     times = {}
     for job, _ in todo:
         provider = provider_for(job.system)
-        times[job.pk] = now + timedelta(seconds=offsets.get(provider.NAME, 0.0))
+        # rounded first: ten calls of 0.1 s add up to 0.9999999, which is still the first second
+        times[job.pk] = now + timedelta(seconds=math.floor(round(offsets.get(provider.NAME, 0.0), 6)))
         offsets[provider.NAME] = offsets.get(provider.NAME, 0.0) + seconds_per_call(provider, job.action)
     return times
