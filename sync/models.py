@@ -88,9 +88,10 @@ class SyncJob(models.Model):
             # the job log filtered by status, newest first by id (its keyset order), and the per-system
             # counts of unfinished jobs, which never read the succeeded ones
             models.Index(fields=["status", "-id"], name="job_status_id_idx"),
-            # the action queue: each system's dead jobs, most recently failed first
+            # the action queue: each system's dead jobs, most recently failed first; updated_at last
+            # so counting the unresolved ones (resolved before the job last changed) reads only the index
             models.Index(
-                F("system"), Coalesce("finished_at", "updated_at").desc(), F("id").desc(),
+                F("system"), Coalesce("finished_at", "updated_at").desc(), F("id").desc(), F("updated_at"),
                 name="job_dead_queue_idx", condition=Q(status=JobStatus.DEAD),
             ),
             # a customer's per-system sync state
