@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -32,3 +33,20 @@ def _consume_queues_in_order(sender: Celery, source, **kwargs) -> None:
     # instead of its default round robin. Other transports ignore the option.
     options = source.broker_transport_options or {}
     source.broker_transport_options = {**options, "queue_order_strategy": "priority"}
+
+
+# Celery's Django fixup closes the database connection before and after every task, so each
+# task paid for a new PostgreSQL connection (a server process and its login): most of what a
+# small task costs. Workers keep connections the way Django does between requests instead:
+# one older than CONN_MAX_AGE, or broken (CONN_HEALTH_CHECKS), is replaced around a task.
+app.conf.CELERY_DB_REUSE_MAX = 10**9  # the fixup's own recycling: effectively never
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(sender=None, **kwargs) -> None:
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return  # an eager task runs inside its caller's transaction (tests): leave the connection alone
+    from django.db import close_old_connections
+
+    close_old_connections()
