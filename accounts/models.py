@@ -42,6 +42,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.name or self.email
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        from accounts.roles import forget_role
+
+        super().refresh_from_db(*args, **kwargs)
+        forget_role(self)
+
     @property
     def role(self) -> str | None:
         from accounts.roles import role_of

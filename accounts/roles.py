@@ -61,14 +61,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+ROLE_CACHE = "_role_cache"
+
+
 def role_of(user) -> str | None:
+    """The person's role, read once per user object (one per request): the middleware, the
+    navigation and the customer visibility rule all ask on every page."""
     if not user.is_authenticated:
         return None
+    try:
+        return getattr(user, ROLE_CACHE)
+    except AttributeError:
+        pass
     names = {g.name for g in user.groups.all()}
-    for role in Role:
-        if role.value in names:
-            return role.value
-    return None
+    role = next((r.value for r in Role if r.value in names), None)
+    setattr(user, ROLE_CACHE, role)
+    return role
+
+
+def forget_role(user) -> None:
+    """Drop the remembered role, after the person's groups change."""
+    try:
+        delattr(user, ROLE_CACHE)
+    except AttributeError:
+        pass
 
 
 def sync_roles(apps, schema_editor=None) -> None:
