@@ -983,7 +983,7 @@ def _attach_people(items: list[ActionItem], ctx: QueueContext) -> None:
     assigned = Q()
     for kind, ids in ids_by_kind.items():
         assigned |= Q(kind=kind, object_id__in=ids)
-    states = ActionItemState.objects.filter(assigned, assigned_to__isnull=False).select_related("assigned_to")
+    states = ActionItemState.objects.filter(assigned, assigned_to__isnull=False).select_related("assigned_to").order_by()
     assignees = {(s.kind, s.object_id): s.assigned_to for s in states}
     customer_ids = {item.customer_id for item in items if item.customer_id}
     # What a row shows of its customer (customers/_status.html) and who the customer is assigned to

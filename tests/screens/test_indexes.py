@@ -114,7 +114,7 @@ def test_the_queue_reads_failed_payments_reviews_and_dead_jobs_through_their_par
         helpers.dead_job(c, system=system)
     run = lambda: selectors.action_items_for(user=owner)  # noqa: E731
     _assert_every_plan_uses(_queries_of(run, 'FROM "billing_invoice"'), "invoice_failed_open_idx")
-    _assert_every_plan_uses(_queries_of(run, "'needs_review'"), "customer_review_queue_idx")
+    _assert_every_plan_uses(_queries_of(run, '"customers_customer"."status" = \'needs_review\''), "customer_review_queue_idx")
     # each system's newest dead jobs come in index order; their count may use either status index
     _assert_every_plan_uses(_queries_of(run, 'FROM "sync_syncjob"', "LIMIT 5"), "job_dead_queue_idx")
 
