@@ -1,14 +1,12 @@
 """Reads that feed the sync screens: the job log, a job's attempts, the systems' switches."""
 
 import re
-from collections import Counter
-from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from customers.models import System
 from customers.selectors import customer_visibility_q
-from sync.models import JobStatus, SyncJob, SystemState
+from sync.models import SyncJob
 
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
 # Who may retry what: finance works on the billing consequences, support on the support desk.
@@ -48,47 +46,11 @@ def job_list(*, user, status: str = "", system: str = "", action: str = "", cust
     return qs.select_related("customer").order_by("-id")
 
 
-OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)
+def job_log_systems() -> dict:
+    """Every synced system (not the "all" switch) with its switches and its open and dead jobs."""
+    from sync.services.control import ALL, system_states
 
-
-@dataclass(frozen=True)
-class SystemJobs:
-    """One system as the job log shows it: whether its work waits, and its unfinished jobs."""
-
-    system: str
-    paused: bool  # by its own switch or by "all"
-    held: bool  # the circuit breaker is open
-    open_jobs: int
-    dead_jobs: int
-
-
-def job_log_systems() -> dict[str, SystemJobs]:
-    """Every synced system with its open and dead jobs, counted exactly.
-
-    Only unfinished jobs are counted, through the status index: succeeded jobs
-    (nearly every row) are never read. Counting per system over the whole table,
-    as ``system_states()`` does for the systems page, reads all of them (0.1-0.3 s
-    at 300,000 jobs) on every render of the log.
-    """
-    from sync.rules import SYNCED_SYSTEMS
-    from sync.services.control import paused_systems
-
-    rows = SyncJob.objects.filter(status__in=[*OPEN_STATUSES, JobStatus.DEAD]).order_by()
-    counts: dict[str, Counter] = {}
-    for row in rows.values("system", "status").annotate(n=Count("id")):
-        counts.setdefault(row["system"], Counter())[row["status"]] = row["n"]
-    paused = paused_systems()
-    held = set(SystemState.objects.filter(breaker_open_until__isnull=False).values_list("system", flat=True))
-    return {
-        system: SystemJobs(
-            system=system,
-            paused=system in paused,
-            held=system in held,
-            open_jobs=sum(counts.get(system, Counter())[s] for s in OPEN_STATUSES),
-            dead_jobs=counts.get(system, Counter())[JobStatus.DEAD],
-        )
-        for system in SYNCED_SYSTEMS
-    }
+    return {system: view for system, view in system_states().items() if system != ALL}
 
 
 # --- redaction ------------------------------------------------------------------------

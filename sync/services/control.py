@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import Source
 from audit.services import audit_record
 from sync.errors import SyncError
-from sync.models import SyncJob, SystemState
+from sync.models import JobStatus, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS
 
 log = structlog.get_logger(__name__)
@@ -101,11 +101,15 @@ def system_states() -> dict[str, SystemView]:
     from sync.providers import provider_for
 
     rows = {s.system: s for s in SystemState.objects.select_related("paused_by")}
+    # Only unfinished jobs are read, through the status index: the succeeded ones (nearly every
+    # row) never are. Counting per system over the whole table took 0.1-0.3 s at 300,000 jobs.
+    open_statuses = [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING]
     counts = {
         r["system"]: r
-        for r in SyncJob.objects.values("system").annotate(
-            open=Count("id", filter=Q(status__in=["pending", "running", "retrying"])),
-            dead=Count("id", filter=Q(status="dead")),
+        for r in SyncJob.objects.filter(status__in=[*open_statuses, JobStatus.DEAD]).order_by()
+        .values("system").annotate(
+            open=Count("id", filter=Q(status__in=open_statuses)),
+            dead=Count("id", filter=Q(status=JobStatus.DEAD)),
         )
     }
     everything = rows.get(ALL)
