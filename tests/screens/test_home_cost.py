@@ -88,3 +88,20 @@ def test_each_row_links_to_what_reverse_gives_also_for_ids_that_need_quoting(cli
     assert f'action="{reverse("queue_retry", args=[job.pk])}"' in page
     assert f'action="{reverse("queue_resolve", args=["dead_job", job.pk])}"' in page
     assert f'href="{reverse("job_detail", args=[job.pk])}"' in page
+
+
+def test_the_page_shows_every_rows_fields_and_owners_other_than_the_viewer_without_reading_per_row(
+    client, owner, finance, support, django_assert_max_num_queries
+):
+    _fill_every_kind(ROWS_PER_GROUP * 2, assignee=finance)  # customers and dead jobs owned by someone else
+    for item in [i for g in action_items_for(user=owner).groups for i in g.items if i.kind == "failed_payment"][:1]:
+        action_item_assign(kind=item.kind, object_id=item.object_id, assignee=support, actor=owner, source=Source.UI)
+    client.force_login(owner)
+    client.get("/")
+    with django_assert_max_num_queries(HOME_QUERIES):
+        page = client.get("/").content.decode()
+    assert f"owner: {finance.email}" in page and f"owner: {support.email}" in page
+    for text in ("Payment failed:", "attempts", "Dispute ", "could not be applied", "Override says",
+                 "Override: Goodwill", "Same email", "Incident 9", "Alert rule rule_9", "subscription sub_9: status differs", "Switchboard has active",
+                 "Ticket not in the support desk", "CRM is paused", "Token rotation", "upsert_contact failed for good"):
+        assert text in page, text
