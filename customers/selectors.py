@@ -528,9 +528,13 @@ def _open_items(
 
 @dataclass
 class _CountLater:
-    """A kind's count, asked together with every other kind's in one query (_count_together)."""
+    """A kind's count, asked together with every other kind's in one query (_count_together).
+    Groups that split one queryset by a field (``by``, each group one ``value`` of it) share one
+    grouped count: one read of their index, not one per group."""
 
     qs: QuerySet
+    by: str = ""
+    value: str = ""
 
 
 def _page(qs: QuerySet, ctx: QueueContext, *, shown: tuple[str, ...]) -> tuple[int | _CountLater, list]:
@@ -545,20 +549,29 @@ def _page(qs: QuerySet, ctx: QueueContext, *, shown: tuple[str, ...]) -> tuple[i
 
 
 def _count_together(groups: list[ActionGroup]) -> None:
-    """Every group's pending count in one UNION ALL query (one row per group), not one query each."""
+    """Every group's pending count in one UNION ALL query (a row per group), not one query each."""
     from django.db.models import IntegerField, Value
 
     pending = [g for g in groups if isinstance(g.count, _CountLater)]
-    parts = [
-        g.count.qs.order_by().annotate(q_group=Value(i, IntegerField())).values("q_group").annotate(q_n=Count("pk"))
-        .values_list("q_group", "q_n")
-        for i, g in enumerate(pending)
-    ]
-    if not parts:
+    querysets: list[QuerySet] = []  # one part per queryset, however many groups it splits into
+    for group in pending:
+        if not any(group.count.qs is qs for qs in querysets):
+            querysets.append(group.count.qs)
+    if not querysets:
         return
-    counts = dict(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else dict(parts[0])
-    for i, group in enumerate(pending):
-        group.count = counts.get(i, 0)
+    parts = []
+    for i, qs in enumerate(querysets):
+        by = next(g.count.by for g in pending if g.count.qs is qs)
+        key = F(by) if by else Value("", CharField())
+        parts.append(
+            qs.order_by().annotate(q_group=Value(i, IntegerField()), q_key=key).values("q_group", "q_key")
+            .annotate(q_n=Count("pk")).values_list("q_group", "q_key", "q_n")
+        )
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    counts = {(i, key): n for i, key, n in rows}
+    for group in pending:
+        i = next(i for i, qs in enumerate(querysets) if group.count.qs is qs)
+        group.count = counts.get((i, group.count.value), 0)
 
 
 @action_provider("dead_job", allowed=_retries_something, model="sync.SyncJob")
@@ -609,7 +622,7 @@ def dead_job_items(ctx: QueueContext) -> list[ActionGroup]:
                 kind="dead_job",
                 key=f"dead_job:{system}",
                 title=f"Dead {label} jobs",
-                count=_CountLater(base.filter(system=system)),
+                count=_CountLater(base, by="system", value=system),
                 items=items,
                 system=system,
                 bulk_if_many=() if ctx.mine else ("retry_all",),

@@ -101,3 +101,19 @@ def test_every_systems_dead_jobs_are_read_in_one_query(owner, django_assert_num_
     with django_assert_num_queries(1):
         groups = dead_job_items(QueueContext(user=owner))
     assert [len(g.items) for g in groups] == [2, 2, 2, 2]
+
+
+def test_the_dead_jobs_of_every_system_are_counted_in_one_grouped_read(owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n, system in enumerate((System.CRM, System.SUPPORT, System.COMMUNITY, System.EMAIL), start=ROWS_PER_GROUP):
+        _dead_jobs(system, n)
+    _failed_payments(2)
+    with CaptureQueriesContext(connection) as queries:
+        groups = {g.key: g.count for g in action_items_for(user=owner).groups}
+    assert groups == {"dead_job:crm": ROWS_PER_GROUP, "dead_job:support": ROWS_PER_GROUP + 1,
+                      "dead_job:community": ROWS_PER_GROUP + 2, "dead_job:email": ROWS_PER_GROUP + 3, "failed_payment": 2,
+                      "dispute": 2, "support_ticket": 2}
+    (count,) = [q["sql"] for q in queries.captured_queries if "q_group" in q["sql"]]
+    assert count.count('FROM "sync_syncjob"') == 1
