@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from tests.sync import fakes
+from tests.sync.servers import RedisServer
 
 PROVIDER_SETTINGS = {
     "hubspot": {"HUBSPOT_ACCESS_TOKEN": "test-token", "HUBSPOT_BASE_URL": "{url}"},
@@ -63,3 +64,12 @@ def serve(sync_settings):
     yield start
     for fake in started:
         fake.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private redis-server (``.stop()`` / ``.start()`` it to simulate an outage)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

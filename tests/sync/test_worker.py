@@ -7,7 +7,6 @@ from django.db import connection
 
 from config.celery import app
 from sync.tasks import run_job
-from tests.sync.test_processes import RedisServer
 
 PERIODIC = ["billing.sweep_events", "sync.sweep_jobs", "monitoring.heartbeat", "billing.reconcile_stripe"]
 
@@ -25,14 +24,6 @@ def test_events_and_jobs_are_routed_to_different_queues():
 def test_a_worker_started_without_a_queue_list_consumes_all_three_periodic_first_then_jobs_then_events():
     assert list(app.amqp.queues.consume_from) == ["celery", "sync", "events"]
     assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.redis
