@@ -18,7 +18,7 @@ class Config:
     drain_seconds: int
 
 
-FULL = Config(workers=2, drain_seconds=180)
+FULL = Config(workers=2, drain_seconds=360)
 QUICK = Config(workers=2, drain_seconds=30)
 
 
