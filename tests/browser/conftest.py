@@ -1,6 +1,7 @@
 """Playwright against Django's live server, driving Debian's chromium headless."""
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -75,13 +76,14 @@ def login(live_server, page):
 
 @pytest.fixture
 def shot(page, request):
-    """Save a screenshot of the page under test-artifacts/ (and optionally docs/screenshots/)."""
+    """Save a screenshot of the page under test-artifacts/; with UPDATE_SCREENSHOTS=1 also the
+    README's copy under docs/screenshots/ (a plain test run leaves the checkout unchanged)."""
     ARTIFACTS.mkdir(exist_ok=True)
 
     def take(name: str = "", *, docs: str = "") -> Path:
         path = ARTIFACTS / f"{request.node.name.replace('/', '_')}{'-' + name if name else ''}.png"
         page.screenshot(path=str(path), full_page=True)
-        if docs:
+        if docs and os.environ.get("UPDATE_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / docs), full_page=False)
         return path
