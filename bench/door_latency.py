@@ -8,9 +8,9 @@ Only talks to 127.0.0.1; starts and stops its own server and drops its database.
 import argparse
 import json
 import os
-import signal
-import statistics
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -19,7 +19,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.infra import database_create, database_drop, free_port  # noqa: E402
+from bench.infra import Proc, database_create, database_drop, free_port, port_open, wait_for  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from tests.stripe_events import SECRET, customer, event, sign  # noqa: E402
 
 DB = "switchboard_bench_door"
@@ -40,20 +41,14 @@ def main() -> None:
     }
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    server = subprocess.Popen(
-        [str(Path(python).parent / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.py",
-         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+    logs = Path(tempfile.mkdtemp(prefix="sb-bench-door-"))
+    server = Proc("web", [str(Path(python).parent / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.py",
+                          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1",
+                          "--access-logfile", "/dev/null"], env, logs)
     try:
         url = f"http://127.0.0.1:{port}/webhooks/stripe/"
         session = requests.Session()
-        for _ in range(100):
-            try:
-                session.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_for(lambda: port_open(port), "gunicorn to listen")
         timings = []
         for i in range(args.requests + 50):
             body = json.dumps(event("customer.created", customer(f"cus_bench{i:06d}"))).encode()
@@ -64,14 +59,12 @@ def main() -> None:
             assert response.status_code == 200, response.text
             if i >= 50:  # warm-up excluded
                 timings.append(elapsed)
-        timings.sort()
-        print(f"door latency over {len(timings)} sequential requests: "
-              f"median {statistics.median(timings):.2f} ms, p95 {timings[int(len(timings) * 0.95)]:.2f} ms, "
-              f"p99 {timings[int(len(timings) * 0.99)]:.2f} ms")
+        print(f"door latency over {len(timings)} sequential requests: median {percentile(timings, 50):.2f} ms, "
+              f"p95 {percentile(timings, 95):.2f} ms, p99 {percentile(timings, 99):.2f} ms")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop(30)
         database_drop(DB)
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 if __name__ == "__main__":

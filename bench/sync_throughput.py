@@ -14,8 +14,6 @@ and stops what it started.
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,32 +22,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import infra  # noqa: E402
 from tests.sync import fakes  # noqa: E402
 
 DB = "switchboard_bench_sync"
-PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
 UNLIMITED = {k: "1000000" for k in ("HUBSPOT_RATE_LIMIT", "ZENDESK_RATE_LIMIT_PER_MINUTE", "KIT_RATE_LIMIT_PER_MINUTE")}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def environment(redis_port: int | None, hub, zd, kit, data_dir: str) -> dict:
+def environment(database_url: str, redis_url: str, hub, zd, kit, data_dir: str) -> dict:
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    stores = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-              "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"} if redis_port else {}
+    stores = {"DATABASE_URL": database_url, "REDIS_URL": redis_url} if database_url else {}
     return {
         **base, **UNLIMITED, **stores,
         "DJANGO_ENV": "development", "DEBUG": "false", "LOG_LEVEL": "WARNING", "SWITCHBOARD_DATA_DIR": data_dir,
@@ -87,24 +69,20 @@ def run_once(count: int, processes: int, env: dict, data_dir: str, fresh) -> flo
     Customer.objects.all().delete()  # and with them their links and jobs
     fresh()
     ids = make_jobs(count)
-    log = Path(data_dir) / f"worker{processes}.log"
-    worker = subprocess.Popen(
+    worker = infra.Proc(
+        f"worker{processes}",
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={processes}",
          "-n", f"bench{processes}@%h", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        env, Path(data_dir))
     try:
-        wait_for(lambda: "ready" in log.read_text(), "the worker to start")
+        infra.wait_for(lambda: "ready" in worker.log.read_text(), "the worker to start", timeout=120)
         start = time.perf_counter()
         jobs_enqueue(job_ids=ids)
-        wait_for(lambda: not SyncJob.objects.exclude(status=JobStatus.SUCCEEDED).exists(), "every job to succeed")
+        infra.wait_for(lambda: not SyncJob.objects.exclude(status=JobStatus.SUCCEEDED).exists(),
+                       "every job to succeed", timeout=600)
         return len(ids) / (time.perf_counter() - start)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:  # a warm shutdown that hangs must not lose the result
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
+        worker.stop(30)
 
 
 def reset(*fakes_) -> None:
@@ -124,14 +102,9 @@ def main() -> None:
     args = parser.parse_args()
     hub, zd, kit = fakes.HubSpot().start(), fakes.Zendesk().start(), fakes.Kit().start()
     data_dir = tempfile.mkdtemp(prefix="sb-bench-sync-")
-    redis = None
-    if not args.embedded:
-        redis_port = free_port()
-        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                                  "--appendonly", "no", "--dir", data_dir], stdout=subprocess.DEVNULL)
-        subprocess.run(PSQL + [f"DROP DATABASE IF EXISTS {DB}"], check=True)
-        subprocess.run(PSQL + [f"CREATE DATABASE {DB}"], check=True)
-    env = environment(None if args.embedded else redis_port, hub, zd, kit, data_dir)
+    redis = None if args.embedded else infra.Redis(private=True, shared_db=0, log_dir=Path(data_dir))
+    database_url = "" if args.embedded else infra.database_create(DB)
+    env = environment(database_url, redis.url if redis else "", hub, zd, kit, data_dir)
     stores = "SQLite + file queue" if args.embedded else "PostgreSQL + Redis"
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -151,9 +124,8 @@ def main() -> None:
 
         connections.close_all()
         if redis is not None:
-            redis.terminate()
-            redis.wait(10)
-            subprocess.run(PSQL + [f"DROP DATABASE IF EXISTS {DB}"], check=False)
+            redis.close()
+            infra.database_drop(DB)
         for fake in (hub, zd, kit):
             fake.stop()
         subprocess.run(["rm", "-rf", data_dir], check=False) if not os.environ.get("BENCH_KEEP") else print(data_dir)
