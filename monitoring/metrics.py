@@ -14,6 +14,7 @@ from monitoring.models import Drift, Incident
 from monitoring.selectors import processing_delays
 from monitoring.alerts import sync_lag_seconds
 from sync.models import SyncJob, SystemState
+from sync.rules import SYNCED_SYSTEMS
 
 BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600]
 
@@ -53,7 +54,7 @@ class SwitchboardCollector(Collector):
         since = timezone.now() - timedelta(hours=1)
         yield _histogram("switchboard_event_processing_seconds", "Stripe event created -> processed (last hour)",
                          {"": processing_delays(since=since)}, "")
-        lags = {system: sync_lag_seconds(since=since, system=system) for system in ("crm", "support", "community", "email")}
+        lags = {system: sync_lag_seconds(since=since, system=system) for system in SYNCED_SYSTEMS}
         yield _histogram("switchboard_sync_lag_seconds", "Event received -> provider confirmed (last hour)", lags, "system")
 
         beats = GaugeMetricFamily("switchboard_heartbeat_age_seconds", "Seconds since a background process showed life", labels=["process"])

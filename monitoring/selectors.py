@@ -13,9 +13,9 @@ from monitoring.alerts import percentile, sync_lag_seconds
 from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Drift, Incident
 from sync.models import JobStatus, SyncJob, SystemState
+from sync.rules import SYNCED_SYSTEMS
 
 SIGNATURE_REASONS = ("bad_signature", "expired", "malformed_signature", "missing_signature")
-SYSTEMS = ("crm", "support", "community", "email")
 
 
 def processing_delays(*, since: datetime, limit: int = 5000) -> list[float]:
@@ -52,7 +52,7 @@ def _window(label: str, hours: int, now: datetime) -> Window:
         processing_failures=events.filter(status=EventStatus.FAILED).count(),
         processing_p50=percentile(delays, 50),
         processing_p95=percentile(delays, 95),
-        lag_p95={s: percentile(sync_lag_seconds(since=since, system=s), 95) for s in SYSTEMS},
+        lag_p95={s: percentile(sync_lag_seconds(since=since, system=s), 95) for s in SYNCED_SYSTEMS},
     )
 
 
@@ -90,7 +90,7 @@ def health_overview(*, now: datetime | None = None) -> dict:
                 "counts": [jobs.get((s, status), 0) for status in JobStatus.values],
                 "lags": [w.lag_p95[s] for w in windows],
             }
-            for s in SYSTEMS
+            for s in SYNCED_SYSTEMS
         ],
         "job_statuses": JobStatus.values,
         "queue_depth": SyncJob.objects.open().count(),
