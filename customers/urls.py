@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import access, exports, views
+from customers import exports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("customers/<str:public_id>/override/", views.customer_override, name="customer_override"),
     path("customers/<str:public_id>/override/remove/", views.customer_override_remove, name="customer_override_remove"),
     path("customers/<str:public_id>/assign/", views.customer_assign_view, name="customer_assign"),
-    path("customers/<str:public_id>/restrict/", access.customer_restrict_view, name="customer_restrict"),
+    path("customers/<str:public_id>/restrict/", views.customer_restrict_view, name="customer_restrict"),
     path("customers/<str:public_id>/review/", views.customer_review, name="customer_review"),
     path("customers/<str:public_id>/merge/", views.customer_merge, name="customer_merge"),
     path("customers/<str:public_id>/distinct/", views.customer_distinct, name="customer_distinct"),

@@ -21,6 +21,7 @@ from customers.services import (
     customer_merge_undo,
     customer_override_clear,
     customer_override_set,
+    customer_restrict,
     customers_mark_distinct,
     customers_merge,
 )
@@ -287,6 +288,21 @@ def customer_assign_view(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         customer_assign(customer=customer, assignee=form.cleaned_data["assignee"], actor=request.user, source=Source.UI)
         messages.success(request, "Owner changed.")
+    return _back_to_customer(request, customer)
+
+
+@require_POST
+def customer_restrict_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Mark a customer restricted (assignment grants the view, see customer_assign) or open it again."""
+    customer = get_customer_for(request, public_id, perm="customers.assign_customer")
+    restricted = request.POST.get("restricted") == "1"
+    customer_restrict(customer=customer, restricted=restricted, actor=request.user, source=Source.UI)
+    messages.success(
+        request,
+        "Restricted: only the owner and the person it is assigned to see this customer."
+        if restricted
+        else "This customer is visible to all staff again.",
+    )
     return _back_to_customer(request, customer)
 
 

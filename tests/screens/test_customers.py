@@ -85,6 +85,17 @@ def test_restricted_customer_is_refused_to_staff_it_is_not_assigned_to(client, s
     assert client.get(reverse("customer_detail", args=[c.public_id])).status_code == 200
 
 
+def test_restricting_needs_the_customer_to_be_visible_too_not_only_the_permission(client, support):
+    from django.contrib.auth.models import Permission
+
+    c = helpers.customer(restricted=True)
+    support.user_permissions.add(Permission.objects.get(codename="assign_customer"))
+    client.force_login(support)
+    assert client.post(reverse("customer_restrict", args=[c.public_id]), {"restricted": "0"}).status_code == 403
+    c.refresh_from_db()
+    assert c.restricted
+
+
 def test_override_needs_a_reason_and_an_expiry_and_is_audited_and_shown(client, owner):
     c = helpers.customer(status=CustomerStatus.PAST_DUE)
     client.force_login(owner)
