@@ -221,21 +221,42 @@ def _ticket_write(
     )
     job = None
     if customer is not None:
-        job = SyncJob.objects.create(
-            customer=customer,
-            system=System.SUPPORT,
-            action=TICKET_ACTION,
-            idempotency_key=idempotency_key(
-                cause=job_cause or key, customer=customer, system=System.SUPPORT, action=TICKET_ACTION
-            ),
-            payload=_job_payload(ticket, customer, requester),
+        job = _desk_job(
+            ticket,
+            customer,
+            requester,
+            cause=job_cause or key,
             source_event=source_event,
             rule_version=sync_rule_version,
-            correlation_id=current_correlation_id(),
         )
-        ticket.sync_job = job
-        ticket.save(update_fields=["sync_job", "updated_at"])
     return ticket, job, True
+
+
+def _desk_job(
+    ticket: Ticket,
+    customer: Customer,
+    requester: dict | None,
+    *,
+    cause: str,
+    source_event=None,
+    rule_version: int | None = None,
+) -> SyncJob:
+    """The outbound job that creates ``ticket`` in the desk; the ticket points at it."""
+    job = SyncJob.objects.create(
+        customer=customer,
+        system=System.SUPPORT,
+        action=TICKET_ACTION,
+        idempotency_key=idempotency_key(
+            cause=cause, customer=customer, system=System.SUPPORT, action=TICKET_ACTION
+        ),
+        payload=_job_payload(ticket, customer, requester),
+        source_event=source_event,
+        rule_version=rule_version,
+        correlation_id=current_correlation_id(),
+    )
+    ticket.sync_job = job
+    ticket.save(update_fields=["sync_job", "updated_at"])
+    return job
 
 
 def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> dict:
@@ -415,18 +436,7 @@ def ticket_link(*, ticket: Ticket, customer: Customer, actor, source: str = Sour
             if locked.requester_email
             else None
         )
-        job = SyncJob.objects.create(
-            customer=customer,
-            system=System.SUPPORT,
-            action=TICKET_ACTION,
-            idempotency_key=idempotency_key(
-                cause=locked.idempotency_key, customer=customer, system=System.SUPPORT, action=TICKET_ACTION
-            ),
-            payload=_job_payload(locked, customer, requester),
-            correlation_id=current_correlation_id(),
-        )
-        locked.sync_job = job
-        locked.save(update_fields=["sync_job", "updated_at"])
+        job = _desk_job(locked, customer, requester, cause=locked.idempotency_key)
         audit_record(
             action="support.ticket_link",
             source=source,
