@@ -18,10 +18,7 @@ COLUMNS = ["public_id", "email", "name", "status", "override", "plan", "mrr", "c
 def customer_export(request: HttpRequest) -> StreamingHttpResponse:
     if not request.user.has_perm("customers.export_customers"):
         raise PermissionDenied
-    form = CustomerFilterForm(request.POST)
-    f = form.cleaned_data if form.is_valid() else {}
-    filters = {"query": f.get("q", ""), "status": f.get("status", ""), "plan": f.get("plan", ""),
-               "sync": f.get("sync", "")}
+    filters = CustomerFilterForm(request.POST).search_filters()
     qs = customer_search(user=request.user, **filters)
     count = qs.order_by().count()
     audit_record(

@@ -12,6 +12,12 @@ class CustomerFilterForm(forms.Form):
     sync = forms.ChoiceField(required=False, choices=[("", "Any sync state"), *SyncState.choices])
     cursor = forms.CharField(required=False, max_length=200)
 
+    def search_filters(self) -> dict[str, str]:
+        """customer_search's arguments: the list and its CSV export read the same filters."""
+        f = self.cleaned_data if self.is_valid() else {}
+        return {"query": f.get("q", ""), "status": f.get("status", ""), "plan": f.get("plan", ""),
+                "sync": f.get("sync", "")}
+
 
 class QueueFilterForm(forms.Form):
     mine = forms.BooleanField(required=False)

@@ -187,13 +187,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = CustomerFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.customer_search(
-        user=request.user,
-        query=filters.get("q", ""),
-        status=filters.get("status", ""),
-        plan=filters.get("plan", ""),
-        sync=filters.get("sync", ""),
-    )
+    qs = selectors.customer_search(user=request.user, **form.search_filters())
     page = selectors.keyset_page(qs, cursor=filters.get("cursor", ""))
     context = {"form": form, "page": page, "plans": selectors.plans_in_use(), "query": filters.get("q", "")}
     if request.htmx and not request.htmx.boosted:
