@@ -11,14 +11,11 @@ class StaffError(Exception):
 
 
 def staff_create(*, email: str, role: str, password: str, actor=None, source: str) -> User:
-    if role not in Role.values:
-        raise StaffError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
-    email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise StaffError(f"A staff account for {email} already exists.")
+    group = _role_group(role)
+    email = _unused_email(email)
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=password)
-        user.groups.set([Group.objects.get(name=role)])
+        user.groups.set([group])
         audit_record(
             action="staff.created",
             source=source,
@@ -37,6 +34,14 @@ def _role_group(role: str) -> Group:
     if role not in Role.values:
         raise StaffError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
     return Group.objects.get(name=role)
+
+
+def _unused_email(email: str) -> str:
+    """The address as stored (lower case); refused when an account already has it."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise StaffError(f"A staff account for {email} already exists.")
+    return email
 
 
 def _lock_owners() -> list[int]:
@@ -71,9 +76,7 @@ def _sessions_end(user: User) -> int:
 def staff_invite(*, email: str, name: str, role: str, actor, source: str) -> User:
     """Create an account without a password and email a link to choose one."""
     group = _role_group(role)
-    email = User.objects.normalize_email(email.strip()).lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise StaffError(f"A staff account for {email} already exists.")
+    email = _unused_email(email)
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=None, name=name.strip()[:150])
         user.groups.set([group])
