@@ -12,7 +12,7 @@ class RefundForm(forms.Form):
         required=False,
         min_value=Decimal("0.01"),
         max_digits=12,
-        decimal_places=2,
+        decimal_places=3,  # the most any currency has (KWD); to_minor refuses what the charge's currency lacks
         help_text="Leave empty to refund everything still refundable.",
     )
     reason = forms.ChoiceField(choices=RefundReason.choices)

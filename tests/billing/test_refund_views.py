@@ -149,6 +149,16 @@ def test_a_zero_decimal_currency_is_refunded_in_its_own_units(client, finance, s
     assert RefundRequest.objects.get().amount == 1500  # yen have no smaller unit: not 150000
 
 
+def test_a_three_decimal_currency_is_confirmed_and_refunded_in_its_own_units(client, finance, stripe_fake):
+    charge = ChargeFactory(amount=5000, currency="kwd")
+    client.force_login(finance)
+    confirm = _confirm_page(client, charge, "1.5")
+    amount = re.search(r'name="amount" value="([^"]+)"', confirm.content.decode()).group(1)
+    data = {"charge": charge.stripe_id, "amount": amount, "reason": "duplicate", "note": "", "token": _token(confirm)}
+    client.post(reverse("refund_confirm", args=[charge.customer.public_id]), data)
+    assert RefundRequest.objects.get().amount == 1500  # 1.500 KWD: a dinar has 1000 fils
+
+
 def test_a_fraction_the_currency_does_not_have_is_refused(client, finance):
     charge = ChargeFactory(amount=5000, currency="jpy")
     client.force_login(finance)
