@@ -128,15 +128,13 @@ def queue_retry(request: HttpRequest, object_id: str) -> HttpResponse:
 @require_POST
 def queue_retry_all(request: HttpRequest, system: str) -> HttpResponse:
     from sync.errors import SyncError
-    from sync.models import JobStatus
-    from sync.selectors import jobs_visible_to, retryable_systems
+    from sync.selectors import dead_jobs_to_retry, retryable_systems
     from sync.services import jobs_retry_bulk
+    from sync.views import start_batch
 
     if system not in retryable_systems(request.user):
         raise PermissionDenied
-    from sync.views import start_batch
-
-    jobs = jobs_visible_to(user=request.user).filter(system=system, status=JobStatus.DEAD).select_related("customer")
+    jobs = dead_jobs_to_retry(user=request.user, system=system)
     try:
         lines = jobs_retry_bulk(jobs=jobs, actor=request.user, source=Source.UI)
     except SyncError as exc:

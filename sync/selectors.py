@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from customers.models import System
 from customers.selectors import customer_visibility_q
-from sync.models import SyncJob
+from sync.models import JobStatus, SyncJob
 
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
 # Who may retry what: finance works on the billing consequences, support on the support desk.
@@ -31,6 +31,12 @@ def can_retry(user, job: SyncJob) -> bool:
 
 def jobs_visible_to(*, user) -> QuerySet[SyncJob]:
     return SyncJob.objects.filter(customer_visibility_q(user, "customer__"))
+
+
+def dead_jobs_to_retry(*, user, system: str) -> QuerySet[SyncJob]:
+    """Every dead job of ``system`` this person sees, oldest first: "retry all" on the job log and on the queue."""
+    qs = jobs_visible_to(user=user).filter(system=system, status=JobStatus.DEAD)
+    return qs.select_related("customer").order_by("created_at", "pk")
 
 
 def job_list(*, user, status: str = "", system: str = "", action: str = "", customer: str = "") -> QuerySet[SyncJob]:

@@ -156,8 +156,7 @@ def system_retry_dead(request: HttpRequest, system: str) -> HttpResponse:
     _check_system(system)
     if not request.user.has_perm("sync.view_syncjob") or system not in selectors.retryable_systems(request.user):
         raise PermissionDenied
-    dead = selectors.jobs_visible_to(user=request.user).filter(system=system, status=JobStatus.DEAD)
-    dead = dead.select_related("customer").order_by("created_at", "pk")
+    dead = selectors.dead_jobs_to_retry(user=request.user, system=system)
     if request.method == "POST":
         try:
             lines = jobs_retry_bulk(jobs=dead, actor=request.user, source=Source.UI)
