@@ -46,6 +46,12 @@ class RefundConfirmForm(RefundForm):
         amount = self.cleaned_data.get("amount")
         if amount is None:
             raise forms.ValidationError("The amount is missing; start again.")
+        charge = self.cleaned_data.get("charge")
+        if charge is not None:
+            try:
+                to_minor(amount, charge.currency)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
         return amount
 
 

@@ -165,3 +165,11 @@ def test_a_fraction_the_currency_does_not_have_is_refused(client, finance):
     response = _confirm_page(client, charge, "1500.50")
     assert response.status_code == 422 and "JPY has no amounts smaller than 1" in response.content.decode()
     assert not RefundRequest.objects.exists()
+
+
+def test_a_confirmation_with_a_fraction_the_currency_lacks_says_so_instead_of_failing(client, finance, stripe_fake):
+    charge = ChargeFactory(amount=5000, currency="jpy")
+    client.force_login(finance)
+    data = {"charge": charge.stripe_id, "amount": "10.50", "reason": "duplicate", "note": "", "token": "x" * 32}
+    response = client.post(reverse("refund_confirm", args=[charge.customer.public_id]), data)
+    assert response.status_code == 302 and not RefundRequest.objects.exists()
