@@ -1,6 +1,6 @@
-import functools
-
 """What every adapter needs from our own records."""
+
+import functools
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
