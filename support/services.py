@@ -497,7 +497,13 @@ def _apply_status(
     match = Q(external_id=desk_id) if desk_id else Q(pk__in=[])
     if external_id:
         match |= Q(sync_job__idempotency_key=external_id)
-    ticket = Ticket.objects.select_for_update(of=("self",)).filter(match).order_by("pk").first()
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer")  # the audit record names the customer
+        .filter(match)
+        .order_by("pk")
+        .first()
+    )
     if ticket is None:
         return "unknown_ticket"
     delivery.ticket = ticket
