@@ -41,12 +41,20 @@ def desk_signature(body: bytes, timestamp: str, secret: str) -> str:
     return base64.b64encode(mac).decode()
 
 
+def _parsed(text: str) -> datetime | None:
+    """ISO 8601; a time without a zone is read as UTC, so comparing it cannot fail."""
+    value = parse_datetime(text)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=dt_timezone.utc)
+    return value
+
+
 def _when(timestamp: str) -> datetime | None:
     """The signature's time: ISO 8601 as Zendesk sends it, or Unix seconds."""
     if timestamp.isdigit():
         return datetime.fromtimestamp(int(timestamp), tz=dt_timezone.utc)
     try:
-        return parse_datetime(timestamp)
+        return _parsed(timestamp)
     except ValueError:
         return None
 
@@ -74,7 +82,7 @@ def _fields(payload: dict) -> dict:
     """Zendesk's ticket event shape, or a trigger's flat JSON body with the same names."""
     detail = payload.get("detail") if isinstance(payload.get("detail"), dict) else {}
     changed = (
-        parse_datetime(str(payload.get("time") or detail.get("updated_at") or ""))
+        _parsed(str(payload.get("time") or detail.get("updated_at") or ""))
         if (payload.get("time") or detail.get("updated_at"))
         else None
     )

@@ -135,3 +135,12 @@ def test_a_trigger_body_with_the_ticket_fields_works_too(client, ticket):
     assert post(client, body).json()["outcome"] == "applied"
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.SOLVED
+
+
+def test_a_signed_delivery_with_times_without_a_zone_is_read_as_utc(client, ticket):
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    body = status_event("35436", "solved", time="2026-11-22T10:00:00")
+    response = post(client, body, headers=desk_sign(body, timestamp=now))
+    assert response.status_code == 200 and response.json()["outcome"] == "applied"
