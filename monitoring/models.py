@@ -44,10 +44,6 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.rule}: {self.summary}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
-
 
 class DriftQuerySet(models.QuerySet):
     def open(self) -> "DriftQuerySet":

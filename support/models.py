@@ -93,10 +93,6 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return self.subject
 
-    @property
-    def in_desk(self) -> bool:
-        return self.status != TicketStatus.PENDING
-
 
 class RoutingRule(models.Model):
     """One version of the support routing rules. An edit adds a version; none is overwritten."""
