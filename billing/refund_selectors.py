@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from billing.models import Charge, RefundRequest, RefundStatus
-from billing.services.refunds import refundable_amount
+from billing.services.refunds import refundable_amounts
 from customers.selectors import customer_visibility_q, sees_every_customer
 
 
@@ -26,9 +26,11 @@ def refund_requests_awaiting(*, user) -> QuerySet[RefundRequest]:
 
 
 def refundable_charges(*, customer) -> list[tuple[Charge, int]]:
-    """The customer's paid charges with what is still refundable on each (a few queries per charge; a
-    customer has few charges)."""
-    charges = Charge.objects.filter(customer=customer, paid=True, status="succeeded", refunded=False).order_by(
-        "-stripe_created", "-id"
-    )[:20]
-    return [(c, refundable_amount(charge=c)) for c in charges]
+    """The customer's paid charges with what is still refundable on each."""
+    charges = list(
+        Charge.objects.filter(customer=customer, paid=True, status="succeeded", refunded=False).order_by(
+            "-stripe_created", "-id"
+        )[:20]
+    )
+    left = refundable_amounts(charges=charges)
+    return [(c, left[c.pk]) for c in charges]

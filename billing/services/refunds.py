@@ -8,11 +8,12 @@ second worker is always the same refund. Stripe's answer (the API reply or the
 request on, and both write the same ``billing.Refund`` mirror row.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from audit.models import Source
@@ -38,16 +39,25 @@ def _money(amount: int, currency: str) -> str:
 
 def refundable_amount(*, charge: Charge) -> int:
     """What may still be refunded: the charge minus what Stripe refunded and what is already asked for."""
-    live = Refund.objects.filter(charge_stripe_id=charge.stripe_id, status__in=_LIVE_REFUND_STATES)
-    mirrored = dict(live.values_list("stripe_id", "amount"))
-    refunded = max(charge.amount_refunded, sum(mirrored.values()))
-    in_flight = (
-        RefundRequest.objects.filter(charge=charge, status__in=RefundRequest.IN_FLIGHT)
-        .exclude(stripe_refund_id__in=list(mirrored))
-        .aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-    return max(charge.amount - refunded - in_flight, 0)
+    return refundable_amounts(charges=[charge])[charge.pk]
+
+
+def refundable_amounts(*, charges: Sequence[Charge]) -> dict[int, int]:
+    """``refundable_amount`` of each charge, by primary key, in two queries however many charges."""
+    by_stripe_id = {c.stripe_id: c.pk for c in charges}
+    mirrored: dict[int, dict[str, int]] = {c.pk: {} for c in charges}
+    live = Refund.objects.filter(charge_stripe_id__in=list(by_stripe_id), status__in=_LIVE_REFUND_STATES)
+    for charge_stripe_id, stripe_id, amount in live.values_list("charge_stripe_id", "stripe_id", "amount"):
+        mirrored[by_stripe_id[charge_stripe_id]][stripe_id] = amount
+    in_flight: dict[int, int] = defaultdict(int)
+    open_requests = RefundRequest.objects.filter(charge__in=[c.pk for c in charges], status__in=RefundRequest.IN_FLIGHT)
+    for charge_id, stripe_refund_id, amount in open_requests.values_list("charge_id", "stripe_refund_id", "amount"):
+        if stripe_refund_id not in mirrored[charge_id]:  # counted once, as Stripe's refund
+            in_flight[charge_id] += amount
+    return {
+        c.pk: max(c.amount - max(c.amount_refunded, sum(mirrored[c.pk].values())) - in_flight[c.pk], 0)
+        for c in charges
+    }
 
 
 def _check_refundable(charge: Charge, amount: int, currency: str) -> None:

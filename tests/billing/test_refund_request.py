@@ -126,3 +126,15 @@ def test_a_decided_request_cannot_be_decided_again(finance, owner):
     refund_approve(request=request, actor=owner)
     with pytest.raises(RefundError, match="no longer waits"):
         refund_reject(request=request, actor=owner, note="changed my mind")
+
+
+def test_the_refund_forms_charge_list_reads_every_charges_refundable_amount_at_once(finance, django_assert_num_queries):
+    from billing.refund_selectors import refundable_charges
+
+    first = ChargeFactory(amount=4900)
+    for _ in range(9):
+        ChargeFactory(amount=4900, customer=first.customer)
+    _ask(first, finance, 1000)
+    with django_assert_num_queries(3):  # the charges, their mirrored refunds, the open requests
+        listed = refundable_charges(customer=first.customer)
+    assert len(listed) == 10 and dict((c.pk, left) for c, left in listed)[first.pk] == 3900
