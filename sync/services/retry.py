@@ -138,6 +138,7 @@ def _requeue(todo: list[tuple[SyncJob, dict, datetime, int | None]]) -> set[int]
         locked = set(
             SyncJob.objects.select_for_update()
             .filter(pk__in=[job.pk for job, *_ in chunk], status__in=[JobStatus.DEAD, JobStatus.RETRYING])
+            .order_by("pk")  # locked in key order, not the model's newest-first: two bulk retries cannot deadlock
             .values_list("pk", flat=True)
         )
         # Payloads hold the customer's state, not the customer: many jobs share one.
