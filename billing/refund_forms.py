@@ -4,6 +4,7 @@ from django import forms
 
 from billing.currency import to_minor
 from billing.models import Charge, RefundReason, RefundStatus
+from billing.refund_selectors import charges_refundable_for
 
 
 class RefundForm(forms.Form):
@@ -20,9 +21,7 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["charge"].queryset = Charge.objects.filter(
-            customer=customer, paid=True, status="succeeded", refunded=False
-        ).order_by("-stripe_created", "-id")
+        self.fields["charge"].queryset = charges_refundable_for(customer=customer)
 
     def amount_minor(self, refundable: int) -> int | None:
         """The amount in the charge's minor units (all that is refundable when left empty); None when the

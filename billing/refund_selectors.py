@@ -25,12 +25,15 @@ def refund_requests_awaiting(*, user) -> QuerySet[RefundRequest]:
     return refund_request_list(user=user, status=RefundStatus.AWAITING_APPROVAL)
 
 
+def charges_refundable_for(*, customer) -> QuerySet[Charge]:
+    """The charges the refund form lists and accepts: paid and not yet refunded in full."""
+    return Charge.objects.filter(customer=customer, paid=True, status="succeeded", refunded=False).order_by(
+        "-stripe_created", "-id"
+    )
+
+
 def refundable_charges(*, customer) -> list[tuple[Charge, int]]:
     """The customer's paid charges with what is still refundable on each."""
-    charges = list(
-        Charge.objects.filter(customer=customer, paid=True, status="succeeded", refunded=False).order_by(
-            "-stripe_created", "-id"
-        )[:20]
-    )
+    charges = list(charges_refundable_for(customer=customer)[:20])
     left = refundable_amounts(charges=charges)
     return [(c, left[c.pk]) for c in charges]
