@@ -19,6 +19,7 @@ from billing.services.refunds import (
     RefundError,
     refund_approve,
     refund_execute,
+    refund_needs_approval,
     refund_reject,
     refund_submit,
     refundable_amount,
@@ -80,15 +81,9 @@ def refund_new(request: HttpRequest, public_id: str) -> HttpResponse:
         "reason_label": dict(form.fields["reason"].choices)[form.cleaned_data["reason"]],
         "note": form.cleaned_data["note"],
         "token": secrets.token_urlsafe(24),
-        "needs_approval": amount > request_threshold(),
+        "needs_approval": refund_needs_approval(amount),
     }
     return render(request, "billing/refunds/confirm.html", context)
-
-
-def request_threshold() -> int:
-    from django.conf import settings
-
-    return settings.REFUND_APPROVAL_THRESHOLD
 
 
 @require_POST

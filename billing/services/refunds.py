@@ -33,10 +33,6 @@ class RefundError(BillingError):
     """A refund that cannot be requested, approved or sent, in a sentence."""
 
 
-def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency)
-
-
 def refundable_amount(*, charge: Charge) -> int:
     """What may still be refunded: the charge minus what Stripe refunded and what is already asked for."""
     return refundable_amounts(charges=[charge])[charge.pk]
@@ -74,9 +70,13 @@ def _check_refundable(charge: Charge, amount: int, currency: str) -> None:
     left = refundable_amount(charge=charge)
     if amount > left:
         raise RefundError(
-            f"At most {_money(left, charge.currency)} can still be refunded on this payment "
+            f"At most {format_money(left, charge.currency)} can still be refunded on this payment "
             "(counting refunds already made or waiting)."
         )
+
+
+def refund_needs_approval(amount: int) -> bool:
+    return amount > settings.REFUND_APPROVAL_THRESHOLD
 
 
 def refund_request(
@@ -102,7 +102,7 @@ def refund_request(
             if existing is not None:
                 return existing
         _check_refundable(locked, amount, currency)
-        needs_approval = amount > settings.REFUND_APPROVAL_THRESHOLD
+        needs_approval = refund_needs_approval(amount)
         try:
             with transaction.atomic():
                 request = RefundRequest.objects.create(
@@ -130,7 +130,7 @@ def refund_request(
             actor=actor,
             customer=locked.customer,
             target=request,
-            summary=f"Refund of {_money(amount, locked.currency)} on {locked.stripe_id} requested"
+            summary=f"Refund of {format_money(amount, locked.currency)} on {locked.stripe_id} requested"
             + (" (needs an owner's approval)" if needs_approval else ""),
             changes={
                 "charge": locked.stripe_id,
@@ -170,7 +170,7 @@ def _decide(*, request: RefundRequest, actor, note: str, approve: bool, source: 
             actor=actor,
             customer=locked.customer,
             target=locked,
-            summary=f"Refund of {_money(locked.amount, locked.currency)} on {locked.charge.stripe_id} {verb}"
+            summary=f"Refund of {format_money(locked.amount, locked.currency)} on {locked.charge.stripe_id} {verb}"
             + (f": {note}" if note else ""),
             changes={"status": [RefundStatus.AWAITING_APPROVAL, locked.status], "note": note},
         )
@@ -183,7 +183,7 @@ def _check_refundable_again(request: RefundRequest) -> None:
     others = refundable_amount(charge=charge) + request.amount  # this request counts as in flight
     if request.amount > others or charge.refunded or charge.disputed:
         raise RefundError(
-            f"Only {_money(max(others, 0), charge.currency)} can still be refunded on this payment now; "
+            f"Only {format_money(max(others, 0), charge.currency)} can still be refunded on this payment now; "
             "reject this request and ask for a new one."
         )
 
@@ -269,7 +269,7 @@ def _record_error(request: RefundRequest, exc: stripe_client.StripeCallError, *,
             actor=actor,
             customer=request.customer,
             target=locked,
-            summary=f"Refund of {_money(locked.amount, locked.currency)}: {locked.error}"[:300],
+            summary=f"Refund of {format_money(locked.amount, locked.currency)}: {locked.error}"[:300],
             changes={"status": [RefundStatus.PENDING, locked.status], "error": exc.code, "attempt": locked.attempts},
         )
     return locked
@@ -295,7 +295,8 @@ def _record_result(request: RefundRequest, result: stripe_client.StripeRefund, *
             actor=actor,
             customer=request.customer,
             target=locked,
-            summary=f"Refund {result.id} of {_money(locked.amount, locked.currency)} sent to Stripe: {result.status}",
+            summary=f"Refund {result.id} of {format_money(locked.amount, locked.currency)} sent to Stripe: "
+            f"{result.status}",
             changes={"status": [before, locked.status], "stripe_refund_id": result.id, "attempt": locked.attempts},
         )
     return locked
