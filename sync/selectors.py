@@ -52,11 +52,18 @@ def job_list(*, user, status: str = "", system: str = "", action: str = "", cust
     return qs.select_related("customer").order_by("-id")
 
 
-def job_log_systems() -> dict:
-    """Every synced system (not the "all" switch) with its switches and its open and dead jobs."""
-    from sync.services.control import ALL, system_states
+def system_states_for(*, user) -> dict:
+    """Every system's switches, with the open and dead jobs counted among those ``user`` may see."""
+    from sync.services.control import system_states
 
-    return {system: view for system, view in system_states().items() if system != ALL}
+    return system_states(jobs=jobs_visible_to(user=user))
+
+
+def job_log_systems(*, user) -> dict:
+    """Every synced system (not the "all" switch) as the job log shows it to ``user``."""
+    from sync.services.control import ALL
+
+    return {system: view for system, view in system_states_for(user=user).items() if system != ALL}
 
 
 # --- redaction ------------------------------------------------------------------------

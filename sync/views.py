@@ -61,7 +61,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         customer=f.get("customer", ""),
     )
     page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
-    systems = selectors.job_log_systems()
+    systems = selectors.job_log_systems(user=request.user)
     for job in page.rows:
         job.shown_status = job.display_status(systems)
     context = {
@@ -210,7 +210,7 @@ def retry_batch(request: HttpRequest, key: str) -> HttpResponse:
 def system_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("sync.view_syncjob"):
         raise PermissionDenied
-    views = system_states()
+    views = selectors.system_states_for(user=request.user)
     return render(
         request,
         "sync/system_list.html",

@@ -94,8 +94,11 @@ def paused_systems() -> set[str]:
     return set(SYNCED_SYSTEMS) if ALL in paused else paused & set(SYNCED_SYSTEMS)
 
 
-def system_states() -> dict[str, SystemView]:
-    """Every synced system (and ``all``) with its switch, breaker, provider and job counts."""
+def system_states(*, jobs=None) -> dict[str, SystemView]:
+    """Every synced system (and ``all``) with its switch, breaker, provider and job counts.
+
+    ``jobs`` is what the counts read (a screen passes the jobs its viewer may see); all by default.
+    """
     from django.db.models import Count, Q
 
     from sync.providers import provider_for
@@ -106,7 +109,8 @@ def system_states() -> dict[str, SystemView]:
     open_statuses = [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING]
     counts = {
         r["system"]: r
-        for r in SyncJob.objects.filter(status__in=[*open_statuses, JobStatus.DEAD]).order_by()
+        for r in (SyncJob.objects.all() if jobs is None else jobs).filter(status__in=[*open_statuses, JobStatus.DEAD])
+        .order_by()
         .values("system").annotate(
             open=Count("id", filter=Q(status__in=open_statuses)),
             dead=Count("id", filter=Q(status=JobStatus.DEAD)),

@@ -38,7 +38,7 @@ def test_the_counts_agree_with_counting_every_job(owner):
     for system, status, n in [(System.SUPPORT, JobStatus.DEAD, 2), (System.SUPPORT, JobStatus.SUCCEEDED, 3),
                               (System.COMMUNITY, JobStatus.PENDING, 2), (System.EMAIL, JobStatus.DEAD, 1)]:
         _jobs(system, status, n)
-    for system, view in job_log_systems().items():
+    for system, view in job_log_systems(user=owner).items():
         jobs = SyncJob.objects.filter(system=system)
         assert view.dead_jobs == jobs.dead().count()
         assert view.open_jobs == jobs.open().count()
@@ -58,4 +58,15 @@ def test_waiting_work_of_a_paused_or_held_system_shows_as_paused(client, owner):
 
 def test_pausing_everything_pauses_every_system_in_the_log(owner):
     SystemState.objects.create(system=SystemState.ALL, paused=True, paused_reason="incident")
-    assert all(view.paused for view in job_log_systems().values())
+    assert all(view.paused for view in job_log_systems(user=owner).values())
+
+
+def test_jobs_of_customers_someone_may_not_see_are_not_counted_for_them(client, owner, finance):
+    hidden = helpers.customer(restricted=True)
+    helpers.dead_job(hidden, system=System.CRM)
+    _jobs(System.CRM, JobStatus.DEAD, 1)
+    for user, expected in ((owner, 2), (finance, 1)):
+        client.force_login(user)
+        log = {s.system: s.dead_jobs for s in client.get(reverse("job_list")).context["systems"]}
+        page = {s.system: s.dead_jobs for s in client.get(reverse("system_list")).context["systems"]}
+        assert log[System.CRM] == page[System.CRM] == expected, user.email
