@@ -180,10 +180,6 @@ class Charge(StripeMirror):
     class Meta(StripeMirror.Meta):
         indexes = [models.Index(fields=["customer", "-stripe_created"], name="charge_customer_idx")]
 
-    @property
-    def refundable_amount(self) -> int:
-        return max(self.amount - self.amount_refunded, 0)
-
 
 class Refund(StripeMirror):
     charge_stripe_id = models.CharField(max_length=255, blank=True)
