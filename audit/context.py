@@ -1,5 +1,7 @@
-"""The correlation id that follows one piece of work from the web request to the worker."""
+"""What log lines carry: the correlation id that follows one piece of work from the web request
+to the worker, and short hashes that stand in for personal values."""
 
+import hashlib
 import uuid
 
 import structlog
@@ -25,3 +27,8 @@ def start_correlation() -> str:
     value = str(structlog.contextvars.get_contextvars().get("request_id") or new_correlation_id())
     structlog.contextvars.bind_contextvars(correlation_id=value)
     return value
+
+
+def log_hash(value: str) -> str:
+    """A short stable stand-in for a personal value (an email, a customer id) in a log line."""
+    return hashlib.sha256(value.encode()).hexdigest()[:10]

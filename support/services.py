@@ -5,7 +5,6 @@ outbound job that creates it in the desk, in one transaction. The job's
 success, or the desk's webhook, moves our copy on.
 """
 
-import hashlib
 from datetime import datetime
 
 import structlog
@@ -14,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from audit.context import current_correlation_id
+from audit.context import current_correlation_id, log_hash
 from audit.models import Source
 from audit.services import audit_record
 from customers.models import Customer, CustomerStatus, System
@@ -48,10 +47,6 @@ DESK_STATUSES = {
 
 class SupportError(Exception):
     """A support action that cannot be done, with a sentence a person can read."""
-
-
-def _hashed(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
 # --- routing rules ------------------------------------------------------------------------
@@ -390,7 +385,7 @@ def ticket_submit(*, name: str, email: str, category: str, message: str, token: 
         "support.form_ticket",
         ticket_id=ticket.pk,
         matched=ticket.customer_id is not None,
-        email=_hashed(email.lower()),
+        email=log_hash(email.lower()),
     )
     return ticket
 

@@ -5,7 +5,6 @@ number of workers (and a sweeper sending duplicate wake-ups) are safe on
 SQLite and PostgreSQL alike.
 """
 
-import hashlib
 import random
 import time
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from audit.context import log_hash
 from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
@@ -115,7 +115,7 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
     _tell_breaker(job.system, error, gate)
     log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
              outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
-             customer=_hashed(job.customer.public_id))
+             customer=log_hash(job.customer.public_id))
     return outcome
 
 
@@ -125,10 +125,6 @@ def _request_part(call: dict) -> dict:
 
 def _response_part(call: dict) -> dict:
     return {k: call[k] for k in ("status", "error", "ms", "response") if k in call}
-
-
-def _hashed(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
 def _tell_breaker(system: str, error: ProviderError | None, gate: Gate) -> None:
