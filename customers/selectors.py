@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.roles import Role, role_of
+from billing.currency import format_money
 from customers.models import ActionItemState, Customer, CustomerMerge, CustomerStatus, ExternalLink, System
 from sync.models import JobStatus, SyncJob
 
@@ -771,7 +772,7 @@ def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
         ActionItem(
             kind="failed_payment",
             object_id=str(inv.pk),
-            what=f"Payment failed: {_money(inv.amount_due, inv.currency)}",
+            what=f"Payment failed: {format_money(inv.amount_due, inv.currency)}",
             reason=f"Invoice {inv.number or inv.stripe_id}, {inv.attempt_count} attempt{'s' if inv.attempt_count != 1 else ''}",
             since=inv.q_since,
             customer_id=inv.customer_id,
@@ -807,7 +808,7 @@ def dispute_items(ctx: QueueContext) -> list[ActionGroup]:
             ActionItem(
                 kind="dispute",
                 object_id=str(d.pk),
-                what=f"Dispute {d.status.replace('_', ' ')}: {_money(d.amount, d.currency)}",
+                what=f"Dispute {d.status.replace('_', ' ')}: {format_money(d.amount, d.currency)}",
                 reason=f"{d.reason.replace('_', ' ') or 'No reason given'}{due}",
                 since=d.q_since,
                 customer_id=d.customer_id,
@@ -834,7 +835,7 @@ def failed_event_items(ctx: QueueContext) -> list[ActionGroup]:
         ctx=ctx,
     )
     count, rows = _page(qs, ctx, shown=("customer_id", "type", "last_error", "error_class"))
-    actions = ("replay", "assign", "resolve") if _event_replay_available() else ("assign", "resolve")
+    actions = ("replay", "assign", "resolve")
     items = [
         ActionItem(
             kind="failed_event",
@@ -870,7 +871,7 @@ def refund_approval_items(ctx: QueueContext) -> list[ActionGroup]:
         ActionItem(
             kind="refund_approval",
             object_id=str(r.pk),
-            what=f"Refund of {_money(r.amount, r.currency)} waits for your approval",
+            what=f"Refund of {format_money(r.amount, r.currency)} waits for your approval",
             reason=f"{r.get_reason_display()}, asked by {r.requested_by.email if r.requested_by else 'someone'}"
             + (f": {r.note}" if r.note else ""),
             since=r.q_since,
@@ -968,20 +969,6 @@ def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
         for t in rows
     ]
     return [ActionGroup("support_ticket", "support_ticket", "Tickets waiting for the support desk", count, items)] if items else []
-
-
-def _event_replay_available() -> bool:
-    try:
-        from billing.services import event_replay  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _money(amount: int, currency: str) -> str:
-    from billing.currency import format_money
-
-    return format_money(amount, currency)
 
 
 @dataclass

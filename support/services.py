@@ -16,6 +16,7 @@ from django.urls import reverse
 from audit.context import current_correlation_id, log_hash
 from audit.models import Source
 from audit.services import audit_record
+from billing.currency import format_money
 from customers.models import Customer, CustomerStatus, System
 from support.models import (
     DeskDelivery,
@@ -123,19 +124,13 @@ def customer_360_url(customer: Customer) -> str:
     return settings.SITE_URL + reverse("customer_detail", args=[customer.public_id])
 
 
-def _money(amount: int, currency: str) -> str:
-    from billing.currency import format_money
-
-    return format_money(amount, currency)
-
-
 def _desk_body(text: str, customer: Customer | None) -> str:
     if customer is None:
         return text
     facts = (
         f"Switchboard customer: {customer.public_id}\n"
         f"Plan: {customer.plan or '-'} · Status: {customer.effective_status} · "
-        f"MRR: {_money(customer.mrr, customer.currency)}\n"
+        f"MRR: {format_money(customer.mrr, customer.currency)}\n"
         f"Customer 360: {customer_360_url(customer)}"
     )
     return f"{text}\n\n--\n{facts}" if text else facts
