@@ -21,6 +21,9 @@ from billing.tasks import enqueue_event
 log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Every reason the door refuses a request for (the counters' labels; health and metrics read them).
+SIGNATURE_REASONS = ("bad_signature", "expired", "malformed_signature", "missing_signature")
+REJECT_REASONS = (*SIGNATURE_REASONS, "not_configured", "malformed_event", "too_large", "rate_limited")
 
 
 def _reject(status: int, reason: str, detail: str) -> JsonResponse:

@@ -8,6 +8,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from billing import counters
+from billing.webhooks import REJECT_REASONS
 from billing.models import StripeEvent
 from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Drift, Incident
@@ -37,7 +38,7 @@ class SwitchboardCollector(Collector):
         yield events
 
         rejected = GaugeMetricFamily("switchboard_webhooks_rejected_24h", "Webhook requests refused in the last 24 hours", labels=["reason"])
-        for reason in ("bad_signature", "expired", "malformed_signature", "missing_signature", "malformed_event", "too_large", "rate_limited"):
+        for reason in REJECT_REASONS:
             rejected.add_metric([reason], counters.total("webhook_rejected", reason))
         yield rejected
 

@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from billing import counters
 from billing.models import EventStatus, StripeEvent
+from billing.webhooks import SIGNATURE_REASONS
 from monitoring.alerts import percentile, sync_lag_seconds
 from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Drift, Incident
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS
 
-SIGNATURE_REASONS = ("bad_signature", "expired", "malformed_signature", "missing_signature")
 
 
 def processing_delays(*, since: datetime, limit: int = 5000) -> list[float]:

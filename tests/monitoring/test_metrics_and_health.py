@@ -65,3 +65,15 @@ def test_the_health_screen_needs_no_more_queries_with_more_data(client, owner, d
     StripeEventFactory.create_batch(30, status="processed")
     with django_assert_max_num_queries(len(few)):
         client.get("/system/health/")
+
+
+def test_every_reason_the_door_refuses_for_is_exported(client, token, settings):
+    from billing.webhooks import REJECT_REASONS
+    from tests import stripe_events as se
+
+    settings.STRIPE_WEBHOOK_SECRETS = []  # a signed delivery to an install without a secret
+    assert se.post(client, se.event("customer.created", se.customer("cus_m1"))).status_code == 400
+    body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").content.decode()
+    assert 'switchboard_webhooks_rejected_24h{reason="not_configured"} 1.0' in body
+    for reason in REJECT_REASONS:
+        assert f'switchboard_webhooks_rejected_24h{{reason="{reason}"}}' in body
