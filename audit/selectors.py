@@ -14,7 +14,7 @@ BILLING_ACTION_PREFIXES = ("refund.", "event.", "billing.")
 def audit_visible_to(*, user) -> QuerySet[AuditEvent]:
     """Owner: everything. Finance: billing actions and its own. Support: its own entries only.
     Entries about a restricted customer follow the customer's visibility."""
-    from customers.selectors import customer_visibility_q, sees_every_customer
+    from customers.selectors import visible_through_customer
 
     qs = AuditEvent.objects.all()
     if user.has_perm("audit.view_all_audit"):
@@ -25,10 +25,7 @@ def audit_visible_to(*, user) -> QuerySet[AuditEvent]:
         for prefix in BILLING_ACTION_PREFIXES:
             billing |= Q(action__startswith=prefix)
         mine |= billing
-    qs = qs.filter(mine)
-    if not sees_every_customer(user):
-        qs = qs.filter(Q(customer__isnull=True) | customer_visibility_q(user, "customer__"))
-    return qs
+    return visible_through_customer(qs.filter(mine), user=user)
 
 
 def _day_start(day: date) -> datetime:

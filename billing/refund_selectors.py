@@ -1,17 +1,14 @@
 """Reads for the refund screens."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from billing.models import Charge, RefundRequest, RefundStatus
 from billing.services.refunds import refundable_amounts
-from customers.selectors import customer_visibility_q, sees_every_customer
+from customers.selectors import visible_through_customer
 
 
 def refund_requests_visible_to(*, user) -> QuerySet[RefundRequest]:
-    qs = RefundRequest.objects.all()
-    if not sees_every_customer(user):
-        qs = qs.filter(Q(customer__isnull=True) | customer_visibility_q(user, "customer__"))
-    return qs
+    return visible_through_customer(RefundRequest.objects.all(), user=user)
 
 
 def refund_request_list(*, user, status: str = "") -> QuerySet[RefundRequest]:

@@ -5,15 +5,12 @@ from django.db.models import Q, QuerySet
 
 from billing.models import StripeEvent, StripeMirror
 from customers.models import CustomerStatusChange
-from customers.selectors import customer_visibility_q, sees_every_customer
+from customers.selectors import visible_through_customer
 from sync.selectors import redact
 
 
 def events_visible_to(*, user) -> QuerySet[StripeEvent]:
-    qs = StripeEvent.objects.all()
-    if not sees_every_customer(user):
-        qs = qs.filter(Q(customer__isnull=True) | customer_visibility_q(user, "customer__"))
-    return qs
+    return visible_through_customer(StripeEvent.objects.all(), user=user)
 
 
 def event_list(*, user, type: str = "", status: str = "", query: str = "") -> QuerySet[StripeEvent]:

@@ -51,6 +51,13 @@ def customer_visibility_q(user, prefix: str = "") -> Q:
     return Q(**{f"{prefix}restricted": False}) | Q(**{f"{prefix}pk__in": restricted_grants(user)})
 
 
+def visible_through_customer(qs: QuerySet, *, user, prefix: str = "customer__") -> QuerySet:
+    """``qs`` narrowed to the rows ``user`` may see through their customer; rows of no customer stay."""
+    if sees_every_customer(user):
+        return qs
+    return qs.filter(Q(**{f"{prefix}isnull": True}) | customer_visibility_q(user, prefix))
+
+
 def customers_visible_to(*, user) -> QuerySet[Customer]:
     return Customer.objects.filter(customer_visibility_q(user))
 
