@@ -203,8 +203,10 @@ def jobs_retry_bulk(
         taken = _requeue([(job, payload, times[job.pk], _rule_version(job, rules)) for job, payload in todo])
         audit_record(
             action="sync.jobs_retry_bulk", source=source, actor=actor,
-            summary=f"Retried {len(todo)} of {len(lines)} selected jobs",
-            changes={"jobs": [job.pk for job, _ in todo], "skipped": len(lines) - len(todo)},
+            summary=f"Retried {len(taken)} of {len(lines)} selected jobs",
+            # what was really put back; a job that changed while the plan was made is left and counted
+            changes={"jobs": [job.pk for job, _ in todo if job.pk in taken], "skipped": len(lines) - len(todo),
+                     "changed_meanwhile": len(todo) - len(taken)},
         )
         jobs_wake_on_time({pk: at for pk, at in times.items() if pk in taken}, now=now)
     return lines

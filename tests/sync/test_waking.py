@@ -87,3 +87,17 @@ def test_a_bulk_retry_costs_the_same_queries_for_ten_jobs_or_eighty(owner, setti
     small = _retry_queries(owner, 5, as_list)
     large = _retry_queries(owner, 40, as_list)
     assert large == small
+
+
+def test_the_audit_of_a_bulk_retry_names_only_the_jobs_really_put_back(owner):
+    from audit.models import AuditEvent
+
+    jobs = [make_job("email", "add_tag", tag=f"t{n}") for n in range(3)]
+    SyncJob.objects.update(status=JobStatus.DEAD)
+    planned = list(SyncJob.objects.order_by("pk"))
+    # Between the plan and the write, another person's retry already took the second job.
+    SyncJob.objects.filter(pk=jobs[1].pk).update(status=JobStatus.PENDING)
+    jobs_retry_bulk(jobs=planned, actor=owner, source="ui")
+    audit = AuditEvent.objects.get(action="sync.jobs_retry_bulk")
+    assert audit.changes["jobs"] == [jobs[0].pk, jobs[2].pk]
+    assert audit.changes["changed_meanwhile"] == 1 and audit.summary.startswith("Retried 2 of 3")
