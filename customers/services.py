@@ -13,42 +13,31 @@ def customer_link(*, customer: Customer, system: str, external_id: str, provider
     external_id = str(external_id).strip()
     if not external_id:
         raise CustomerError(f"An empty {system} id cannot be linked.")
+    try:
+        return _link_once(customer=customer, system=system, external_id=external_id, provider=provider)
+    except IntegrityError:  # a concurrent writer linked this id, or this customer, a moment ago: read again
+        try:
+            return _link_once(customer=customer, system=system, external_id=external_id, provider=provider)
+        except IntegrityError as exc:
+            raise CustomerError(f"That {system} id already belongs to another customer.") from exc
+
+
+def _link_once(*, customer: Customer, system: str, external_id: str, provider: str) -> ExternalLink:
     # One query finds both rows that could stand in the way: this id, and this customer's link.
-    rows = ExternalLink.objects.filter(Q(external_id=external_id) | Q(customer=customer), system=system)
     mine = None
-    for row in rows:
+    for row in ExternalLink.objects.filter(Q(external_id=external_id) | Q(customer=customer), system=system):
         if row.external_id == external_id:
             if row.customer_id != customer.pk:
                 raise CustomerError(f"That {system} id already belongs to another customer.")
             return row
         mine = row
-    try:
-        with transaction.atomic():
-            if mine is None:
-                return ExternalLink.objects.create(
-                    customer=customer, system=system, external_id=external_id, provider=provider
-                )
-            mine.external_id, mine.provider = external_id, provider
-            mine.save()
-            return mine
-    except IntegrityError:  # a concurrent writer linked this id, or this customer, a moment ago
-        return _link_after_race(customer=customer, system=system, external_id=external_id, provider=provider)
-
-
-def _link_after_race(*, customer: Customer, system: str, external_id: str, provider: str) -> ExternalLink:
-    existing = ExternalLink.objects.filter(system=system, external_id=external_id).first()
-    if existing is not None:
-        if existing.customer_id != customer.pk:
-            raise CustomerError(f"That {system} id already belongs to another customer.")
-        return existing
-    try:
-        with transaction.atomic():
-            link, _ = ExternalLink.objects.update_or_create(
-                customer=customer, system=system, defaults={"external_id": external_id, "provider": provider}
-            )
-    except IntegrityError as exc:
-        raise CustomerError(f"That {system} id already belongs to another customer.") from exc
-    return link
+    with transaction.atomic():
+        if mine is None:
+            return ExternalLink.objects.create(customer=customer, system=system, external_id=external_id,
+                                               provider=provider)
+        mine.external_id, mine.provider = external_id, provider
+        mine.save()
+        return mine
 
 
 # --- the action queue, overrides, assignment, merging ----------------------------------
