@@ -4,9 +4,14 @@ Fields moved over the years; these helpers read each one wherever it lives and
 never trust a field to be present.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+# Real events nest under ten levels; anything far deeper is not an event, and recursive code
+# (rendering, redaction) reading it later would fail on it.
+MAX_DEPTH = 64
 
 
 class EventShapeError(ValueError):
@@ -23,6 +28,46 @@ class Envelope:
     raw: dict
 
 
+def _refuse_constant(name: str):
+    # NaN and Infinity are not JSON; Stripe never sends them and the database would refuse them.
+    raise EventShapeError(f"{name} is not valid JSON")
+
+
+def event_from_body(payload: bytes) -> Envelope:
+    """The event in a (verified) request body, or EventShapeError saying why it is not one."""
+    if b"\\u0000" in payload:
+        # NUL is valid JSON but no database text type holds it, and Stripe never sends it.
+        raise EventShapeError("contains a NUL character")
+    try:
+        body = json.loads(payload, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise EventShapeError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except EventShapeError:
+        raise
+    except ValueError as exc:
+        raise EventShapeError(str(exc)) from None
+    _check_depth(body)
+    try:
+        # A lone surrogate (\ud800) is valid JSON but not UTF-8: no database could store it.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventShapeError("text that is not valid UTF-8") from None
+    return event_envelope(body)
+
+
+def _check_depth(value: Any) -> None:
+    """Walk the parsed body without recursion and refuse it past MAX_DEPTH levels."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if level >= MAX_DEPTH:
+                    raise EventShapeError(f"nested deeper than {MAX_DEPTH} levels")
+                stack.append((child, level + 1))
+
+
 def event_envelope(body: Any) -> Envelope:
     if not isinstance(body, dict):
         raise EventShapeError("not a JSON object")
@@ -36,12 +81,16 @@ def event_envelope(body: Any) -> Envelope:
     data = body.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise EventShapeError("missing data.object")
+    livemode = body.get("livemode")
+    if not isinstance(livemode, bool):
+        # Decides whether the event is applied on this install: a string "false" must not read as true.
+        raise EventShapeError("livemode is not true or false")
     api_version = body.get("api_version")
     return Envelope(
         id=event_id,
         type=event_type,
         created=ts(created),
-        livemode=bool(body.get("livemode", False)),
+        livemode=livemode,
         api_version=api_version if isinstance(api_version, str) else "",
         raw=body,
     )

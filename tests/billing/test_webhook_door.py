@@ -171,3 +171,36 @@ def test_outside_a_transaction_the_door_stores_with_one_statement(client):
     response = se.post(client, evt)
     assert response.status_code == 200 and response.json()["duplicate"] is True
     assert StripeEvent.objects.filter(stripe_id=evt["id"]).count() == 1
+
+
+@pytest.mark.parametrize("depth", [100, 5000])
+def test_a_signed_body_nested_far_deeper_than_any_event_is_refused_with_400(client, depth):
+    evt = a_customer_event()
+    raw = se.body(evt).replace(b'"metadata": {}', b'"metadata": {"deep": ' + b"[" * depth + b"]" * depth + b"}", 1)
+    response = se.post(client, raw)
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["error"]
+    assert StripeEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("livemode", ["false", "true", 0, 1, None, "missing"])
+def test_livemode_that_is_not_a_json_boolean_is_a_shape_error(client, livemode):
+    evt = a_customer_event()
+    if livemode == "missing":
+        del evt["livemode"]
+    else:
+        evt["livemode"] = livemode
+    response = se.post(client, evt)
+    assert response.status_code == 400
+    assert "livemode is not true or false" in response.json()["error"]
+    assert StripeEvent.objects.count() == 0
+
+
+def test_a_signature_dated_beyond_the_tolerance_in_the_future_is_refused_like_an_old_one(client):
+    raw = se.body(a_customer_event())
+    response = se.post(client, raw, timestamp=int(time.time()) + 600)
+    assert response.status_code == 400
+    assert "outside the tolerance" in response.json()["error"]
+    assert StripeEvent.objects.count() == 0
+    # within the tolerance (a clock a little ahead) it is accepted
+    assert se.post(client, raw, timestamp=int(time.time()) + 60).status_code == 200
