@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from audit.context import bind_correlation_id, new_correlation_id
@@ -120,12 +120,37 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=capped * random.uniform(0.8, 1.2))
 
 
-def _error_text(exc: Exception) -> str:
+# Failures that come from the payload itself: the same event fails the same way on every try,
+# so it fails once, with its reason, and waits for a person (replay, once the cause is fixed).
+# Anything else (a lock, a lost connection, a race on a unique key) is retried with backoff.
+PERMANENT_ERRORS: dict[type[Exception], str] = {
+    DataError: "a value does not fit its database column (too long or out of range)",
+    OverflowError: "a number is too large to store",
+    RecursionError: "the payload is nested too deeply",
+    # EventShapeError is a ValueError; its own message is the reason.
+    ValueError: "a value has a type or format Switchboard cannot read",
+    TypeError: "a field has a type Switchboard cannot read",
+    LookupError: "a field Switchboard needs is missing",
+    AttributeError: "a field has a shape Switchboard cannot read",
+}
+NOT_RETRIED = "Not retried: this payload fails the same way every time; replay it once the cause is fixed."
+
+
+def _permanent_reason(exc: Exception) -> str:
+    """Why ``exc`` can never succeed on a retry, or "" when a retry may help."""
+    return next((reason for kind, reason in PERMANENT_ERRORS.items() if isinstance(exc, kind)), "")
+
+
+def _error_text(exc: Exception, permanent: str) -> str:
     # Only our own payload-shape errors carry a message we wrote; anything else may quote
-    # personal data (database errors echo values), so keep just its class.
+    # personal data (database errors echo values), so keep just its class and our sentence.
     if isinstance(exc, (p.EventShapeError, BillingError)):
-        return f"{type(exc).__name__}: {exc}"[:500]
-    return f"{type(exc).__name__} while applying the event"
+        text = f"{type(exc).__name__}: {exc}"
+    elif permanent:
+        text = f"{type(exc).__name__}: {permanent}"
+    else:
+        return f"{type(exc).__name__} while applying the event"
+    return (f"{text[:300]}. {NOT_RETRIED}" if permanent else text)[:500]
 
 
 def event_process(*, event_id: int) -> str:
@@ -165,12 +190,14 @@ def _event_failed(event_id: int, exc: Exception) -> str:
         event.attempts += 1
         event.status = EventStatus.FAILED
         event.error_class = type(exc).__name__[:100]
-        event.last_error = _error_text(exc)
-        exhausted = event.attempts >= settings.STRIPE_EVENT_MAX_ATTEMPTS
+        permanent = _permanent_reason(exc)
+        event.last_error = _error_text(exc, permanent)
+        exhausted = bool(permanent) or event.attempts >= settings.STRIPE_EVENT_MAX_ATTEMPTS
         event.next_attempt_at = None if exhausted else timezone.now() + _retry_delay(event.attempts)
         event.save(update_fields=["attempts", "status", "error_class", "last_error", "next_attempt_at"])
     log.warning(
-        "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts
+        "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts,
+        retry=event.next_attempt_at is not None,
     )
     return EventStatus.FAILED
 
