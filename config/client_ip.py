@@ -6,3 +6,11 @@ def client_ip(request: HttpRequest) -> str:
     from axes.helpers import get_client_ip_address
 
     return get_client_ip_address(request) or request.META.get("REMOTE_ADDR", "")
+
+
+def client_log_str(username: str, ip_address: str, user_agent: str, path_info: str, request: HttpRequest) -> str:
+    """How sign-in lockouts name a client in their log lines (AXES_CLIENT_STR_CALLABLE): hashes of the
+    address and the email, never the values."""
+    from audit.context import log_hash
+
+    return f"{{client: {log_hash(ip_address or '')}, username: {log_hash((username or '').strip().lower())}}}"

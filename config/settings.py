@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["billing-resend-refunds"] = {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Request lines name the client by a keyed hash (audit/request_logging.py), never by its address.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # Workers log through Django's LOGGING (JSON lines in production), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -352,6 +354,8 @@ AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 AXES_VERBOSE = False
+# Lockout log lines name the client and the email by hashes.
+AXES_CLIENT_STR_CALLABLE = "config.client_ip.client_log_str"
 
 # --- Security -----------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

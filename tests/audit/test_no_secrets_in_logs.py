@@ -1,12 +1,9 @@
 """A full cycle (signed Stripe event -> processing -> sync jobs on the sandbox -> a refund at a Stripe fake)
 writes no customer email, no customer name, no API key and no webhook secret to any log or stream."""
 
-import io
-import logging
 import time
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from billing.models import Charge, RefundRequest, RefundStatus
@@ -20,27 +17,6 @@ pytestmark = pytest.mark.django_db
 EMAIL = "margaret.hamilton@apollo.example"
 NAME = "Margaret Hamilton"
 SECRET = "whsec_logcapture_secret_5f1c2d9e"
-
-
-@pytest.fixture
-def captured():
-    """Every log record, rendered by the project's own formatters (console and JSON), at DEBUG and up."""
-    stream = io.StringIO()
-    handlers = []
-    for name in ("console", "json"):
-        handler = logging.StreamHandler(stream)
-        formatter_config = django_settings.LOGGING["formatters"][name]
-        handler.setFormatter(formatter_config["()"](processor=formatter_config["processor"]))
-        handlers.append(handler)
-    root = logging.getLogger()
-    previous = root.level
-    root.setLevel(logging.DEBUG)
-    for handler in handlers:
-        root.addHandler(handler)
-    yield stream
-    for handler in handlers:
-        root.removeHandler(handler)
-    root.setLevel(previous)
 
 
 def test_a_full_cycle_logs_no_personal_data_or_secrets(
