@@ -17,10 +17,9 @@ from billing import counters
 from billing.models import EventStatus, StripeEvent
 from billing.parsing import EventShapeError, event_from_body
 from billing.tasks import enqueue_event
+from config.gunicorn_hooks import MAX_BODY_BYTES  # gunicorn closes the connection past the same limit
 
 log = structlog.get_logger(__name__)
-
-MAX_BODY_BYTES = 1024 * 1024
 # Every reason the door refuses a request for (the counters' labels; health and metrics read them).
 SIGNATURE_REASONS = ("bad_signature", "expired", "malformed_signature", "missing_signature")
 REJECT_REASONS = (*SIGNATURE_REASONS, "not_configured", "malformed_event", "too_large", "rate_limited")

@@ -22,11 +22,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from config.gunicorn_hooks import SUPPORT_WEBHOOK_MAX_BODY_BYTES as MAX_BODY_BYTES
 from support.services import desk_delivery_apply
 
 log = structlog.get_logger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 
