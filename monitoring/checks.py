@@ -9,16 +9,10 @@ from django.core import checks
 
 from config.settings import INSECURE_SECRET_KEY
 from config.stripe_keys import is_live_key, is_test_key
+from sync.providers import SANDBOX, configured_provider, missing_credentials, provider_for
 
 CRITICAL, ADVICE = "critical", "advice"
 
-_PROVIDER_CREDENTIALS = {
-    "hubspot": ["HUBSPOT_ACCESS_TOKEN"],
-    "zendesk": ["ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"],
-    "intercom": ["INTERCOM_ACCESS_TOKEN"],
-    "circle": ["CIRCLE_API_TOKEN"],
-    "kit": ["KIT_API_KEY"],
-}
 _CONSOLE_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.locmem.EmailBackend",
@@ -72,13 +66,29 @@ def _alert_channel() -> str:
     return ""
 
 
-def _provider_credentials() -> str:
+def _tools_without_credentials() -> str:
+    """Systems whose tool is chosen, or left at its default, without the credentials it needs:
+    they would run in sandbox, their jobs succeeding without reaching the tool."""
     missing = []
-    for system, provider in settings.SYNC_PROVIDERS.items():
-        needed = _PROVIDER_CREDENTIALS.get(provider, [])
-        if needed and not all(getattr(settings, name, "") for name in needed):
-            missing.append(f"{system} ({provider}: {', '.join(n for n in needed if not getattr(settings, n, ''))})")
-    return "running in sandbox for " + "; ".join(missing) if missing else ""
+    for system in settings.SYNC_PROVIDERS:
+        tool = configured_provider(system)
+        if absent := missing_credentials(tool):
+            missing.append(f"{system} ({tool.LABEL} needs {', '.join(absent)})")
+    return "would run in sandbox: " + "; ".join(missing) if missing else ""
+
+
+def _sandbox_chosen() -> str:
+    chosen = [system for system, tool in settings.SYNC_PROVIDERS.items() if tool == SANDBOX]
+    if not chosen:
+        return ""
+    names = ", ".join(f"SYNC_{system.upper()}_PROVIDER=sandbox" for system in chosen)
+    return f"{', '.join(chosen)} {'runs' if len(chosen) == 1 else 'run'} in sandbox by choice ({names})"
+
+
+def _desk_webhook_secret() -> str:
+    # Only a desk that is really connected sends status updates (the door speaks Zendesk's signature).
+    connected = provider_for("support").NAME == "zendesk"
+    return "SUPPORT_WEBHOOK_SECRET is not set" if connected and not settings.SUPPORT_WEBHOOK_SECRET else ""
 
 
 ITEMS = [
@@ -101,16 +111,21 @@ ITEMS = [
                "one writer at a time and a file on one disk: not for production load or backups"),
     LaunchItem("switchboard.E007", CRITICAL, "Stripe mode matches the key", _stripe_mode,
                "events of the wrong mode are stored but never applied"),
+    LaunchItem("switchboard.E008", CRITICAL, "Outbound tools have credentials", _tools_without_credentials,
+               "those systems are never updated: their jobs only pretend to succeed (simulated). Set the "
+               "credentials, or choose sandbox on purpose with SYNC_<SYSTEM>_PROVIDER=sandbox"),
     LaunchItem("switchboard.W001", ADVICE, "Live Stripe key", _test_key_in_production,
                "fine for a staging install; a production install sees no real payments"),
     LaunchItem("switchboard.W002", ADVICE, "Alert channel", _alert_channel,
                "incidents (dead jobs, silent webhooks, a stopped worker) reach nobody"),
-    LaunchItem("switchboard.W003", ADVICE, "Provider credentials", _provider_credentials,
-               "those systems are not updated: their work is only recorded in sandbox"),
-    LaunchItem("switchboard.W005", ADVICE, "Support desk webhook secret",
-               lambda: "" if settings.SUPPORT_WEBHOOK_SECRET or settings.SYNC_PROVIDERS.get("support") == "sandbox"
-               else "SUPPORT_WEBHOOK_SECRET is not set",
+    LaunchItem("switchboard.W003", ADVICE, "Every system connected", _sandbox_chosen,
+               "those systems are not updated: their jobs are simulated, to be sent with replay_simulated "
+               "once the tool is connected"),
+    LaunchItem("switchboard.W005", ADVICE, "Support desk webhook secret", _desk_webhook_secret,
                "the desk's status updates are refused, so ticket status in Switchboard goes stale"),
+    LaunchItem("switchboard.W006", ADVICE, "Stripe API key",
+               lambda: "" if settings.STRIPE_API_KEY else "STRIPE_API_KEY is not set",
+               "refunds cannot be issued and the daily reconciliation with Stripe does not run"),
     LaunchItem("switchboard.W004", ADVICE, "Metrics token",
                lambda: "" if settings.METRICS_TOKEN else "METRICS_TOKEN is not set",
                "/metrics stays closed to your monitoring"),

@@ -18,10 +18,14 @@ COMPLETE = {
     "STRIPE_WEBHOOK_SECRETS": "whsec_test_secret_for_checks",
     "ALERT_SLACK_WEBHOOK_URL": "https://hooks.example.com/alerts",
     "METRICS_TOKEN": "a-long-random-metrics-token",
-    "SYNC_CRM_PROVIDER": "sandbox",
-    "SYNC_SUPPORT_PROVIDER": "sandbox",
-    "SYNC_COMMUNITY_PROVIDER": "sandbox",
-    "SYNC_EMAIL_PROVIDER": "sandbox",
+    "STRIPE_API_KEY": "sk_live_checks_only_never_called",
+    "HUBSPOT_ACCESS_TOKEN": "pat-na1-checks-only",
+    "ZENDESK_SUBDOMAIN": "acme",
+    "ZENDESK_EMAIL": "agent@acme.example",
+    "ZENDESK_API_TOKEN": "zendesk-checks-only",
+    "SUPPORT_WEBHOOK_SECRET": "desk-checks-only",
+    "CIRCLE_API_TOKEN": "circle-checks-only",
+    "KIT_API_KEY": "kit-checks-only",
 }
 
 
@@ -65,6 +69,23 @@ def test_complete_production_environment_passes_check_deploy():
     result = run_manage({}, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_hubspot_credentials_fails_launch_check_and_check_deploy():
+    result = run_manage({"HUBSPOT_ACCESS_TOKEN": None}, "launch_check")
+    assert result.returncode != 0
+    assert "MISSING Outbound tools have credentials: would run in sandbox: crm (HubSpot needs HUBSPOT_ACCESS_TOKEN)" in (
+        result.stdout), result.stdout + result.stderr
+    assert "not ready to launch" in result.stderr
+    deploy = run_manage({"HUBSPOT_ACCESS_TOKEN": None}, "check", "--deploy")
+    assert deploy.returncode != 0 and "switchboard.E008" in deploy.stderr, deploy.stdout + deploy.stderr
+
+
+def test_production_with_sandbox_chosen_explicitly_passes_launch_check_with_advice():
+    result = run_manage({"HUBSPOT_ACCESS_TOKEN": None, "SYNC_CRM_PROVIDER": "sandbox"}, "launch_check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "advice  Every system connected: crm runs in sandbox by choice (SYNC_CRM_PROVIDER=sandbox)" in result.stdout
+    assert "Ready to launch." in result.stdout
 
 
 def test_production_logs_are_json_lines_with_the_correlation_id():

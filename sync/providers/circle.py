@@ -13,10 +13,8 @@ from sync.providers.common import need_email, unsupported
 from sync.providers.http import Client, ProviderError, pick
 
 NAME = "circle"
-
-
-def configured() -> bool:
-    return bool(settings.CIRCLE_API_TOKEN)
+LABEL = "Circle"
+CREDENTIALS = ("CIRCLE_API_TOKEN",)  # settings that must all be set
 
 
 def credential() -> str:

@@ -9,11 +9,9 @@ from sync.providers.common import customer_url, need_email, stripe_id, unsupport
 from sync.providers.http import Client, ProviderError, pick
 
 NAME = "hubspot"
+LABEL = "HubSpot"
+CREDENTIALS = ("HUBSPOT_ACCESS_TOKEN",)  # settings that must all be set
 UPSERT = "/crm/v3/objects/contacts/batch/upsert"
-
-
-def configured() -> bool:
-    return bool(settings.HUBSPOT_ACCESS_TOKEN)
 
 
 def credential() -> str:

@@ -14,13 +14,11 @@ from sync.providers.common import stripe_id, ticket_text, unsupported
 from sync.providers.http import Client, ProviderError, pick
 
 NAME = "intercom"
+LABEL = "Intercom"
+CREDENTIALS = ("INTERCOM_ACCESS_TOKEN",)  # settings that must all be set
 VERSION = "2.14"
 CONTACT_ACTIONS = {"upsert_contact", "upsert_user"}
 _EXISTING_ID = re.compile(r"id=([0-9a-f]+)")
-
-
-def configured() -> bool:
-    return bool(settings.INTERCOM_ACCESS_TOKEN)
 
 
 def credential() -> str:

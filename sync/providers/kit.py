@@ -13,11 +13,9 @@ from sync.providers.common import need_email, unsupported
 from sync.providers.http import Client, pick
 
 NAME = "kit"
+LABEL = "Kit"
+CREDENTIALS = ("KIT_API_KEY",)  # settings that must all be set
 _tag_ids: dict[tuple[str, str], str] = {}  # (base url, tag name) -> id; tags are never renamed by us
-
-
-def configured() -> bool:
-    return bool(settings.KIT_API_KEY)
 
 
 def credential() -> str:

@@ -8,15 +8,14 @@ import hashlib
 
 from customers.models import Customer
 from sync.models import SyncJob
-from sync.providers import Result, configured_provider
+from sync.providers import SANDBOX, Result, configured_provider
 from sync.providers.http import record, redact
 
-NAME = "sandbox"
+NAME = SANDBOX
+LABEL = "Sandbox"
+CREDENTIALS = ()  # settings that must all be set
 TICKET_ACTIONS = {"create_ticket"}
-
-
-def configured() -> bool:
-    return True
+ID_PREFIX = "sandbox-"  # of every id this "tool" hands out
 
 
 def credential() -> str:
@@ -36,5 +35,5 @@ def perform(*, job: SyncJob, customer: Customer) -> Result:
     would_send = target.preview(job=job, customer=customer) if target.NAME != NAME else {}
     record({"provider": NAME, "would_be": target.NAME, "sandbox": True, **redact(would_send)})
     if job.action in TICKET_ACTIONS:
-        return Result(external_id="sandbox-" + hashlib.sha256(job.idempotency_key.encode()).hexdigest()[:12])
-    return Result(external_id=f"sandbox-{customer.public_id}", link=True)
+        return Result(external_id=ID_PREFIX + hashlib.sha256(job.idempotency_key.encode()).hexdigest()[:12])
+    return Result(external_id=f"{ID_PREFIX}{customer.public_id}", link=True)

@@ -9,10 +9,8 @@ from sync.providers.common import need_email, ticket_text, unsupported
 from sync.providers.http import Client, pick
 
 NAME = "zendesk"
-
-
-def configured() -> bool:
-    return bool(settings.ZENDESK_BASE_URL and settings.ZENDESK_EMAIL and settings.ZENDESK_API_TOKEN)
+LABEL = "Zendesk"
+CREDENTIALS = ("ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")  # settings that must all be set
 
 
 def credential() -> str:

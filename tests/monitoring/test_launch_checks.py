@@ -21,7 +21,14 @@ READY = dict(
     ALERT_EMAILS=["ops@example.com"],
     EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     ALERT_SLACK_WEBHOOK_URL="",
-    SYNC_PROVIDERS={"crm": "sandbox", "support": "sandbox", "community": "sandbox", "email": "sandbox"},
+    SYNC_PROVIDERS={"crm": "hubspot", "support": "zendesk", "community": "circle", "email": "kit"},
+    HUBSPOT_ACCESS_TOKEN="pat-na1-token",
+    ZENDESK_BASE_URL="https://acme.zendesk.com",
+    ZENDESK_EMAIL="agent@acme.example",
+    ZENDESK_API_TOKEN="zendesk-token",
+    SUPPORT_WEBHOOK_SECRET="desk-secret",
+    CIRCLE_API_TOKEN="circle-token",
+    KIT_API_KEY="kit-key",
     METRICS_TOKEN="token",
 )
 
@@ -61,9 +68,12 @@ def test_the_database_check_fires_on_sqlite(settings):
         ({"STRIPE_API_KEY": "sk_test_abc", "STRIPE_LIVEMODE": False}, "switchboard.W001"),
         ({"ALERT_EMAILS": []}, "switchboard.W002"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "switchboard.W002"),
-        ({"SYNC_PROVIDERS": {**READY["SYNC_PROVIDERS"], "crm": "hubspot"}, "HUBSPOT_ACCESS_TOKEN": ""}, "switchboard.W003"),
+        ({"HUBSPOT_ACCESS_TOKEN": ""}, "switchboard.E008"),
+        ({"SYNC_PROVIDERS": {**READY["SYNC_PROVIDERS"], "support": "intercom"}}, "switchboard.E008"),
+        ({"SYNC_PROVIDERS": {**READY["SYNC_PROVIDERS"], "crm": "sandbox"}}, "switchboard.W003"),
         ({"METRICS_TOKEN": ""}, "switchboard.W004"),
-        ({"SYNC_PROVIDERS": {**READY["SYNC_PROVIDERS"], "support": "zendesk"}, "SUPPORT_WEBHOOK_SECRET": ""}, "switchboard.W005"),
+        ({"SUPPORT_WEBHOOK_SECRET": ""}, "switchboard.W005"),
+        ({"STRIPE_API_KEY": "", "STRIPE_LIVEMODE": False}, "switchboard.W006"),
     ],
 )
 def test_each_check_fires_on_its_misconfiguration(settings, change, check_id):
@@ -88,3 +98,28 @@ def test_launch_check_passes_when_ready(settings):
     out = io.StringIO()
     call_command("launch_check", stdout=out)
     assert "Ready to launch." in out.getvalue()
+
+
+def test_a_tool_without_credentials_is_critical_and_sandbox_only_advice_when_chosen(settings):
+    crm = {**READY["SYNC_PROVIDERS"], "crm": "hubspot"}
+    assert ids(settings, SYNC_PROVIDERS=crm, HUBSPOT_ACCESS_TOKEN="") == {"switchboard.E008"}
+    chosen = {**READY["SYNC_PROVIDERS"], "crm": "sandbox"}
+    assert ids(settings, SYNC_PROVIDERS=chosen, HUBSPOT_ACCESS_TOKEN="") == {"switchboard.W003"}
+
+
+def test_the_desk_secret_is_advised_only_when_the_desk_is_really_connected(settings):
+    # Zendesk chosen without credentials runs in sandbox: no status update can come from it.
+    found = ids(settings, SUPPORT_WEBHOOK_SECRET="", ZENDESK_API_TOKEN="")
+    assert "switchboard.E008" in found and "switchboard.W005" not in found
+    assert "switchboard.W005" not in ids(settings, SUPPORT_WEBHOOK_SECRET="",
+                                         SYNC_PROVIDERS={**READY["SYNC_PROVIDERS"], "support": "sandbox"})
+
+
+def test_launch_check_names_the_missing_credential_and_what_simulated_jobs_mean(settings):
+    ids(settings, HUBSPOT_ACCESS_TOKEN="")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="critical item"):
+        call_command("launch_check", stdout=out)
+    text = out.getvalue()
+    assert "MISSING Outbound tools have credentials: would run in sandbox: crm (HubSpot needs HUBSPOT_ACCESS_TOKEN)" in text
+    assert "only pretend to succeed (simulated)" in text
