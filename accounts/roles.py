@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sync.retry_support_sync",
         "sync.pause_system",
         "sync.edit_mapping",
+        "sync.replay_simulated",
         "support.open_ticket",
         "support.edit_routing",
         "audit.export",

@@ -279,7 +279,7 @@ def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEn
         "id", "customer_id", "type", "status", "created", "stripe_id", "last_error"
     )[:n]
     jobs = customer.sync_jobs.only(
-        "id", "customer_id", "system", "action", "status", "created_at", "updated_at", "last_error"
+        "id", "customer_id", "system", "action", "status", "created_at", "updated_at", "last_error", "simulated"
     ).order_by("-created_at", "-id")[:n]
     audits = customer.audit_events.all()[:n]
     entries = chain(
@@ -307,7 +307,8 @@ def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEn
             TimelineEntry(
                 j.updated_at,
                 "job",
-                f"{j.get_system_display()} {j.action}: {j.get_status_display().lower()}",
+                f"{j.get_system_display()} {j.action}: {j.get_status_display().lower()}"
+                + (" (simulated: nothing was sent)" if j.simulated else ""),
                 j.last_error,
                 reverse("job_detail", args=[j.pk]),
             )

@@ -443,11 +443,16 @@ def ticket_link(*, ticket: Ticket, customer: Customer, actor, source: str = Sour
 
 
 def ticket_confirm(*, job: SyncJob, external_id: str) -> None:
-    """The desk created the ticket: our copy leaves ``pending`` (inside the executor's transaction)."""
-    Ticket.objects.filter(sync_job=job, status=TicketStatus.PENDING).update(
-        status=TicketStatus.NEW, external_id=external_id[:100]
-    )
-    Ticket.objects.filter(sync_job=job, external_id="").update(external_id=external_id[:100])
+    """The desk created the ticket: our copy leaves ``pending`` (inside the executor's transaction).
+    A simulated ticket sent for real later (``job.replay_of``) takes the real desk's id."""
+    from sync.providers.sandbox import ID_PREFIX
+
+    tickets = Ticket.objects.filter(sync_job_id=job.replay_of_id or job.pk)
+    tickets.filter(status=TicketStatus.PENDING).update(status=TicketStatus.NEW, external_id=external_id[:100])
+    replaced = Q(external_id="")
+    if job.replay_of_id:
+        replaced |= Q(external_id__startswith=ID_PREFIX)
+    tickets.filter(replaced).update(external_id=external_id[:100])
 
 
 def desk_delivery_apply(

@@ -75,6 +75,12 @@ class SyncJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Succeeded in sandbox: the tool had no credentials, so nothing reached it.
+    simulated = models.BooleanField(default=False)
+    # On a simulated job: when a replay settled it (sent it for real, or found a later job that did).
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    # On a job that sends a simulated one to the real tool: that simulated job.
+    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays")
 
     objects = SyncJobQuerySet.as_manager()
 
@@ -96,6 +102,11 @@ class SyncJob(models.Model):
             ),
             # a customer's per-system sync state
             models.Index(fields=["customer", "system", "-created_at"], name="job_customer_system_idx"),
+            # the simulated jobs of a system not yet sent for real: the systems page counts them, a replay plans them
+            models.Index(
+                fields=["system", "id"], name="job_simulated_waiting_idx",
+                condition=Q(simulated=True, replayed_at__isnull=True),
+            ),
         ]
         permissions = [
             ("retry_job", "Can retry any outbound job"),
@@ -103,6 +114,7 @@ class SyncJob(models.Model):
             ("retry_support_sync", "Can retry support desk jobs"),
             ("pause_system", "Can pause and resume automation"),
             ("edit_mapping", "Can edit mapping rules"),
+            ("replay_simulated", "Can send simulated jobs to the real tool"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("batches/<slug:key>/", views.retry_batch, name="retry_batch"),
     path("systems/", views.system_list, name="system_list"),
     path("systems/<slug:system>/retry-dead/", views.system_retry_dead, name="system_retry_dead"),
+    path("systems/<slug:system>/send-simulated/", views.system_send_simulated, name="system_send_simulated"),
     path("systems/<slug:system>/pause/", views.system_pause_view, name="system_pause"),
     path("systems/<slug:system>/resume/", views.system_resume_view, name="system_resume"),
     path("rules/", rule_views.mapping_rules, name="mapping_rules"),

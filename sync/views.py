@@ -2,6 +2,7 @@
 
 import secrets
 from collections import Counter
+from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,9 @@ from sync import selectors
 from sync.errors import SyncError
 from sync.forms import JobFilterForm, PauseForm, RetrySelectedForm
 from sync.models import JobStatus, SyncJob, SystemState
-from sync.services import job_retry, jobs_retry_bulk, system_pause, system_resume, system_states
+from sync.services import (
+    job_retry, jobs_replay_simulated, jobs_retry_bulk, simulated_counts, system_pause, system_resume, system_states,
+)
 
 # A dry run reads each job's history; past this many the confirmation shows a sample.
 PLAN_PREVIEW = 200
@@ -96,6 +99,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attempts": attempts,
             "can_retry": selectors.can_retry(request.user, job) and job.status in RETRYABLE,
             "shown_status": job.display_status(system_states()),
+            "sent_as": job.replays.order_by("pk").first() if job.replayed_at else None,
         },
     )
 
@@ -112,8 +116,9 @@ def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _go(request, reverse("job_detail", args=[job.pk]))
 
 
-def start_batch(request: HttpRequest, lines, title: str) -> str:
-    """Remember which jobs a bulk retry requeued, so its progress can be followed."""
+def start_batch(request: HttpRequest, lines, title: str, *, ids: list[int] | None = None) -> str:
+    """Remember which jobs a bulk retry requeued (or ``ids``, the jobs a replay wrote), so its
+    progress can be followed."""
     from sync.services.retry import WILL_DO, WOULD_CHANGE
 
     key = secrets.token_urlsafe(8)
@@ -121,7 +126,7 @@ def start_batch(request: HttpRequest, lines, title: str) -> str:
     batches = dict(list(batches.items())[-4:])  # keep the session small: the last few batches
     batches[key] = {
         "title": title,
-        "ids": [line.job_id for line in lines if line.verdict in (WILL_DO, WOULD_CHANGE)],
+        "ids": ids if ids is not None else [line.job_id for line in lines if line.verdict in (WILL_DO, WOULD_CHANGE)],
         "skipped": [str(line) for line in lines if line.verdict not in (WILL_DO, WOULD_CHANGE)][:50],
     }
     request.session[BATCH_SESSION_KEY] = batches
@@ -180,6 +185,39 @@ def system_retry_dead(request: HttpRequest, system: str) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+def system_send_simulated(request: HttpRequest, system: str) -> HttpResponse:
+    """GET: what sending ``system``'s simulated jobs to its now real tool would do. POST: send them."""
+    _check_system(system)
+    if not request.user.has_perm("sync.replay_simulated"):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            replay = jobs_replay_simulated(system=system, actor=request.user, source=Source.UI)
+        except SyncError as exc:
+            messages.error(request, str(exc))
+            return _go(request, reverse("system_list"))
+        title = f"Sending {len(replay.sent)} simulated {system} job{'s' if len(replay.sent) != 1 else ''} to {replay.tool}"
+        key = start_batch(request, replay.lines, title, ids=replay.sent)
+        return _go(request, reverse("retry_batch", args=[key]))
+    try:
+        replay, refused = jobs_replay_simulated(system=system, actor=request.user, dry_run=True, limit=PLAN_PREVIEW), ""
+    except SyncError as exc:
+        replay, refused = None, str(exc)
+    lines = replay.lines if replay else []
+    return render(
+        request,
+        "sync/send_simulated.html",
+        {
+            "system": system,
+            "replay": replay,
+            "refused": refused,
+            "verdicts": sorted(Counter(line.verdict for line in lines).items()),
+            "sampled": replay is not None and replay.total > len(lines),
+        },
+    )
+
+
 @require_GET
 def retry_batch(request: HttpRequest, key: str) -> HttpResponse:
     """Progress of a bulk retry: how many of its jobs are waiting, running, done or dead again."""
@@ -211,11 +249,14 @@ def system_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("sync.view_syncjob"):
         raise PermissionDenied
     views = selectors.system_states_for(user=request.user)
+    simulated = simulated_counts(jobs=selectors.jobs_visible_to(user=request.user))
     return render(
         request,
         "sync/system_list.html",
         {
-            "systems": [v for name, v in views.items() if name != SystemState.ALL],
+            "systems": [replace(v, simulated_jobs=simulated.get(name, 0)) for name, v in views.items()
+                        if name != SystemState.ALL],
+            "can_replay": request.user.has_perm("sync.replay_simulated"),
             "everything": views.get(SystemState.ALL),
             "can_pause": request.user.has_perm("sync.pause_system"),
             "retryable_systems": selectors.retryable_systems(request.user),

@@ -69,6 +69,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("system_list", "GET"): EVERY_ROLE,
     ("system_retry_dead", "GET"): expect(302, 200, 200, 403, 403),
     ("system_retry_dead", "POST"): expect(302, 302, 302, 403, 403),
+    # sending simulated jobs to the real tool: the owner's (here crm still runs in sandbox: the page
+    # explains, the POST is refused with a message)
+    ("system_send_simulated", "GET"): expect(302, 200, 403, 403, 403),
+    ("system_send_simulated", "POST"): expect(302, 302, 403, 403, 403),
     ("system_pause", "POST"): expect(302, 302, 403, 403, 403),
     ("system_resume", "POST"): expect(302, 302, 403, 403, 403),
     # webhook log
@@ -211,6 +215,7 @@ URL_KWARGS.update(
         "job_retry": _job_pk,
         "retry_batch": lambda: {"key": "unknown"},
         "system_retry_dead": lambda: {"system": "crm"},
+        "system_send_simulated": lambda: {"system": "crm"},
         "system_pause": lambda: {"system": "crm"},
         "system_resume": lambda: {"system": "crm"},
         "event_detail": lambda: {"pk": _failed_event()},

@@ -24,8 +24,11 @@ class SystemView:
     """What the screens need to know about one system."""
 
     system: str
-    provider: str
-    sandbox: bool
+    provider: str  # the provider that serves it now
+    sandbox: bool  # served by sandbox: its jobs are simulated
+    tool: str  # the provider the settings choose (sandbox only when chosen explicitly)
+    tool_label: str
+    missing: tuple[str, ...]  # the chosen tool's credentials that are not set
     paused: bool  # by its own switch or by "all"
     paused_here: bool  # by its own switch
     paused_reason: str
@@ -37,6 +40,7 @@ class SystemView:
     last_failure_reason: str
     open_jobs: int
     dead_jobs: int
+    simulated_jobs: int = 0  # not yet sent for real; counted by the systems page only
 
 
 def _label(system: str) -> str:
@@ -101,7 +105,7 @@ def system_states(*, jobs=None) -> dict[str, SystemView]:
     """
     from django.db.models import Count, Q
 
-    from sync.providers import provider_for
+    from sync.providers import configured_provider, missing_credentials, provider_for
 
     rows = {s.system: s for s in SystemState.objects.select_related("paused_by")}
     # Only unfinished jobs are read, through the status index: the succeeded ones (nearly every
@@ -122,10 +126,14 @@ def system_states(*, jobs=None) -> dict[str, SystemView]:
     for system in (*SYNCED_SYSTEMS, ALL):
         row = rows.get(system) or SystemState(system=system)
         provider = provider_for(system) if system != ALL else None
+        chosen = configured_provider(system) if system != ALL else None
         views[system] = SystemView(
             system=system,
             provider=provider.NAME if provider else "",
             sandbox=bool(provider and provider.NAME == "sandbox"),
+            tool=chosen.NAME if chosen else "",
+            tool_label=chosen.LABEL if chosen else "",
+            missing=tuple(missing_credentials(chosen)) if chosen else (),
             paused=row.paused or bool(everything and everything.paused),
             paused_here=row.paused,
             paused_reason=row.paused_reason or (everything.paused_reason if everything and everything.paused else ""),

@@ -19,7 +19,7 @@ from audit.context import log_hash
 from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
-from sync.providers import Result, provider_for
+from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.http import ProviderError, recording
 from sync.ratelimit import rate_take
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
@@ -151,8 +151,10 @@ def _finish(job, provider, worker, attempt, result: Result, error: ProviderError
         attempt.save()
         if error is None:
             note = _link(job, provider, result)
+            # Nothing reached the tool: marked, so the job can be sent for real once it has credentials.
             changed = mine.update(status=JobStatus.SUCCEEDED, external_id=result.external_id[:255],
-                                  reason_code="", last_error=note, finished_at=now, **done)
+                                  reason_code="", last_error=note, finished_at=now,
+                                  simulated=provider.NAME == SANDBOX, **done)
             outcome = "succeeded"
             if changed and job.action == "create_ticket":
                 from support.services import ticket_confirm  # support imports the outbox

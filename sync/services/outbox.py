@@ -30,8 +30,12 @@ class BillingChange:
 
 
 def idempotency_key(*, cause: str, customer: Customer, system: str, action: str, suffix: str = "") -> str:
-    key = f"{cause}:{customer.public_id}:{system}:{action}" + (f":{suffix}" if suffix else "")
-    if len(key) > 200:  # the column's size; a hash keeps it unique and stable
+    return fitted_key(f"{cause}:{customer.public_id}:{system}:{action}" + (f":{suffix}" if suffix else ""))
+
+
+def fitted_key(key: str) -> str:
+    """``key`` within the column's 200 characters; past that a hash keeps it unique and stable."""
+    if len(key) > 200:
         key = key[:150] + ":" + hashlib.sha256(key.encode()).hexdigest()[:40]
     return key
 
