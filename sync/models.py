@@ -76,7 +76,8 @@ class SyncJob(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Succeeded in sandbox: the tool had no credentials, so nothing reached it.
-    simulated = models.BooleanField(default=False)
+    # db_default too: rows written without naming the column (bulk loads, COPY) are real ones.
+    simulated = models.BooleanField(default=False, db_default=False)
     # On a simulated job: when a replay settled it (sent it for real, or found a later job that did).
     replayed_at = models.DateTimeField(null=True, blank=True)
     # On a job that sends a simulated one to the real tool: that simulated job.
