@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from billing.models import EventStatus, StripeEvent, Subscription
+from billing.models import Subscription
 from customers.models import Customer, CustomerStatus, CustomerStatusChange, DistinctPair, ExternalLink
 from tests import stripe_events as se
 from tests.billing.state import final_state, reset_billing
