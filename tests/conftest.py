@@ -66,3 +66,22 @@ def heartbeats(db):
 
     heartbeat_record(name="worker")
     heartbeat_record(name="scheduler")
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The cache is django-redis, as in production, pointed at a Redis that is not there."""
+    from config.outages import CACHE
+    from config.ratelimit import LOCAL
+
+    LOCAL.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    CACHE.answered()
+    yield settings
+    CACHE.answered()  # forget the outage: the next test has a cache again
