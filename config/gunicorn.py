@@ -1,7 +1,9 @@
 """gunicorn settings; every value can be overridden from the environment."""
 
+import importlib.util
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -20,3 +22,24 @@ accesslog = "-"
 # No client IPs or query strings (search terms can be emails) in the access log.
 access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def _metrics_dir_prepare() -> None:
+    # Before the app (and prometheus-client) is imported: workers inherit the directory. Loaded by
+    # path, because importing the config package would start the Celery app here.
+    path = Path(__file__).resolve().parent / "metrics_dir.py"
+    spec = importlib.util.spec_from_file_location("switchboard_metrics_dir", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data_dir = Path(os.environ.get("SWITCHBOARD_DATA_DIR") or Path(__file__).resolve().parent.parent / "var")
+    module.metrics_dir_prepare(data_dir)
+
+
+_metrics_dir_prepare()
+
+
+def child_exit(server, worker) -> None:
+    """A worker that exits (recycled by max_requests, or crashed) leaves its live gauges behind."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

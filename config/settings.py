@@ -13,6 +13,7 @@ import environ
 import structlog
 from csp.constants import NONE, SELF
 
+from config.metrics_dir import metrics_dir_prepare
 from config.stripe_keys import is_live_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +46,8 @@ def required(name: str, *, insecure: tuple[str, ...] = ()) -> str:
 
 VAR_DIR = Path(env.str("SWITCHBOARD_DATA_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Before anything imports prometheus-client: every process of this machine adds its samples there.
+PROMETHEUS_MULTIPROC_DIR = metrics_dir_prepare(VAR_DIR)
 
 SECRET_KEY = required("SECRET_KEY", insecure=(INSECURE_SECRET_KEY,)) or INSECURE_SECRET_KEY
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and not TESTING)

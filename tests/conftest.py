@@ -85,3 +85,15 @@ def cache_down(settings):
     CACHE.answered()
     yield settings
     CACHE.answered()  # forget the outage: the next test has a cache again
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    """POST a signed Stripe event and run what its commit schedules (the worker runs eagerly in tests)."""
+    from tests import stripe_events as se
+
+    def _deliver(payload, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return se.post(client, payload, **kwargs)
+
+    return _deliver
