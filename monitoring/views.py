@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from config.health import broker_ok
 from monitoring.metrics import scrape
 from monitoring.selectors import health_overview
 
@@ -15,7 +16,7 @@ from monitoring.selectors import health_overview
 @require_GET
 @permission_required("monitoring.view_health", raise_exception=True)
 def system_health(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/health.html", health_overview())
+    return render(request, "monitoring/health.html", {**health_overview(), "broker_ok": broker_ok()})
 
 
 @require_GET

@@ -97,3 +97,20 @@ def deliver(client, django_capture_on_commit_callbacks):
             return se.post(client, payload, **kwargs)
 
     return _deliver
+
+
+def _use_broker(app, url: str) -> None:
+    # Celery keeps pooled connections (and producers) to the broker it first used: drop them.
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    from config.celery import app
+
+    original = app.conf.broker_url
+    _use_broker(app, "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    yield
+    _use_broker(app, original)

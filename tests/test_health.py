@@ -9,24 +9,6 @@ import pytest
 from tests import stripe_events as se
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTHING_LISTENS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-
-
-def _use_broker(app, url: str) -> None:
-    # Celery keeps pooled connections (and producers) to the broker it first used: drop them.
-    app.conf.broker_url = url
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down():
-    from config.celery import app
-
-    original = app.conf.broker_url
-    _use_broker(app, NOTHING_LISTENS)
-    yield
-    _use_broker(app, original)
 
 
 def test_healthz_answers_without_login(client):

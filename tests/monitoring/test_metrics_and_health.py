@@ -51,3 +51,13 @@ def test_the_health_screen_needs_no_more_queries_with_more_data(client, owner, d
     StripeEventFactory.create_batch(30, status="processed")
     with django_assert_max_num_queries(len(few)):
         client.get("/system/health/")
+
+
+def test_the_health_screen_says_whether_the_broker_answers(client, owner):
+    client.force_login(owner)
+    assert '<td id="broker-state">answers</td>' in client.get("/system/health/").content.decode()
+
+
+def test_the_health_screen_names_a_broker_that_does_not_answer(client, owner, broker_down):
+    client.force_login(owner)
+    assert "does not answer" in client.get("/system/health/").content.decode()
