@@ -10,6 +10,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
 from audit.context import start_correlation
 from billing import counters, metrics
 from billing.models import EventStatus, StripeEvent
