@@ -24,22 +24,23 @@ access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def _metrics_dir_prepare() -> None:
-    # Before the app (and prometheus-client) is imported: workers inherit the directory. Loaded by
-    # path, because importing the config package would start the Celery app here.
+def _metrics_dir():
+    # Loaded by path: importing the config package would start the Celery app in the master.
     path = Path(__file__).resolve().parent / "metrics_dir.py"
     spec = importlib.util.spec_from_file_location("switchboard_metrics_dir", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    data_dir = Path(os.environ.get("SWITCHBOARD_DATA_DIR") or Path(__file__).resolve().parent.parent / "var")
-    module.metrics_dir_prepare(data_dir)
+    return module
 
 
-_metrics_dir_prepare()
+# Before the app (and prometheus-client) is imported: workers inherit the directory, cleaned of
+# what earlier runs left.
+_METRICS_DIR = _metrics_dir()
+_METRICS_DIR.metrics_dir_prepare(
+    Path(os.environ.get("SWITCHBOARD_DATA_DIR") or Path(__file__).resolve().parent.parent / "var"), clean=True
+)
 
 
 def child_exit(server, worker) -> None:
-    """A worker that exits (recycled by max_requests, or crashed) leaves its live gauges behind."""
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
+    """A worker exited (recycled by max_requests, or crashed): keep its counts, drop its files."""
+    _METRICS_DIR.metrics_process_gone(worker.pid)

@@ -2,9 +2,14 @@
 
 import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "gunicorn.py"
 
@@ -21,9 +26,6 @@ def test_preload_follows_the_environment(monkeypatch, value, expected):
 
 
 def test_it_points_prometheus_at_the_data_dir_and_forgets_processes_that_are_gone(monkeypatch, tmp_path):
-    import subprocess
-    import sys
-
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     metrics = tmp_path / "prometheus"
@@ -38,14 +40,27 @@ def test_it_points_prometheus_at_the_data_dir_and_forgets_processes_that_are_gon
     assert callable(settings["child_exit"])
 
 
-def test_a_worker_that_exits_leaves_no_live_gauge_behind(tmp_path, monkeypatch):
+def test_a_worker_that_exits_leaves_its_counts_and_no_file_of_its_own(tmp_path, monkeypatch):
+    def total() -> float:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(tmp_path))
+        families = text_string_to_metric_families(generate_latest(registry).decode())
+        return sum(s.value for f in families for s in f.samples if s.name == "switchboard_webhook_requests_total")
+
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     settings = runpy.run_path(str(CONFIG))
+    code = "from billing.metrics import webhook_requests\nwebhook_requests.labels('stored').inc(3)"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    workers = [subprocess.Popen([sys.executable, "-c", code], env=env, cwd=CONFIG.parent.parent) for _ in range(2)]
+    assert [worker.wait(60) for worker in workers] == [0, 0]
+    assert total() == 6
     (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
-    (tmp_path / "counter_4242.db").write_bytes(b"")
 
-    class Worker:
+    class LiveGaugesOnly:
         pid = 4242
 
-    settings["child_exit"](None, Worker())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db"]  # counts stay: totals never drop
+    for worker in [*workers, LiveGaugesOnly()]:
+        settings["child_exit"](None, worker)
+    assert total() == 6  # counters never drop when a worker is recycled
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"counter_archive_{os.getpid()}.db", f"histogram_archive_{os.getpid()}.db"]
