@@ -2,11 +2,15 @@
 
 Each increment lands in an hourly bucket (kept 8 days, for the health screen) and a
 minute bucket (kept 2 hours, for alert windows), per label and in a total.
+While the cache is down counting is skipped (reads give 0): nothing here may slow or fail
+the door, and Prometheus' own counters (billing/metrics.py) keep counting meanwhile.
 """
 
 from datetime import datetime, timedelta, timezone
 
 from django.core.cache import cache
+
+from config.outages import CACHE, CACHE_ERRORS
 
 HOURLY_RETENTION = timedelta(days=8)
 MINUTE_RETENTION = timedelta(hours=2)
@@ -34,6 +38,8 @@ def incr(name: str, label: str = "") -> None:
         for lab in {label or TOTAL, TOTAL}
         for key, ttl in ((_hour_key(name, lab, now), HOURLY_RETENTION), (_minute_key(name, lab, now), MINUTE_RETENTION))
     ]
+    if CACHE.down:
+        return
     try:
         client = _redis()
         if client is None:
@@ -49,15 +55,24 @@ def incr(name: str, label: str = "") -> None:
             pipe.incr(stored)
             pipe.expire(stored, ttl)
         pipe.execute()
-    except Exception:  # noqa: BLE001 - a counter must never fail the request it counts
+    except CACHE_ERRORS as exc:  # a counter must never fail the request it counts
+        CACHE.failed(exc)
+    except ValueError:  # the embedded cache: the bucket expired between add() and incr()
         pass
 
 
-def _sum(keys: list[str]) -> int:
+def _read(keys: list[str]) -> dict:
+    if CACHE.down:
+        return {}
     try:
-        return sum(v or 0 for v in cache.get_many(keys).values())
-    except Exception:  # noqa: BLE001
-        return 0
+        return cache.get_many(keys)
+    except CACHE_ERRORS as exc:
+        CACHE.failed(exc)
+        return {}
+
+
+def _sum(keys: list[str]) -> int:
+    return sum(v or 0 for v in _read(keys).values())
 
 
 def total(name: str, label: str = TOTAL, *, hours: int = 24, now: datetime | None = None) -> int:
@@ -74,8 +89,5 @@ def hourly(name: str, label: str = TOTAL, *, hours: int = 24, now: datetime | No
     """Counts per hour, oldest first."""
     now = now or datetime.now(timezone.utc)
     keys = [_hour_key(name, label, now - timedelta(hours=h)) for h in reversed(range(hours))]
-    try:
-        found = cache.get_many(keys)
-    except Exception:  # noqa: BLE001
-        found = {}
+    found = _read(keys)
     return [found.get(k) or 0 for k in keys]

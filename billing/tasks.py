@@ -1,6 +1,8 @@
 import structlog
 from celery import shared_task
 
+from config.outages import BROKER, BROKER_ERRORS
+
 log = structlog.get_logger(__name__)
 
 
@@ -32,10 +34,15 @@ def resend_unconfirmed_refunds() -> int:
 
 def enqueue_event(event_id: int) -> None:
     """Wake a worker for a stored event. If the broker is down the sweeper sends it later."""
+    if BROKER.down:  # known down a moment ago: don't make the door wait for it again
+        return
     try:
         process_event.delay(event_id)
-    except Exception as exc:  # noqa: BLE001 - the stored row is the record; never fail the caller
+    except BROKER_ERRORS as exc:  # the stored row is the record; never fail the caller
+        BROKER.failed(exc)
         log.warning("stripe_event.enqueue_failed", event_pk=event_id, error=type(exc).__name__)
+    else:
+        BROKER.answered()
 
 
 @shared_task(name="billing.reconcile_stripe")

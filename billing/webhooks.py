@@ -10,22 +10,27 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
 from audit.context import start_correlation
-from billing import counters
+from billing import counters, metrics
 from billing.models import EventStatus, StripeEvent
 from billing.parsing import EventShapeError, event_from_body
 from billing.tasks import enqueue_event
 from config.gunicorn_hooks import MAX_BODY_BYTES  # gunicorn closes the connection past the same limit
+from config.ratelimit import rate_limited
 
 log = structlog.get_logger(__name__)
 # Every reason the door refuses a request for (the counters' labels; health and metrics read them).
 SIGNATURE_REASONS = ("bad_signature", "expired", "malformed_signature", "missing_signature")
 REJECT_REASONS = (*SIGNATURE_REASONS, "not_configured", "malformed_event", "too_large", "rate_limited")
+# Every answer the door gives, as /metrics labels it.
+DOOR_OUTCOMES = ("stored", "duplicate", "unavailable", *REJECT_REASONS)
+for _outcome in DOOR_OUTCOMES:
+    metrics.webhook_requests.labels(_outcome)  # every series exists from the start, at 0
 
 
 def _reject(status: int, reason: str, detail: str) -> JsonResponse:
+    metrics.webhook_requests.labels(reason).inc()
     counters.incr("webhook_rejected", reason)
     log.warning("stripe_webhook.rejected", reason=reason, status=status)
     return JsonResponse({"error": detail}, status=status)
@@ -78,7 +83,9 @@ def _insert(**fields) -> StripeEvent:
 @login_not_required
 @require_POST
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    if is_ratelimited(request, group="stripe_webhook", key="ip", rate=settings.STRIPE_WEBHOOK_RATE_LIMIT, increment=True):
+    # Fails open to a per-process count while the cache is down: Stripe must never be refused
+    # for our outage, and a flood still costs only a signature check per request.
+    if rate_limited(request, group="stripe_webhook", rate=settings.STRIPE_WEBHOOK_RATE_LIMIT):
         return _reject(429, "rate_limited", "too many requests")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -125,10 +132,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     except IntegrityError:
         if not StripeEvent.objects.filter(stripe_id=envelope.id).exists():
             raise
+        metrics.webhook_requests.labels("duplicate").inc()
         counters.incr("webhook_duplicate", envelope.type)
         return JsonResponse({"received": True, "duplicate": True})
     except DatabaseError:
         log.error("stripe_webhook.database_unavailable")
+        metrics.webhook_requests.labels("unavailable").inc()
         return JsonResponse({"error": "temporarily unavailable"}, status=503)
+    metrics.webhook_requests.labels("stored").inc()
     counters.incr("webhook_received", envelope.type)
     return JsonResponse({"received": True})

@@ -1,7 +1,9 @@
 """gunicorn settings; every value can be overridden from the environment."""
 
+import importlib.util
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -20,3 +22,31 @@ accesslog = "-"
 # No client IPs or query strings (search terms can be emails) in the access log.
 access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def _load(name: str):
+    # Loaded by path: importing the config package would start the Celery app in the master.
+    path = Path(__file__).resolve().parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"switchboard_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Before the app (and prometheus-client) is imported: workers inherit the directory, cleaned of
+# what earlier runs left.
+_METRICS_DIR = _load("metrics_dir")
+_METRICS_DIR.metrics_dir_prepare(
+    Path(os.environ.get("SWITCHBOARD_DATA_DIR") or Path(__file__).resolve().parent.parent / "var"), clean=True
+)
+
+
+# A body too large to read ends its connection (413), and invalid requests are logged without
+# the client's address.
+pre_request = _load("gunicorn_hooks").pre_request
+logger_class = "config.gunicorn_hooks.ClientFreeLogger"
+
+
+def child_exit(server, worker) -> None:
+    """A worker exited (recycled by max_requests, or crashed): keep its counts, drop its files."""
+    _METRICS_DIR.metrics_process_gone(worker.pid)

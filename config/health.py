@@ -1,4 +1,10 @@
-"""Liveness and readiness probes for load balancers and process managers."""
+"""Probes: liveness, readiness (for load balancers) and deep health (for uptime monitors).
+
+Readiness asks one thing: can this web process serve? The webhook door needs only the
+database, so a load balancer following /readyz keeps sending Stripe's deliveries while a
+worker, the scheduler or Redis is down; those belong to /healthz/deep, the health screen and
+the alerts, so someone is told without the door closing.
+"""
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -16,7 +22,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _database_ok() -> bool:
+def database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -26,7 +32,7 @@ def _database_ok() -> bool:
     return True
 
 
-def _broker_ok() -> bool:
+def broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=0)
@@ -45,20 +51,36 @@ def _heartbeats_ok() -> dict[str, bool]:
     return {"worker": "worker" not in stale, "scheduler": "scheduler" not in stale}
 
 
-def readiness() -> dict[str, bool]:
+def deep_health() -> dict[str, bool]:
     """Database and broker answer, and a worker and the scheduler have shown life recently."""
-    database = _database_ok()
-    checks = {"database": database, "broker": _broker_ok()}
+    database = database_ok()
+    checks = {"database": database, "broker": broker_ok()}
     checks.update(_heartbeats_ok() if database else {"worker": False, "scheduler": False})
     return checks
+
+
+def _answer(checks: dict[str, bool]) -> JsonResponse:
+    down = sorted(name for name, ok in checks.items() if not ok)
+    if down:
+        return JsonResponse({"status": "unavailable", "down": down, "checks": checks}, status=503)
+    return JsonResponse({"status": "ok", "checks": checks})
 
 
 @require_GET
 @never_cache
 @login_not_required
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = readiness()
-    down = sorted(name for name, ok in checks.items() if not ok)
-    if down:
-        return JsonResponse({"status": "unavailable", "down": down, "checks": checks}, status=503)
-    return JsonResponse({"status": "ok", "checks": checks})
+    """For load balancers: 503 only when this process cannot reach its database."""
+    return _answer({"database": database_ok()})
+
+
+@require_GET
+@never_cache
+@login_not_required
+def healthz_deep(request: HttpRequest) -> JsonResponse:
+    """For uptime monitors: 503 naming whatever background part is down.
+
+    Public on purpose, like /healthz: an outside monitor should need no secret (and a leaked one
+    would also open /metrics), and the answer is four booleans, no counts, names or versions.
+    """
+    return _answer(deep_health())

@@ -10,6 +10,7 @@ from support.webhooks import support_webhook
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("healthz/deep", health.healthz_deep, name="healthz_deep"),
     # The only write endpoint without login or CSRF: Stripe signs every request instead.
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     # Likewise signed: the support desk reports ticket status here.

@@ -6,16 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from monitoring.metrics import SwitchboardCollector
+from config.health import broker_ok
+from monitoring.metrics import scrape
 from monitoring.selectors import health_overview
 
 
 @require_GET
 @permission_required("monitoring.view_health", raise_exception=True)
 def system_health(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/health.html", health_overview())
+    return render(request, "monitoring/health.html", {**health_overview(), "broker_ok": broker_ok()})
 
 
 @require_GET
@@ -31,6 +32,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("a valid bearer token is required\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    registry = CollectorRegistry()
-    registry.register(SwitchboardCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(scrape(), content_type=CONTENT_TYPE_LATEST)

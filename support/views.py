@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
+from config.ratelimit import rate_limited
 from customers.models import Customer
 from customers.selectors import customer_visible
 from customers.views import get_customer_for
@@ -60,9 +60,10 @@ def case_new(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
     """The public support form: no login, CSRF-protected, rate-limited per address, with a honeypot."""
-    if request.method == "POST" and is_ratelimited(
-        request, group="support_form", key="ip", rate=settings.SUPPORT_FORM_RATE_LIMIT, increment=True
-    ):
+    # Fails open to a per-process count while the cache is down: a customer asking for help is
+    # not turned away for our outage, and one address still gets at most the limit per web process
+    # (the honeypot and the desk's own spam handling stay in place).
+    if request.method == "POST" and rate_limited(request, group="support_form", rate=settings.SUPPORT_FORM_RATE_LIMIT):
         form = SupportRequestForm(request.POST)
         form.is_valid()  # keep what the person typed on the page
         return render(request, "support/request_new.html", {"form": form, "limited": True}, status=429)

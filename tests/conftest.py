@@ -66,3 +66,51 @@ def heartbeats(db):
 
     heartbeat_record(name="worker")
     heartbeat_record(name="scheduler")
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The cache is django-redis, as in production, pointed at a Redis that is not there."""
+    from config.outages import CACHE
+    from config.ratelimit import LOCAL
+
+    LOCAL.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    CACHE.answered()
+    yield settings
+    CACHE.answered()  # forget the outage: the next test has a cache again
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    """POST a signed Stripe event and run what its commit schedules (the worker runs eagerly in tests)."""
+    from tests import stripe_events as se
+
+    def _deliver(payload, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return se.post(client, payload, **kwargs)
+
+    return _deliver
+
+
+def _use_broker(app, url: str) -> None:
+    # Celery keeps pooled connections (and producers) to the broker it first used: drop them.
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    from config.celery import app
+
+    original = app.conf.broker_url
+    _use_broker(app, "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    yield
+    _use_broker(app, original)

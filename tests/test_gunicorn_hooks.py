@@ -21,9 +21,7 @@ def gunicorn(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gunicorn")
     config = tmp / "gunicorn_test.py"
     config.write_text(
-        "from config.gunicorn import *  # noqa: F401,F403 - the production settings\n"
-        "from config.gunicorn_hooks import pre_request  # noqa: F401\n"
-        "logger_class = 'config.gunicorn_hooks.ClientFreeLogger'\n"
+        "from config.gunicorn import *  # noqa: F401,F403 - the production settings, hooks included\n"
         f"bind = '{SERVER_HOST}:0'\n"
         "workers = 1\n"
         "threads = 2\n"

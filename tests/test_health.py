@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import stripe_events as se
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,13 +17,48 @@ def test_healthz_answers_without_login(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_is_ok_when_database_broker_worker_and_scheduler_answer(client, heartbeats):
+@pytest.mark.django_db
+def test_readyz_is_ok_when_the_database_answers(client):
     response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"] == {"database": True}
+
+
+@pytest.mark.django_db
+def test_readyz_stays_ok_and_the_door_stores_events_with_the_broker_down_and_no_worker(
+    client, broker_down, settings, django_capture_on_commit_callbacks
+):
+    from billing.models import EventStatus, StripeEvent
+    from config.celery import app
+    from config.outages import BROKER
+
+    settings.STRIPE_WEBHOOK_SECRETS = [se.SECRET]
+    app.conf.task_always_eager = False  # publish for real, to the broker that is down
+    event = se.event("customer.created", se.customer("cus_ready1"))
+    try:
+        assert client.get("/readyz").status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            response = se.post(client, event)
+        wake_up_failed = BROKER.down
+    finally:
+        app.conf.task_always_eager = True
+        BROKER.answered()
+    assert response.status_code == 200, response.content
+    assert StripeEvent.objects.get(stripe_id=event["id"]).status == EventStatus.RECEIVED  # the sweeper sends it
+    assert wake_up_failed
+    assert client.get("/readyz").status_code == 200
+    deep = client.get("/healthz/deep")
+    assert deep.status_code == 503
+    assert deep.json()["down"] == ["broker", "scheduler", "worker"]
+
+
+def test_deep_health_is_ok_when_database_broker_worker_and_scheduler_answer(client, heartbeats):
+    response = client.get("/healthz/deep")
     assert response.status_code == 200, response.content
     assert response.json()["checks"] == {"database": True, "broker": True, "worker": True, "scheduler": True}
 
 
-def test_readyz_counts_a_worker_that_stopped_taking_jobs_as_down(client, heartbeats, settings):
+def test_deep_health_counts_a_worker_that_stopped_taking_jobs_as_down(client, heartbeats, settings):
     import time_machine
     from datetime import timedelta
 
@@ -31,23 +68,15 @@ def test_readyz_counts_a_worker_that_stopped_taking_jobs_as_down(client, heartbe
         from monitoring.heartbeats import heartbeat_record
 
         heartbeat_record(name="scheduler")  # the scheduler still ticks; the worker went quiet
-        response = client.get("/readyz")
+        response = client.get("/healthz/deep")
     assert response.status_code == 503
     assert response.json()["down"] == ["worker"]
 
 
-def test_readyz_names_the_broker_when_it_is_down(client, settings, heartbeats):
-    from config.celery import app
-
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/readyz")
-    finally:
-        app.conf.broker_url = original
+def test_deep_health_names_the_broker_when_it_is_down(client, heartbeats, broker_down):
+    response = client.get("/healthz/deep")
     assert response.status_code == 503
-    body = json.loads(response.content)
-    assert body["down"] == ["broker"]
+    assert json.loads(response.content)["down"] == ["broker"]
 
 
 def test_readyz_names_the_database_when_it_is_down():
@@ -65,4 +94,4 @@ def test_readyz_names_the_database_when_it_is_down():
     )
     status, _, body = result.stdout.strip().partition(" ")
     assert status == "503", result.stdout + result.stderr
-    assert "database" in json.loads(body)["down"]
+    assert json.loads(body)["down"] == ["database"]

@@ -1,6 +1,7 @@
 """Applying one stored Stripe event: mirrors, identity, status and outbound work in one transaction."""
 
 import random
+import time
 from datetime import timedelta
 
 import structlog
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from audit.context import bind_correlation_id, new_correlation_id
 from audit.services import audit_record
+from billing import metrics
 from billing import parsing as p
 from billing.models import EventStatus, Invoice, Refund, StripeEvent
 from billing.services import mirrors as m
@@ -155,6 +157,7 @@ def _error_text(exc: Exception, permanent: str) -> str:
 
 def event_process(*, event_id: int) -> str:
     """Apply one stored event exactly once. Safe to call repeatedly and concurrently."""
+    clock = time.monotonic()
     try:
         with transaction.atomic():
             event = StripeEvent.objects.select_for_update().get(pk=event_id)
@@ -164,11 +167,22 @@ def event_process(*, event_id: int) -> str:
             status = _apply_event(event)
             if event.status != status:  # not yet written by _apply_event
                 _record_outcome(event, status)
-            return status
     except StripeEvent.DoesNotExist:
         return "missing"
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the event and retried
-        return _event_failed(event_id, exc)
+        status = _event_failed(event_id, exc)
+        _observe(status, clock)
+        return status
+    _observe(status, clock, received_at=event.received_at)
+    return status
+
+
+def _observe(status: str, clock: float, received_at=None) -> None:
+    """Counted once the outcome is committed (a rolled-back attempt is counted as failed)."""
+    metrics.events_processed.labels(status).inc()
+    metrics.event_processing_seconds.observe(time.monotonic() - clock)
+    if received_at is not None:
+        metrics.event_delay_seconds.observe(max((timezone.now() - received_at).total_seconds(), 0.0))
 
 
 _OUTCOME_FIELDS = ("status", "attempts", "processed_at", "last_error", "error_class", "next_attempt_at")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.context import log_hash
 from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
+from sync import metrics
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.http import ProviderError, recording
@@ -113,6 +114,9 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
     )
     outcome = _finish(job, provider, worker, attempt, result, error)
     _tell_breaker(job.system, error, gate)
+    metrics.job_attempts.labels(job.system, attempt.outcome).inc()
+    if outcome == "succeeded":
+        metrics.job_latency_seconds.labels(job.system).observe((timezone.now() - job.created_at).total_seconds())
     log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
              outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
              customer=log_hash(job.customer.public_id))

@@ -4,20 +4,17 @@ import hashlib
 from dataclasses import dataclass, field
 
 import structlog
-from kombu.exceptions import KombuError
 from django.db import transaction
 from django.utils import timezone
 
 from audit.context import current_correlation_id
+from config.outages import BROKER, BROKER_ERRORS
 from customers.models import Customer, System
 from sync.models import SyncJob
 from sync.rules import planned_work
 from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
-
-# What a publish raises when the broker is unreachable (kombu wraps most of it).
-BROKER_ERRORS = (KombuError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -122,6 +119,10 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
 
     if not job_ids:
         return 0
+    if BROKER.down:  # known down a moment ago: leave the wake-ups to the sweeper at once
+        if marked:
+            SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=None)
+        return 0
     if not marked:
         # Marked before publishing, so a fast worker's own later changes are not overwritten.
         SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=timezone.now())
@@ -133,8 +134,11 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
                 run_job.apply_async(args=[pk], countdown=countdown, producer=producer)
                 sent += 1
     except BROKER_ERRORS as exc:  # the row is the record; a lost wake-up is repaired later
+        BROKER.failed(exc)
         log.warning("sync.enqueue_failed", job_id=job_ids[min(sent, len(job_ids) - 1)],
                     error_class=type(exc).__name__)
         # The broker is down: stop spending the publish retry policy once per job.
         SyncJob.objects.filter(pk__in=job_ids[sent:]).update(enqueued_at=None)
+    else:
+        BROKER.answered()
     return sent

@@ -40,15 +40,3 @@ def with_fresh_id(raw: bytes, event_id: str, *, livemode: bool | None = None) ->
     if livemode is not None:
         payload["livemode"] = livemode
     return json.dumps(payload).encode()
-
-
-@pytest.fixture
-def deliver(client, django_capture_on_commit_callbacks):
-    """POST a signed event and run what its commit schedules (the worker runs eagerly in tests)."""
-    from tests import stripe_events as se
-
-    def _deliver(payload, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return se.post(client, payload, **kwargs)
-
-    return _deliver

@@ -156,3 +156,10 @@ def test_the_form_is_csrf_protected():
 def test_the_confirmation_page_is_public(client):
     response = client.get("/support/thanks")
     assert response.status_code == 200 and b'id="support-thanks"' in response.content
+
+
+def test_with_the_cache_down_the_form_still_opens_tickets_and_limits_per_process(submit, cache_down):
+    cache_down.SUPPORT_FORM_RATE_LIMIT = "2/h"
+    statuses = [submit(message=f"Message number {n} here").status_code for n in range(3)]
+    assert statuses == [302, 302, 429]
+    assert Ticket.objects.count() == 2

@@ -144,3 +144,12 @@ def test_a_signed_delivery_with_times_without_a_zone_is_read_as_utc(client, tick
     body = status_event("35436", "solved", time="2026-11-22T10:00:00")
     response = post(client, body, headers=desk_sign(body, timestamp=now))
     assert response.status_code == 200 and response.json()["outcome"] == "applied"
+
+
+def test_with_the_cache_down_a_signed_status_change_is_still_applied(client, ticket, cache_down):
+    cache_down.SUPPORT_WEBHOOK_RATE_LIMIT = "1/m"
+    response = post(client, status_event("35436", "solved"))
+    assert response.status_code == 200 and response.json()["outcome"] == "applied"
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.SOLVED
+    assert post(client, status_event("35436", "open")).status_code == 429  # still limited, per process
