@@ -896,6 +896,7 @@ def refund_approval_items(ctx: QueueContext) -> list[ActionGroup]:
 def incident_items(ctx: QueueContext) -> list[ActionGroup]:
     """Open alert incidents: something is broken for many customers at once."""
     from monitoring.models import Incident
+    from monitoring.rules import rule_title
 
     if not ctx.user.has_perm("monitoring.view_health"):
         return []
@@ -903,13 +904,14 @@ def incident_items(ctx: QueueContext) -> list[ActionGroup]:
         Incident.objects.filter(resolved_at__isnull=True), kind="incident", since=F("opened_at"), ctx=ctx,
         customer_path=None,
     )
-    count, rows = _page(qs, ctx, shown=("summary", "rule", "link"))
+    count, rows = _page(qs, ctx, shown=("summary", "rule", "link", "notified_open"))
     items = [
         ActionItem(
             kind="incident",
             object_id=str(i.pk),
             what=i.summary,
-            reason=f"Alert rule {i.rule}",
+            # a message that could not be sent yet is worth knowing: the alert channel may be broken
+            reason=rule_title(i.rule) + ("" if i.notified_open else " · no message has gone out yet: check the alert channel"),
             since=i.q_since,
             url=i.link,
             url_label="Fix it",

@@ -6,3 +6,6 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from monitoring import checks  # noqa: F401 - registers the launch checks
+        from monitoring.signins import connect
+
+        connect()  # counts sign-ins for the sign-in failure alert

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from customers.selectors import action_items_for
+from monitoring.alerts import alerts_evaluate
 from sync.errors import SyncError
 from sync.models import JobStatus, ReasonCode, SyncJob
 from sync.services import job_retry, job_set_aside, job_set_aside_undo
@@ -80,9 +81,12 @@ def test_a_set_aside_job_can_be_retried_which_clears_the_set_aside(owner, django
 # --- what it changes ------------------------------------------------------------------------
 
 
-def test_a_set_aside_job_leaves_the_action_queue(owner):
+def test_a_set_aside_job_leaves_the_dead_job_rule_and_the_action_queue(owner, settings):
+    settings.ALERT_NO_WEBHOOK_MINUTES = 0
     kept, aside = dead(), dead()
     job_set_aside(job=aside, actor=owner, note=NOTE)
+    incident = next(i for i in alerts_evaluate() if i.rule == "dead_jobs")
+    assert incident.facts == [str(kept.pk)]
     items = [i for g in action_items_for(user=owner).groups if g.kind == "dead_job" for i in g.items]
     assert [i.object_id for i in items] == [str(kept.pk)]
     group = next(g for g in action_items_for(user=owner).groups if g.kind == "dead_job")
