@@ -289,12 +289,12 @@ CELERY_BEAT_SCHEDULE["sync-sweep-jobs"] = {"task": "sync.sweep_jobs", "schedule"
 
 # --- Monitoring and alerts (monitoring/) ---------------------------------------------
 # The scheduler writes its own heartbeat and evaluates alert rules itself, so an alert
-# never waits on the worker (or on any system being watched).
+# never waits on the worker (or on any system being watched); each worker's watchdog
+# thread writes the worker's heartbeat and stands in for a silent scheduler.
 CELERY_BEAT_SCHEDULER = "monitoring.scheduler:WatchfulScheduler"
-CELERY_BEAT_SCHEDULE["monitoring-worker-heartbeat"] = {"task": "monitoring.heartbeat", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["billing-reconcile-daily"] = {"task": "billing.reconcile_stripe", "schedule": 24 * 3600.0}
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
-# How often the scheduler evaluates the rules.
+# How often the scheduler evaluates the rules and each worker's watchdog looks (and beats).
 ALERT_EVALUATE_SECONDS = env.float("ALERT_EVALUATE_SECONDS", default=15)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
@@ -422,8 +422,8 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="switchboard@localhost")
-# Seconds before an unanswering mail server gives up: alerts are sent from the scheduler,
-# which must not hang on it (Django's default is to wait forever).
+# Seconds before an unanswering mail server gives up: alerts are sent from the scheduler and
+# the worker's watchdog, which must not hang on it (Django's default is to wait forever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Logging --------------------------------------------------------------------

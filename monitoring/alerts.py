@@ -9,10 +9,10 @@ every incident reaches a person exactly once per fact.
 - The same facts coming back within ALERT_QUIET_MINUTES of resolving reopen that incident
   quietly (flapping); any fact not told before opens a new incident (never swallowed).
 
-The scheduler evaluates every ALERT_EVALUATE_SECONDS. Should two evaluators ever run at
-once, the incident row decides (a row lock, or SQLite's single writer, when facts are
-recorded; a conditional UPDATE of ``claimed_until`` before a message is sent), so each
-message goes out once. Messages go
+The scheduler evaluates every ALERT_EVALUATE_SECONDS; when it is silent, the worker's
+watchdog (``monitoring.watchdog``) does. Both may run at once: the incident row decides
+(a row lock, or SQLite's single writer, when facts are recorded; a conditional UPDATE of
+``claimed_until`` before a message is sent), so each message goes out once. Messages go
 straight out by email and/or a Slack-compatible webhook: never through the job queue or
 any system being watched.
 """

@@ -198,8 +198,8 @@ def signin_failures(now: datetime) -> list[Finding]:
 
 _SILENT = {
     Heartbeat.WORKER: "No worker has shown life {since}: outbound jobs and Stripe events are not processed",
-    Heartbeat.SCHEDULER: "The scheduler (celery beat) has shown no life {since}: sweeps and retries have "
-                         "stopped; restart it",
+    Heartbeat.SCHEDULER: "The scheduler (celery beat) has shown no life {since}: a worker runs the sweeps "
+                         "and alerts in its place; restart it",
 }
 
 
