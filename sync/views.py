@@ -2,6 +2,8 @@
 
 import secrets
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -121,36 +123,30 @@ def job_set_aside_view(request: HttpRequest, pk: int) -> HttpResponse:
         context = _job_detail_context(request, job, set_aside_form=form)
         template = "sync/job_detail.html#set-aside" if request.htmx else "sync/job_detail.html"
         return render(request, template, context, status=422)
-    try:
-        job_set_aside(job=job, actor=request.user, note=form.cleaned_data["note"], source=Source.UI)
-    except SyncError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Set aside: it no longer raises alerts or appears in the queue.")
-    return _go(request, reverse("job_detail", args=[job.pk]))
+    set_aside = partial(job_set_aside, note=form.cleaned_data["note"])
+    return _act_on_job(request, job, set_aside, "Set aside: it no longer raises alerts or appears in the queue.")
 
 
 @require_POST
 def job_set_aside_undo_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_job_for(request, pk, retry=True)
-    try:
-        job_set_aside_undo(job=job, actor=request.user, source=Source.UI)
-    except SyncError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Put back as dead: it is in the action queue again.")
-    return _go(request, reverse("job_detail", args=[job.pk]))
+    return _act_on_job(request, job, job_set_aside_undo, "Put back as dead: it is in the action queue again.")
 
 
 @require_POST
 def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_job_for(request, pk, retry=True)
+    return _act_on_job(request, job, job_retry, "Queued again; it runs in a moment.")
+
+
+def _act_on_job(request: HttpRequest, job: SyncJob, service: Callable[..., SyncJob], done: str) -> HttpResponse:
+    """Call one job service as this person; say how it went on the job's page."""
     try:
-        job_retry(job=job, actor=request.user, source=Source.UI)
+        service(job=job, actor=request.user, source=Source.UI)
     except SyncError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Queued again; it runs in a moment.")
+        messages.success(request, done)
     return _go(request, reverse("job_detail", args=[job.pk]))
 
 

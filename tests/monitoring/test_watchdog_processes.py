@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.sync import fakes
-from tests.sync.servers import RedisServer, wait_for
+from tests.sync.servers import RedisServer, stop_group, wait_for
 
 pytestmark = pytest.mark.process
 ROOT = Path(settings.BASE_DIR)
@@ -111,13 +111,7 @@ class Stack:
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(5)
+            stop_group(proc)
 
 
 def _base_env() -> dict:
