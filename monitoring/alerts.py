@@ -18,6 +18,7 @@ any system being watched.
 """
 
 import statistics
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 import requests
@@ -44,16 +45,19 @@ NAMED_FACTS = 10  # facts named in one update message; the rest are counted
 def alerts_evaluate(*, now: datetime | None = None) -> list[Incident]:
     """Run every rule; open, update or resolve incidents; send what is due. Returns the open incidents."""
     now = now or timezone.now()
+    current: dict[str, dict[str, Incident]] = defaultdict(dict)  # rule -> key -> open incident, read once
+    for incident in Incident.objects.filter(resolved_at__isnull=True):
+        current[incident.rule][incident.key] = incident
     for name, rule in RULES.items():
         try:
             findings = rule.check(now)
         except Exception as exc:  # noqa: BLE001 - one broken rule must not silence the others
             log.error("alert.rule_failed", rule=name, error=type(exc).__name__)
             continue
-        incidents_apply(rule=name, findings=findings, now=now)
+        incidents_apply(rule=name, findings=findings, now=now, current=current[name])
     # A rule that no longer exists cannot resolve its incidents: they end here.
-    for incident in Incident.objects.filter(resolved_at__isnull=True).exclude(rule__in=list(RULES)):
-        incidents_apply(rule=incident.rule, findings=[], now=now)
+    for name in set(current) - set(RULES):
+        incidents_apply(rule=name, findings=[], now=now, current=current[name])
     incidents_notify(now=now)
     return list(Incident.objects.filter(resolved_at__isnull=True))
 
@@ -61,9 +65,13 @@ def alerts_evaluate(*, now: datetime | None = None) -> list[Incident]:
 # --- recording facts --------------------------------------------------------------------
 
 
-def incidents_apply(*, rule: str, findings: list[Finding], now: datetime) -> None:
-    """Bring ``rule``'s open incidents in line with what it found now."""
-    if not _differs(rule, findings):
+def incidents_apply(*, rule: str, findings: list[Finding], now: datetime,
+                    current: dict[str, Incident] | None = None) -> None:
+    """Bring ``rule``'s open incidents in line with what it found now. ``current``: its open
+    incidents by key as read a moment ago (read here when not given)."""
+    if current is None:
+        current = {i.key: i for i in Incident.objects.filter(rule=rule, resolved_at__isnull=True)}
+    if not _differs(current, findings):
         return  # the usual case: nothing changed, and no write lock is taken
     try:
         with transaction.atomic():
@@ -74,8 +82,8 @@ def incidents_apply(*, rule: str, findings: list[Finding], now: datetime) -> Non
         log.info("alert.opened_elsewhere", rule=rule)
 
 
-def _differs(rule: str, findings: list[Finding]) -> bool:
-    current = {i.key: i for i in Incident.objects.filter(rule=rule, resolved_at__isnull=True)}
+def _differs(current: dict[str, Incident], findings: list[Finding]) -> bool:
+    """A cheap look before the locked one in ``_apply``, which re-reads what it changes."""
     if set(current) != {f.key for f in findings}:
         return True
     return any(
