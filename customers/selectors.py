@@ -251,6 +251,8 @@ def customer_sync_state(customer: Customer) -> list[SystemSync]:
             state = SyncState.PENDING
         elif c[JobStatus.SUCCEEDED]:
             state = SyncState.SYNCED
+        elif c[JobStatus.SET_ASIDE]:  # failed, and a person decided it will not be fixed
+            state = JobStatus.SET_ASIDE
         else:
             state = "never"
         states.append(SystemSync(value, label, state, latest.get(value), dict(c)))

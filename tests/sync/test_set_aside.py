@@ -113,6 +113,14 @@ def test_the_job_detail_says_who_set_it_aside_and_why_and_offers_undo(client, ow
     assert reverse("job_retry", args=[job.pk]) in page
 
 
+def test_the_customers_page_shows_a_system_whose_only_job_was_set_aside_as_such(client, owner):
+    job = job_set_aside(job=dead(), actor=owner, note=NOTE)
+    client.force_login(owner)
+    page = client.get(reverse("customer_detail", args=[job.customer.public_id])).content.decode()
+    table = page[page.index('id="sync-state"'):]
+    assert '<th scope="row">CRM</th><td><span class="badge text-bg-secondary">set aside</span>' in table
+
+
 # --- the views ------------------------------------------------------------------------------
 
 
