@@ -21,7 +21,10 @@ class WatchfulScheduler(PersistentScheduler):
 
         next_in = super().tick(*args, **kwargs)
         self._watch()
-        return min(next_in, settings.ALERT_EVALUATE_SECONDS)
+        # Wake for the next watch on time, not a whole interval after a tick that woke for a
+        # task: sleeping the interval each time let evaluations drift up to 30 s apart.
+        watch_in = self._last_watch + settings.ALERT_EVALUATE_SECONDS - time.monotonic()
+        return max(min(next_in, watch_in), 0.01)
 
     def _watch(self) -> None:
         from django.conf import settings
