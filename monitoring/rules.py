@@ -23,7 +23,7 @@ from monitoring.models import Drift, Heartbeat
 from monitoring.signins import SIGNIN
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
 
-# Dead jobs named as facts at most: the newest ones, so a new death is always among them.
+# Facts one incident keeps at most (dead jobs, drift): the newest, so a new one is always among them.
 MAX_FACTS = 5000
 PROVIDER_LABELS = {"hubspot": "HubSpot", "zendesk": "Zendesk", "intercom": "Intercom", "circle": "Circle",
                    "kit": "Kit", "sandbox": "sandbox"}
