@@ -134,7 +134,7 @@ EVENT_COLUMNS = ["id", "stripe_id", "type", "api_version", "livemode", "created"
 JOB_COLUMNS = ["id", "customer_id", "system", "action", "payload", "idempotency_key", "status", "attempts",
                "next_attempt_at", "lease_expires_at", "lease_owner", "last_error", "reason_code", "external_id",
                "source_event_id", "rule_version", "enqueued_at", "correlation_id", "assigned_to_id",
-               "created_at", "updated_at", "finished_at"]
+               "set_aside_note", "created_at", "updated_at", "finished_at"]
 
 
 def _mirror(pk: int, stripe_id: str, p: dict, created: datetime) -> tuple:
@@ -218,7 +218,7 @@ def _jobs(rng: random.Random, people: list[dict], pk: int, first_event: int, s: 
                 p["created"] + timedelta(days=1 + k))
             yield (pk, p["pk"], system, action, payload, f"bench:{p['n']}:{k}", "dead" if dead else "succeeded",
                    8 if dead else 1, created, None, "", "unavailable: answered 503" if dead else "",
-                   "unavailable" if dead else "", "" if dead else f"x{p['n']}", event_pk, None, None, "", None,
+                   "unavailable" if dead else "", "" if dead else f"x{p['n']}", event_pk, None, None, "", None, "",
                    created, created, created + timedelta(seconds=2))
             pk += 1
 

@@ -300,21 +300,29 @@ CELERY_BEAT_SCHEDULE["sync-sweep-jobs"] = {"task": "sync.sweep_jobs", "schedule"
 
 # --- Monitoring and alerts (monitoring/) ---------------------------------------------
 # The scheduler writes its own heartbeat and evaluates alert rules itself, so an alert
-# never waits on the worker (or on any system being watched).
+# never waits on the worker (or on any system being watched); each worker's watchdog
+# thread writes the worker's heartbeat and stands in for a silent scheduler.
 CELERY_BEAT_SCHEDULER = "monitoring.scheduler:WatchfulScheduler"
-CELERY_BEAT_SCHEDULE["monitoring-worker-heartbeat"] = {"task": "monitoring.heartbeat", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["billing-reconcile-daily"] = {"task": "billing.reconcile_stripe", "schedule": 24 * 3600.0}
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
-ALERT_EVALUATE_SECONDS = env.int("ALERT_EVALUATE_SECONDS", default=60)
+# How often the scheduler evaluates the rules and each worker's watchdog looks (and beats).
+ALERT_EVALUATE_SECONDS = env.float("ALERT_EVALUATE_SECONDS", default=15)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
 ALERT_SLACK_WEBHOOK_URL = env.str("ALERT_SLACK_WEBHOOK_URL", default="")
 ALERT_QUIET_MINUTES = env.int("ALERT_QUIET_MINUTES", default=30)
 ALERT_FAILURE_RATE = env.float("ALERT_FAILURE_RATE", default=0.02)
 ALERT_FAILURE_WINDOW_MINUTES = env.int("ALERT_FAILURE_WINDOW_MINUTES", default=15)
-ALERT_SYNC_LAG_P95_SECONDS = env.int("ALERT_SYNC_LAG_P95_SECONDS", default=300)
+ALERT_SYSTEM_DOWN_MINUTES = env.int("ALERT_SYSTEM_DOWN_MINUTES", default=5)
+ALERT_BACKLOG_MINUTES = env.int("ALERT_BACKLOG_MINUTES", default=10)
 # Silence on the webhook for this long is an incident (0 turns the rule off).
 ALERT_NO_WEBHOOK_MINUTES = env.int("ALERT_NO_WEBHOOK_MINUTES", default=360)
+ALERT_SIGNATURE_FAILURES = env.int("ALERT_SIGNATURE_FAILURES", default=10)
+ALERT_SIGNATURE_WINDOW_MINUTES = env.int("ALERT_SIGNATURE_WINDOW_MINUTES", default=10)
+ALERT_SIGNIN_FAILURE_RATE = env.float("ALERT_SIGNIN_FAILURE_RATE", default=0.03)
+ALERT_SIGNIN_WINDOW_MINUTES = env.int("ALERT_SIGNIN_WINDOW_MINUTES", default=10)
+# Fewer failed sign-ins than this are never an incident, whatever the rate (a typo among three).
+ALERT_SIGNIN_MIN_FAILURES = env.int("ALERT_SIGNIN_MIN_FAILURES", default=10)
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -427,6 +435,9 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="switchboard@localhost")
+# Seconds before an unanswering mail server gives up: alerts are sent from the scheduler and
+# the worker's watchdog, which must not hang on it (Django's default is to wait forever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Logging --------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -251,6 +251,8 @@ def customer_sync_state(customer: Customer) -> list[SystemSync]:
             state = SyncState.PENDING
         elif c[JobStatus.SUCCEEDED]:
             state = SyncState.SYNCED
+        elif c[JobStatus.SET_ASIDE]:  # failed, and a person decided it will not be fixed
+            state = JobStatus.SET_ASIDE
         else:
             state = "never"
         states.append(SystemSync(value, label, state, latest.get(value), dict(c)))
@@ -897,6 +899,7 @@ def refund_approval_items(ctx: QueueContext) -> list[ActionGroup]:
 def incident_items(ctx: QueueContext) -> list[ActionGroup]:
     """Open alert incidents: something is broken for many customers at once."""
     from monitoring.models import Incident
+    from monitoring.rules import rule_title
 
     if not ctx.user.has_perm("monitoring.view_health"):
         return []
@@ -904,13 +907,14 @@ def incident_items(ctx: QueueContext) -> list[ActionGroup]:
         Incident.objects.filter(resolved_at__isnull=True), kind="incident", since=F("opened_at"), ctx=ctx,
         customer_path=None,
     )
-    count, rows = _page(qs, ctx, shown=("summary", "rule", "link"))
+    count, rows = _page(qs, ctx, shown=("summary", "rule", "link", "notified_open"))
     items = [
         ActionItem(
             kind="incident",
             object_id=str(i.pk),
             what=i.summary,
-            reason=f"Alert rule {i.rule}",
+            # a message that could not be sent yet is worth knowing: the alert channel may be broken
+            reason=rule_title(i.rule) + ("" if i.notified_open else " · no message has gone out yet: check the alert channel"),
             since=i.q_since,
             url=i.link,
             url_label="Fix it",

@@ -1,64 +1,246 @@
-"""Alert rules, incidents and their notifications.
+"""Incidents and their messages: what the rules (``monitoring.rules``) find becomes incidents, and
+every incident reaches a person exactly once per fact.
 
-A rule that fires opens one incident and sends one message; when it stops firing the
-incident resolves with one more message. A rule that fires again within the quiet
-period reopens the same incident silently. Messages go straight out by email and/or a
-Slack-compatible webhook: never through the job queue or any system being watched.
+- A finding with no open incident opens one: one message.
+- New facts joining an open incident (a job that died while others were already reported):
+  one update message naming them. One incident per cause, so an outage that kills fifty jobs
+  is one story with one "resolved", not fifty pages; yet every new fact is said once.
+- Facts still true say nothing more; when none is left the incident resolves: one message.
+- The same facts coming back within ALERT_QUIET_MINUTES of resolving reopen that incident
+  quietly (flapping); any fact not told before opens a new incident (never swallowed).
+
+The scheduler evaluates every ALERT_EVALUATE_SECONDS; when it is silent, the worker's
+watchdog (``monitoring.watchdog``) does. Both may run at once: the incident row decides
+(a row lock, or SQLite's single writer, when facts are recorded; a conditional UPDATE of
+``claimed_until`` before a message is sent), so each message goes out once. Messages go
+straight out by email and/or a Slack-compatible webhook: never through the job queue or
+any system being watched.
 """
 
 import statistics
-from dataclasses import dataclass
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 import requests
 import structlog
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F
-from django.urls import NoReverseMatch, reverse
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from billing import counters
-from billing.models import EventStatus, StripeEvent
-from monitoring.heartbeats import heartbeats_stale
-from monitoring.models import Drift, Incident
+from monitoring.models import Incident
+from monitoring.rules import RULES, Finding
 from sync.models import JobStatus, SyncJob
 
 log = structlog.get_logger(__name__)
 
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    firing: bool
-    summary: str = ""
-    link: str = ""
+# How long a sender may take before another evaluator may send the same message (a process
+# that died mid-send): longer than both channels' timeouts together.
+CLAIM_SECONDS = 120
+WEBHOOK_TIMEOUT = 5
+NAMED_FACTS = 10  # facts named in one update message; the rest are counted
 
 
-def _path(name: str, query: str = "") -> str:
+def alerts_evaluate(*, now: datetime | None = None) -> list[Incident]:
+    """Run every rule; open, update or resolve incidents; send what is due. Returns the open incidents."""
+    now = now or timezone.now()
+    current: dict[str, dict[str, Incident]] = defaultdict(dict)  # rule -> key -> open incident, read once
+    for incident in Incident.objects.filter(resolved_at__isnull=True):
+        current[incident.rule][incident.key] = incident
+    for name, rule in RULES.items():
+        try:
+            findings = rule.check(now)
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not silence the others
+            log.error("alert.rule_failed", rule=name, error=type(exc).__name__)
+            continue
+        incidents_apply(rule=name, findings=findings, now=now, current=current[name])
+    # A rule that no longer exists cannot resolve its incidents: they end here.
+    for name in set(current) - set(RULES):
+        incidents_apply(rule=name, findings=[], now=now, current=current[name])
+    incidents_notify(now=now)
+    return list(Incident.objects.filter(resolved_at__isnull=True))
+
+
+# --- recording facts --------------------------------------------------------------------
+
+
+def incidents_apply(*, rule: str, findings: list[Finding], now: datetime,
+                    current: dict[str, Incident] | None = None) -> None:
+    """Bring ``rule``'s open incidents in line with what it found now. ``current``: its open
+    incidents by key as read a moment ago (read here when not given)."""
+    if current is None:
+        current = {i.key: i for i in Incident.objects.filter(rule=rule, resolved_at__isnull=True)}
+    if not _differs(current, findings):
+        return  # the usual case: nothing changed, and no write lock is taken
     try:
-        return reverse(name) + query
-    except NoReverseMatch:
-        return "/"
+        with transaction.atomic():
+            _apply(rule, findings, now)
+    except IntegrityError:
+        # Another evaluator opened the same incident a moment ago, with the same facts; the
+        # next evaluation sees it.
+        log.info("alert.opened_elsewhere", rule=rule)
 
 
-def rule_webhook_failures(now: datetime) -> Finding:
-    window = settings.ALERT_FAILURE_WINDOW_MINUTES
-    since = now - timedelta(minutes=window)
-    received = StripeEvent.objects.filter(received_at__gte=since).count()
-    failed = StripeEvent.objects.filter(received_at__gte=since, status=EventStatus.FAILED).count()
-    rejected = counters.total_minutes("webhook_rejected", minutes=window, now=now)
-    bad = failed + rejected
-    rate = bad / max(received + rejected, 1)
-    firing = bad > 0 and rate > settings.ALERT_FAILURE_RATE
-    summary = f"{bad} of {received + rejected} webhooks rejected or failed in {window} min ({rate:.0%})"
-    return Finding("webhook_failures", firing, summary, _path("event_list", "?status=failed"))
+def _differs(current: dict[str, Incident], findings: list[Finding]) -> bool:
+    """A cheap look before the locked one in ``_apply``, which re-reads what it changes."""
+    if set(current) != {f.key for f in findings}:
+        return True
+    return any(
+        current[f.key].facts != f.fact_list() or current[f.key].summary != f.summary[:300] for f in findings
+    )
 
 
-def rule_dead_jobs(now: datetime) -> Finding:
-    dead = SyncJob.objects.filter(status=JobStatus.DEAD).count()
-    return Finding("dead_jobs", dead > 0, f"{dead} outbound job(s) dead", _path("job_list", "?status=dead"))
+def _apply(rule: str, findings: list[Finding], now: datetime) -> None:
+    # Locked in key order; on SQLite the transaction already holds the only write lock.
+    current = {
+        i.key: i
+        for i in Incident.objects.select_for_update().filter(rule=rule, resolved_at__isnull=True).order_by("pk")
+    }
+    for finding in findings:
+        incident = current.pop(finding.key, None)
+        if incident is None:
+            _open(rule, finding, now)
+        else:
+            _update(incident, finding)
+    for gone in current.values():
+        gone.resolved_at = now
+        gone.save(update_fields=["resolved_at", "updated_at"])
+
+
+def _open(rule: str, finding: Finding, now: datetime) -> None:
+    facts = finding.fact_list()
+    quiet_since = now - timedelta(minutes=settings.ALERT_QUIET_MINUTES)
+    recent = (
+        Incident.objects.select_for_update()
+        .filter(rule=rule, key=finding.key, resolved_at__gte=quiet_since)
+        .order_by("-resolved_at")
+        .first()
+    )
+    if recent is not None and set(facts) <= set(recent.told):
+        # Flapping: the very facts people were told about are back. Reopen without a message.
+        recent.resolved_at, recent.facts, recent.summary = None, facts, finding.summary[:300]
+        recent.reopened = F("reopened") + 1
+        recent.save(update_fields=["resolved_at", "facts", "summary", "reopened", "updated_at"])
+        return
+    Incident.objects.create(rule=rule, key=finding.key, summary=finding.summary[:300], link=finding.link,
+                            facts=facts, opened_at=now)
+
+
+def _update(incident: Incident, finding: Finding) -> None:
+    facts = finding.fact_list()
+    told = set(incident.told)
+    incident.news = incident.news or (incident.notified_open and any(f not in told for f in facts))
+    incident.facts, incident.summary, incident.link = facts, finding.summary[:300], finding.link
+    incident.save(update_fields=["facts", "summary", "link", "news", "updated_at"])
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+def incidents_notify(*, now: datetime | None = None) -> int:
+    """Send every message that is due and not being sent by someone else; return how many went out."""
+    now = now or timezone.now()
+    due = (
+        Incident.objects.filter(
+            Q(notified_open=False) | Q(news=True, resolved_at__isnull=True)
+            | Q(resolved_at__isnull=False, notified_resolved=False)
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(_notify(pk, now) for pk in list(due))
+
+
+def _notify(pk: int, now: datetime) -> int:
+    claimed = (
+        Incident.objects.filter(pk=pk)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
+    if not claimed:
+        return 0  # another evaluator is sending it
+    sent = 0
+    try:
+        incident = Incident.objects.get(pk=pk)  # as it is now that it is ours: maybe already told
+        if not incident.notified_open:
+            if not _send(incident, "Incident opened", incident.summary):
+                return sent
+            _mark(pk, told=incident.facts, notified_open=True)
+            sent += 1
+            incident.refresh_from_db()
+        if incident.resolved_at is None and incident.news:
+            new = [f for f in incident.facts if f not in set(incident.told)]
+            if new and not _send(incident, "Incident update", f"{_named(incident, new)}. {incident.summary}"):
+                return sent
+            _mark(pk, told=new)
+            sent += bool(new)
+        if incident.resolved_at is not None and not incident.notified_resolved:
+            lasted = _duration(incident.resolved_at - incident.opened_at)
+            if not _send(incident, "Resolved", f"{incident.summary} (lasted {lasted})"):
+                return sent
+            _mark(pk, notified_resolved=True)
+            sent += 1
+    finally:
+        Incident.objects.filter(pk=pk).update(claimed_until=None)
+    return sent
+
+
+def _mark(pk: int, *, told: list[str] | None = None, **flags) -> None:
+    """Record what a message said. Under the row's lock: facts that joined while it was being
+    sent stay news."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=pk)
+        if told:
+            incident.told = sorted(set(incident.told) | set(told), key=_fact_order)
+        for name, value in flags.items():
+            setattr(incident, name, value)
+        told_now = set(incident.told)
+        incident.news = incident.resolved_at is None and any(f not in told_now for f in incident.facts)
+        incident.save(update_fields=["told", "news", *flags, "updated_at"])
+
+
+def _fact_order(fact: str) -> tuple[int, str]:
+    return (int(fact), "") if fact.isdigit() else (0, fact)
+
+
+def _named(incident: Incident, new: list[str]) -> str:
+    noun = RULES[incident.rule].noun if incident.rule in RULES else ""
+    shown = ", ".join(f"#{f}" for f in new[:NAMED_FACTS]) + (f" and {len(new) - NAMED_FACTS} more" if len(new) > NAMED_FACTS else "")
+    return f"{len(new)} new {noun + ('s' if len(new) != 1 else '') if noun else 'fact(s)'}: {shown}"
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def _send(incident: Incident, state: str, text: str) -> bool:
+    """True when every configured channel accepted the message (or none is configured)."""
+    body = f"[Switchboard] {state}: {text}\n{settings.SITE_URL}{incident.link}"
+    delivered = True
+    if settings.ALERT_EMAILS:
+        try:
+            send_mail(f"[Switchboard] {state}: {text}"[:150], body, None, settings.ALERT_EMAILS)
+        except Exception as exc:  # noqa: BLE001 - retried on the next evaluation
+            log.warning("alert.email_failed", rule=incident.rule, error=type(exc).__name__)
+            delivered = False
+    if settings.ALERT_SLACK_WEBHOOK_URL:
+        try:
+            response = requests.post(settings.ALERT_SLACK_WEBHOOK_URL, json={"text": body}, timeout=WEBHOOK_TIMEOUT)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            log.warning("alert.webhook_failed", rule=incident.rule, error=type(exc).__name__)
+            delivered = False
+    if delivered:
+        log.info("alert.sent", rule=incident.rule, key=incident.key, state=state)
+    return delivered
+
+
+# --- numbers the health screen and /metrics show (no longer an alert rule) -----------------
 
 
 def sync_lag_seconds(*, since: datetime, system: str | None = None, limit: int = 5000) -> list[float]:
@@ -78,100 +260,3 @@ def percentile(values: list[float], pct: float) -> float | None:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
-
-
-def rule_sync_lag(now: datetime) -> Finding:
-    lags = sync_lag_seconds(since=now - timedelta(minutes=settings.ALERT_FAILURE_WINDOW_MINUTES))
-    p95 = percentile(lags, 95)
-    firing = p95 is not None and p95 > settings.ALERT_SYNC_LAG_P95_SECONDS
-    summary = f"Sync lag p95 is {p95:.0f} s" if p95 is not None else "No recent sync lag"
-    return Finding("sync_lag", firing, summary, _path("system_list"))
-
-
-def rule_no_webhook(now: datetime) -> Finding:
-    minutes = settings.ALERT_NO_WEBHOOK_MINUTES
-    last = StripeEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()
-    if not minutes or last is None:  # off, or Stripe not connected yet
-        return Finding("no_webhook", False)
-    quiet = now - last
-    firing = quiet > timedelta(minutes=minutes)
-    return Finding("no_webhook", firing, f"No Stripe webhook for {int(quiet.total_seconds() // 60)} min", _path("event_list"))
-
-
-def rule_heartbeats(now: datetime) -> Finding:
-    stale = heartbeats_stale(now)
-    summary = f"No heartbeat from the {' and the '.join(stale)}" if stale else ""
-    return Finding("heartbeat", bool(stale), summary, _path("system_health"))
-
-
-def rule_drift(now: datetime) -> Finding:
-    drift = Drift.objects.open().count()
-    return Finding("stripe_drift", drift > 0, f"{drift} difference(s) between Stripe and Switchboard", _path("system_health"))
-
-
-RULES = [rule_webhook_failures, rule_dead_jobs, rule_sync_lag, rule_no_webhook, rule_heartbeats, rule_drift]
-
-
-def alerts_evaluate(*, now: datetime | None = None) -> list[Incident]:
-    """Run every rule; open, reopen or resolve incidents; send what has not been sent. Returns open incidents."""
-    now = now or timezone.now()
-    for rule in RULES:
-        finding = rule(now)
-        with transaction.atomic():
-            _apply(finding, now)
-    _deliver_pending()
-    return list(Incident.objects.filter(resolved_at__isnull=True))
-
-
-def _apply(finding: Finding, now: datetime) -> None:
-    current = Incident.objects.select_for_update().filter(rule=finding.rule, resolved_at__isnull=True).first()
-    if finding.firing and current is None:
-        quiet_since = now - timedelta(minutes=settings.ALERT_QUIET_MINUTES)
-        recent = (
-            Incident.objects.select_for_update()
-            .filter(rule=finding.rule, resolved_at__gte=quiet_since)
-            .order_by("-resolved_at")
-            .first()
-        )
-        if recent is not None:  # flapping: reopen quietly, the people already know
-            recent.resolved_at = None
-            recent.summary = finding.summary[:300]
-            recent.save(update_fields=["resolved_at", "summary", "updated_at"])
-        else:
-            Incident.objects.create(rule=finding.rule, summary=finding.summary[:300], link=finding.link, opened_at=now)
-    elif finding.firing and current is not None and current.summary != finding.summary:
-        current.summary = finding.summary[:300]
-        current.save(update_fields=["summary", "updated_at"])
-    elif not finding.firing and current is not None:
-        current.resolved_at = now
-        current.save(update_fields=["resolved_at", "updated_at"])
-
-
-def _deliver_pending() -> None:
-    for incident in Incident.objects.filter(notified_open=False):
-        if _send(incident, opened=True):
-            Incident.objects.filter(pk=incident.pk).update(notified_open=True)
-    for incident in Incident.objects.filter(resolved_at__isnull=False, notified_open=True, notified_resolved=False):
-        if _send(incident, opened=False):
-            Incident.objects.filter(pk=incident.pk).update(notified_resolved=True)
-
-
-def _send(incident: Incident, *, opened: bool) -> bool:
-    """True when every configured channel accepted the message (or none is configured)."""
-    state = "Incident opened" if opened else "Resolved"
-    text = f"[Switchboard] {state}: {incident.summary}\n{settings.SITE_URL}{incident.link}"
-    delivered = True
-    if settings.ALERT_EMAILS:
-        try:
-            send_mail(f"[Switchboard] {state}: {incident.rule}", text, None, settings.ALERT_EMAILS)
-        except Exception as exc:  # noqa: BLE001 - retried on the next evaluation
-            log.warning("alert.email_failed", rule=incident.rule, error=type(exc).__name__)
-            delivered = False
-    if settings.ALERT_SLACK_WEBHOOK_URL:
-        try:
-            response = requests.post(settings.ALERT_SLACK_WEBHOOK_URL, json={"text": text}, timeout=5)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            log.warning("alert.webhook_failed", rule=incident.rule, error=type(exc).__name__)
-            delivered = False
-    return delivered

@@ -6,6 +6,6 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from monitoring import checks  # noqa: F401 - registers the launch checks
-        from monitoring.metrics import signin_counting_connect
+        from monitoring.signins import connect
 
-        signin_counting_connect()
+        connect()  # counts sign-ins for the sign-in failure alert

@@ -9,7 +9,6 @@ Two kinds of numbers:
   the tables hold a thousand rows or a million.
 """
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, generate_latest
@@ -21,27 +20,10 @@ from billing import metrics as billing_metrics
 from billing.models import EventStatus, StripeEvent
 from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Drift, Incident
+from monitoring.signins import signins
 from sync import metrics as sync_metrics
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS
-
-signins = Counter("switchboard_signins", "Staff sign-in attempts by result", ["outcome"])
-for _outcome in ("success", "failure"):
-    signins.labels(_outcome)
-
-
-def _signed_in(**kwargs) -> None:
-    signins.labels("success").inc()
-
-
-def _sign_in_failed(**kwargs) -> None:
-    signins.labels("failure").inc()
-
-
-def signin_counting_connect() -> None:
-    user_logged_in.connect(_signed_in, dispatch_uid="metrics_signin_ok")
-    user_login_failed.connect(_sign_in_failed, dispatch_uid="metrics_signin_failed")
-
 
 OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)
 WAITING_EVENT_STATUSES = (EventStatus.RECEIVED, EventStatus.FAILED)

@@ -1,7 +1,8 @@
 """Celery beat's scheduler, plus two duties it does itself: its own heartbeat and the alert rules.
 
-Alerts are evaluated here, in the scheduler process, so that a dead worker or a
-jammed queue is still reported.
+Alerts are evaluated here, in the scheduler process, so that a dead worker or a jammed
+queue is still reported; the worker's watchdog (``monitoring.watchdog``) does the same
+when this process is the one that died.
 """
 
 import time
@@ -16,9 +17,14 @@ class WatchfulScheduler(PersistentScheduler):
     _last_watch = 0.0
 
     def tick(self, *args, **kwargs):
+        from django.conf import settings
+
         next_in = super().tick(*args, **kwargs)
         self._watch()
-        return min(next_in, 15.0)
+        # Wake for the next watch on time, not a whole interval after a tick that woke for a
+        # task: sleeping the interval each time let evaluations drift up to 30 s apart.
+        watch_in = self._last_watch + settings.ALERT_EVALUATE_SECONDS - time.monotonic()
+        return max(min(next_in, watch_in), 0.01)
 
     def _watch(self) -> None:
         from django.conf import settings
@@ -29,7 +35,7 @@ class WatchfulScheduler(PersistentScheduler):
         from monitoring.models import Heartbeat
 
         now = time.monotonic()
-        if now - self._last_watch < min(15, settings.ALERT_EVALUATE_SECONDS):
+        if now - self._last_watch < settings.ALERT_EVALUATE_SECONDS:
             return
         self._last_watch = now
         close_old_connections()

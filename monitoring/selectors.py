@@ -13,9 +13,9 @@ from billing.webhooks import SIGNATURE_REASONS
 from monitoring.alerts import percentile, sync_lag_seconds
 from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Drift, Incident
+from monitoring.rules import rule_title
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS
-
 
 
 def processing_delays(*, since: datetime, limit: int = 5000) -> list[float]:
@@ -54,6 +54,13 @@ def _window(label: str, hours: int, now: datetime) -> Window:
         processing_p95=percentile(delays, 95),
         lag_p95={s: percentile(sync_lag_seconds(since=since, system=s), 95) for s in SYNCED_SYSTEMS},
     )
+
+
+def _titled(incidents) -> list[Incident]:
+    rows = list(incidents)
+    for incident in rows:
+        incident.title = rule_title(incident.rule)
+    return rows
 
 
 def sparkline(values: list[int], *, width: int = 240, height: int = 36) -> str:
@@ -103,8 +110,9 @@ def health_overview(*, now: datetime | None = None) -> dict:
             .order_by("secret_index")
         ),
         "heartbeats": heartbeat_ages(now),
-        "incidents": list(Incident.objects.filter(resolved_at__isnull=True)),
-        "recent_incidents": list(Incident.objects.filter(resolved_at__isnull=False)[:10]),
+        "incidents": _titled(Incident.objects.filter(resolved_at__isnull=True)),
+        "recent_incidents": _titled(Incident.objects.filter(resolved_at__isnull=False).order_by("-resolved_at")[:10]),
+        "set_aside_jobs": SyncJob.objects.filter(status=JobStatus.SET_ASIDE).count(),
         "drift": list(Drift.objects.open().select_related("customer")[:50]),
         "now": now,
     }

@@ -1,10 +1,17 @@
-from celery import shared_task
+"""The worker side of monitoring: its watchdog thread starts with the worker, not from beat."""
+
+from celery.signals import worker_ready, worker_shutdown
 
 
-@shared_task(name="monitoring.heartbeat")
-def heartbeat() -> None:
-    """Scheduled every few seconds: proves a worker is taking tasks off the queue."""
-    from monitoring.heartbeats import heartbeat_record
-    from monitoring.models import Heartbeat
+@worker_ready.connect
+def _start_watchdog(**kwargs) -> None:
+    from monitoring.watchdog import watchdog_start
 
-    heartbeat_record(name=Heartbeat.WORKER)
+    watchdog_start()
+
+
+@worker_shutdown.connect
+def _stop_watchdog(**kwargs) -> None:
+    from monitoring.watchdog import watchdog_stop
+
+    watchdog_stop()

@@ -25,3 +25,10 @@ class RetrySelectedForm(forms.Form):
 
 class PauseForm(forms.Form):
     reason = forms.CharField(max_length=300, strip=True, error_messages={"required": "Say why you are pausing."})
+
+
+class SetAsideForm(forms.Form):
+    note = forms.CharField(
+        max_length=300, strip=True, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why this job will not be fixed, so the next person knows."},
+    )

@@ -13,6 +13,8 @@ class JobStatus(models.TextChoices):
     RETRYING = "retrying", "Retrying"
     SUCCEEDED = "succeeded", "Succeeded"
     DEAD = "dead", "Dead"
+    # Dead, and a person decided it will not be fixed (with a note): out of the alerts and the queue.
+    SET_ASIDE = "set_aside", "Set aside"
 
 
 class ReasonCode(models.TextChoices):
@@ -72,6 +74,11 @@ class SyncJob(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    set_aside_note = models.CharField(max_length=300, blank=True)
+    set_aside_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_aside_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -146,6 +153,10 @@ class SyncAttempt(models.Model):
 
     class Meta:
         ordering = ["job", "number"]
+        indexes = [
+            # the job failure-rate alert: every attempt of the last few minutes
+            models.Index(fields=["started_at"], name="attempt_started_idx"),
+        ]
 
 
 class SystemState(models.Model):
@@ -163,6 +174,9 @@ class SystemState(models.Model):
     breaker_open_until = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_failure_reason = models.CharField(max_length=30, blank=True)
+    # The first failure of the current run of system-wide failures (cleared when it answers):
+    # how long the system has been down, for the alert.
+    failing_since = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -2,7 +2,9 @@
 
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,16 +19,17 @@ from audit.models import Source
 from customers.selectors import customer_visible, keyset_page
 from sync import selectors
 from sync.errors import SyncError
-from sync.forms import JobFilterForm, PauseForm, RetrySelectedForm
+from sync.forms import JobFilterForm, PauseForm, RetrySelectedForm, SetAsideForm
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.services import (
-    job_retry, jobs_replay_simulated, jobs_retry_bulk, simulated_counts, system_pause, system_resume, system_states,
+    job_retry, job_set_aside, job_set_aside_undo, jobs_replay_simulated, jobs_retry_bulk, simulated_counts,
+    system_pause, system_resume, system_states,
 )
+from sync.services.retry import RETRYABLE
 
 # A dry run reads each job's history; past this many the confirmation shows a sample.
 PLAN_PREVIEW = 200
 BATCH_SESSION_KEY = "retry_batches"
-RETRYABLE = [JobStatus.DEAD, JobStatus.RETRYING]
 
 
 def get_job_for(request: HttpRequest, pk: int, *, retry: bool = False) -> SyncJob:
@@ -79,9 +82,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sync/job_list.html", context)
 
 
-@require_GET
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_job_for(request, pk)
+def _job_detail_context(request: HttpRequest, job: SyncJob, *, set_aside_form: SetAsideForm | None = None) -> dict:
     attempts = [
         {
             "row": a,
@@ -90,29 +91,59 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for a in job.attempt_log.order_by("-number")[:50]
     ]
-    return render(
-        request,
-        "sync/job_detail.html",
-        {
-            "job": job,
-            "payload": selectors.redact(job.payload),
-            "attempts": attempts,
-            "can_retry": selectors.can_retry(request.user, job) and job.status in RETRYABLE,
-            "shown_status": job.display_status(system_states()),
-            "sent_as": job.replays.order_by("pk").first() if job.replayed_at else None,
-        },
-    )
+    may_retry = selectors.can_retry(request.user, job)
+    return {
+        "job": job,
+        "payload": selectors.redact(job.payload),
+        "attempts": attempts,
+        "can_retry": may_retry and job.status in RETRYABLE,
+        # whoever may retry a job's system may also decide it will not be fixed
+        "can_set_aside": may_retry and job.status in (JobStatus.DEAD, JobStatus.SET_ASIDE),
+        "set_aside_form": set_aside_form or SetAsideForm(),
+        "shown_status": job.display_status(system_states()),
+        "sent_as": job.replays.order_by("pk").first() if job.replayed_at else None,
+    }
+
+
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_job_for(request, pk)
+    return render(request, "sync/job_detail.html", _job_detail_context(request, job))
+
+
+@require_POST
+def job_set_aside_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A dead job that will not be fixed leaves the alerts and the queue, with a note saying why."""
+    job = get_job_for(request, pk, retry=True)
+    form = SetAsideForm(request.POST)
+    if not form.is_valid():
+        context = _job_detail_context(request, job, set_aside_form=form)
+        template = "sync/job_detail.html#set-aside" if request.htmx else "sync/job_detail.html"
+        return render(request, template, context, status=422)
+    set_aside = partial(job_set_aside, note=form.cleaned_data["note"])
+    return _act_on_job(request, job, set_aside, "Set aside: it no longer raises alerts or appears in the queue.")
+
+
+@require_POST
+def job_set_aside_undo_view(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_job_for(request, pk, retry=True)
+    return _act_on_job(request, job, job_set_aside_undo, "Put back as dead: it is in the action queue again.")
 
 
 @require_POST
 def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_job_for(request, pk, retry=True)
+    return _act_on_job(request, job, job_retry, "Queued again; it runs in a moment.")
+
+
+def _act_on_job(request: HttpRequest, job: SyncJob, service: Callable[..., SyncJob], done: str) -> HttpResponse:
+    """Call one job service as this person; say how it went on the job's page."""
     try:
-        job_retry(job=job, actor=request.user, source=Source.UI)
+        service(job=job, actor=request.user, source=Source.UI)
     except SyncError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Queued again; it runs in a moment.")
+        messages.success(request, done)
     return _go(request, reverse("job_detail", args=[job.pk]))
 
 
@@ -229,7 +260,7 @@ def retry_batch(request: HttpRequest, key: str) -> HttpResponse:
     rows = SyncJob.objects.filter(pk__in=batch["ids"]).order_by().values("status").annotate(n=Count("id"))
     counts = Counter({row["status"]: row["n"] for row in rows})
     total = len(batch["ids"])
-    finished = counts[JobStatus.SUCCEEDED] + counts[JobStatus.DEAD]
+    finished = counts[JobStatus.SUCCEEDED] + counts[JobStatus.DEAD] + counts[JobStatus.SET_ASIDE]
     context = {
         "key": key,
         "batch": batch,

@@ -66,6 +66,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("job_list", "GET"): EVERY_ROLE,
     ("job_detail", "GET"): EVERY_ROLE,
     ("job_retry", "POST"): expect(302, 302, 302, 403, 403),
+    # an empty note: who may retry the job's system gets the form back with the error
+    ("job_set_aside", "POST"): expect(302, 422, 422, 403, 403),
+    ("job_set_aside", "HTMX POST"): expect(302, 422, 422, 403, 403),
+    # the job is dead, not set aside: a message and back to the job
+    ("job_set_aside_undo", "POST"): expect(302, 302, 302, 403, 403),
     ("jobs_retry_selected", "POST"): expect(302, 302, 302, 302, 403),
     ("retry_batch", "GET"): expect(302, 404, 404, 404, 403),
     ("system_list", "GET"): EVERY_ROLE,
@@ -215,6 +220,8 @@ URL_KWARGS.update(
         "merge_undo": _merge,
         "job_detail": _job_pk,
         "job_retry": _job_pk,
+        "job_set_aside": _job_pk,
+        "job_set_aside_undo": _job_pk,
         "retry_batch": lambda: {"key": "unknown"},
         "system_retry_dead": lambda: {"system": "crm"},
         "system_send_simulated": lambda: {"system": "crm"},

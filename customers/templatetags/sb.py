@@ -62,6 +62,7 @@ STATUS_CLASSES = {
     "running": "text-bg-info",
     "retrying": "text-bg-warning",
     "dead": "text-bg-danger",
+    "set_aside": "text-bg-secondary",
     "failed": "text-bg-danger",
     "ignored": "text-bg-secondary",
     "synced": "text-bg-success",

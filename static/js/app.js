@@ -18,6 +18,13 @@ document.addEventListener("DOMContentLoaded", function () {
       : "Something went wrong (" + status + "). Nothing was changed; try again or reload the page.";
     box.hidden = false;
   });
+  // A form with errors answers 422 with the region to show again (its errors in place): swap it.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.body.addEventListener("htmx:sendError", function () {
     const box = document.getElementById("htmx-error");
     if (!box) return;

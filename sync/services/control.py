@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Source
@@ -188,9 +189,11 @@ def system_gate(*, system: str, now: datetime) -> Gate:
 
 def breaker_record_success(*, system: str) -> None:
     reopened = SystemState.objects.filter(system=system, breaker_open_until__isnull=False).update(
-        breaker_open_until=None, consecutive_failures=0
+        breaker_open_until=None, consecutive_failures=0, failing_since=None
     )
-    SystemState.objects.filter(system=system, consecutive_failures__gt=0).update(consecutive_failures=0)
+    SystemState.objects.filter(system=system, consecutive_failures__gt=0).update(
+        consecutive_failures=0, failing_since=None
+    )
     if reopened:
         log.info("sync.breaker_closed", system=system)
         audit_record(action="sync.breaker_closed", source=Source.WORKER,
@@ -201,7 +204,8 @@ def breaker_record_failure(*, system: str, reason: str, probe: bool, now: dateti
     """Count one transient failure; open (or re-open) the breaker when the run is long enough."""
     SystemState.objects.get_or_create(system=system)
     SystemState.objects.filter(system=system).update(
-        consecutive_failures=F("consecutive_failures") + 1, last_failure_reason=reason[:30]
+        consecutive_failures=F("consecutive_failures") + 1, last_failure_reason=reason[:30],
+        failing_since=Coalesce("failing_since", Value(now)),  # the first failure of this run
     )
     failures = SystemState.objects.filter(system=system).values_list("consecutive_failures", flat=True).first()
     until = now + timedelta(seconds=settings.SYNC_BREAKER_COOLDOWN)

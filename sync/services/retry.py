@@ -27,6 +27,8 @@ COMPARED = ("status", "plan", "mrr", "currency", "lifecycle_stage")
 FAMILIES = {"grant_access": "access", "revoke_access": "access", "add_tag": "tag", "remove_tag": "tag"}
 # Jobs planned and written per query: bounded IN lists (SQLite's too) and memory.
 CHUNK = 1000
+# What a retry may put back to pending (a set-aside job too: retrying is one way to undo it).
+RETRYABLE = (JobStatus.DEAD, JobStatus.RETRYING, JobStatus.SET_ASIDE)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def _requeue(todo: list[tuple[SyncJob, dict, datetime, int | None]]) -> set[int]
         chunk = todo[start:start + CHUNK]
         locked = set(
             SyncJob.objects.select_for_update()
-            .filter(pk__in=[job.pk for job, *_ in chunk], status__in=[JobStatus.DEAD, JobStatus.RETRYING])
+            .filter(pk__in=[job.pk for job, *_ in chunk], status__in=RETRYABLE)
             .order_by("pk")  # locked in key order, not the model's newest-first: two bulk retries cannot deadlock
             .values_list("pk", flat=True)
         )
@@ -153,7 +155,7 @@ def _requeue(todo: list[tuple[SyncJob, dict, datetime, int | None]]) -> set[int]
             SyncJob.objects.filter(pk__in=ids).update(
                 status=JobStatus.PENDING, attempts=0, next_attempt_at=at, rule_version=version, payload=payloads[text],
                 reason_code="", last_error="", finished_at=None, updated_at=now, lease_owner="", lease_expires_at=None,
-                enqueued_at=None,
+                enqueued_at=None, set_aside_note="", set_aside_at=None, set_aside_by=None,
             )
         taken |= locked
     return taken

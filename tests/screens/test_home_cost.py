@@ -102,6 +102,6 @@ def test_the_page_shows_every_rows_fields_and_owners_other_than_the_viewer_witho
         page = client.get("/").content.decode()
     assert f"owner: {finance.email}" in page and f"owner: {support.email}" in page
     for text in ("Payment failed:", "attempts", "Dispute ", "could not be applied", "Override says",
-                 "Override: Goodwill", "Same email", "Incident 9", "Alert rule rule_9", "subscription sub_9: status differs", "Switchboard has active",
+                 "Override: Goodwill", "Same email", "Incident 9", "Rule 9 · no message has gone out yet", "subscription sub_9: status differs", "Switchboard has active",
                  "Ticket not in the support desk", "CRM is paused", "Token rotation", "upsert_contact failed for good"):
         assert text in page, text

@@ -1,5 +1,7 @@
 """A private redis-server on a free port, for tests that stop and start Redis under a worker."""
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -47,3 +49,14 @@ def wait_for(check, what: str, timeout: float = 60) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a process started with ``start_new_session`` and everything it started: politely, then not."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)

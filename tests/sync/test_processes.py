@@ -20,7 +20,7 @@ from sync.models import JobStatus, SyncJob
 from tests.factories import StripeEventFactory
 from tests.sync import fakes
 from tests.sync.helpers import customer_with_stripe, make_job
-from tests.sync.servers import wait_for
+from tests.sync.servers import stop_group, wait_for
 
 pytestmark = [pytest.mark.process, pytest.mark.redis, pytest.mark.postgres,
               pytest.mark.django_db(transaction=True)]
@@ -60,12 +60,7 @@ class Workers:
 
     def stop_all(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            stop_group(proc)
 
 
 @pytest.fixture

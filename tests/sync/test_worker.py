@@ -8,7 +8,7 @@ from django.db import connection
 from config.celery import app
 from sync.tasks import run_job
 
-PERIODIC = ["billing.sweep_events", "sync.sweep_jobs", "monitoring.heartbeat", "billing.reconcile_stripe"]
+PERIODIC = ["billing.sweep_events", "sync.sweep_jobs", "billing.reconcile_stripe"]
 
 
 def queue_of(task_name: str) -> str:

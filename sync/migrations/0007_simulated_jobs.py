@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('billing', '0006_invoice_failed_open_idx'),
         ('customers', '0006_customer_search_trigram'),
-        ('sync', '0005_job_dead_queue_idx_reads_updated_at'),
+        ('sync', '0006_job_set_aside_system_failing_since'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

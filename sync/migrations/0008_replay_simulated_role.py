@@ -10,6 +10,6 @@ def noop(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
     """The owner role may send simulated jobs to the real tool."""
 
-    dependencies = [("sync", "0006_simulated_jobs"), ("accounts", "0002_roles")]
+    dependencies = [("sync", "0007_simulated_jobs"), ("accounts", "0002_roles")]
 
     operations = [migrations.RunPython(sync_roles, noop)]
