@@ -32,6 +32,7 @@ browser:
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo "Switchboard is starting at http://127.0.0.1:$(PORT)  (Ctrl-C stops everything)"

@@ -1,11 +1,13 @@
 """Switchboard settings, read from the environment (see .env.example).
 
 With no environment at all Switchboard runs embedded: a SQLite file and a
-file-backed Celery broker under ./var, DEBUG on, demo logins allowed.
+file-backed Celery broker under ./var, demo logins allowed. DEBUG is off
+everywhere unless a developer sets DEBUG=true.
 DJANGO_ENV=production turns every safety on and refuses to start while a
 required variable is missing.
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,7 +49,8 @@ VAR_DIR = Path(env.str("SWITCHBOARD_DATA_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = required("SECRET_KEY", insecure=(INSECURE_SECRET_KEY,)) or INSECURE_SECRET_KEY
-DEBUG = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
+# Off unless asked for: `make run` shows the product (its own error pages, friendly htmx errors).
+DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) if PRODUCTION else ["*"]
 if PRODUCTION and not ALLOWED_HOSTS:
     required("ALLOWED_HOSTS")
@@ -200,6 +203,9 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["billing-resend-refunds"] = {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Its request lines would carry client addresses; 4xx answers go below the logger's WARNING threshold.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
 # Workers log through Django's LOGGING (JSON lines in production), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -388,15 +394,18 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` fills it (a deploy's build step; `make run` every time, into its own data dir, so
+# two checkouts' runs never share one); WhiteNoise serves it, compressed, with cache-busting names.
+STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            # The suite renders pages without collecting first.
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
@@ -457,6 +466,10 @@ LOGGING = {
         # Request lines carry URLs (search terms) and client IPs: keep them out of the logs.
         "django.server": {"level": "WARNING"},
         "django_structlog": {"level": "WARNING"},
+        # Refusals (403, 404) are the product working, not errors: no line, no traceback.
+        # Server errors still log at ERROR, once (Django's own debug-only console handler is dropped).
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"level": "ERROR"},
         # The Stripe SDK logs every request URL at INFO; ids in URLs identify customers.
         "stripe": {"level": "WARNING"},
     },

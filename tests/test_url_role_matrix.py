@@ -22,6 +22,7 @@ EVERY_ROLE = expect(302, 200, 200, 200, 403)
 MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("healthz", "GET"): PUBLIC,
     ("readyz", "GET"): PUBLIC,
+    ("favicon", "GET"): PUBLIC,
     # Public by design; an unsigned request is refused whoever sends it.
     ("stripe_webhook", "POST"): expect(400, 400, 400, 400, 400),
     ("stripe_webhook", "GET"): expect(405, 405, 405, 405, 405),
