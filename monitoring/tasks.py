@@ -1,4 +1,5 @@
 from celery import shared_task
+from celery.signals import worker_ready
 
 
 @shared_task(name="monitoring.heartbeat")
@@ -8,3 +9,10 @@ def heartbeat() -> None:
     from monitoring.models import Heartbeat
 
     heartbeat_record(name=Heartbeat.WORKER)
+
+
+@worker_ready.connect
+def _heartbeat_when_ready(**kwargs) -> None:
+    # Through the queue, like the scheduled one, so it proves the same thing; a (re)started
+    # worker shows life at once instead of at beat's next heartbeat.
+    heartbeat.delay()
