@@ -200,7 +200,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
-CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
+# How often the scheduler re-sends events whose wake-up was lost, and how old a still-unprocessed
+# event must be before its wake-up counts as lost.
+STRIPE_EVENT_SWEEP_SECONDS = env.int("STRIPE_EVENT_SWEEP_SECONDS", default=30)
+STRIPE_EVENT_SWEEP_GRACE_SECONDS = env.int("STRIPE_EVENT_SWEEP_GRACE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {
+    "task": "billing.sweep_events", "schedule": float(STRIPE_EVENT_SWEEP_SECONDS)}
 CELERY_BEAT_SCHEDULE["billing-resend-refunds"] = {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # Its request lines would carry client addresses; 4xx answers go below the logger's WARNING threshold.
