@@ -66,6 +66,14 @@ def processes_using(marker: str) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 def wait_until(check, what: str, timeout: float, every: float = 0.25) -> None:
     deadline = time.monotonic() + timeout
     while not check():

@@ -5,24 +5,15 @@ Runs in well under three minutes: the repairs (lost wake-ups re-sent, a dead wor
 back) are set to seconds instead of minutes through the environment (``bench.embedded.FAST``).
 """
 
-import os
 import re
 import time
 
 import pytest
 
-from bench.embedded import EmbeddedStack, EventStream, counts, settled, wait_until
+from bench.embedded import EmbeddedStack, EventStream, alive, counts, settled, wait_until
 
 pytestmark = pytest.mark.process
 WORKER_POOL = 2  # --concurrency in Procfile.local: at most this many jobs are mid-flight when it dies
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 def test_killing_the_worker_loses_nothing_doubles_nothing_and_never_stops_web_or_beat(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.embedded import processes_using
+from bench.embedded import alive, processes_using
 from bench.infra import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,14 +78,6 @@ def sign_in(base: str, email: str, password: str) -> tuple[requests.Session, req
         timeout=5,
     )
     return session, home
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 def check_the_product_answers(run: MakeRun, base: str) -> None:
