@@ -13,6 +13,10 @@ it and deletes it. Whatever is still wrong with a file (empty, not JSON, not a k
 message: a disk that filled up, a hand-made file) is logged by name and size, never its
 content, and dropped: a message here is only a wake-up, the database row is the record
 and the sweepers send a lost wake-up again.
+
+The broker URL names it (``switchboard-files://``, registered below; config.celery imports this
+module), rather than Celery's ``broker_transport`` setting: that one would also win over any
+other URL handed to a connection, a Redis one included.
 """
 
 import os
@@ -23,7 +27,7 @@ from time import monotonic
 
 import structlog
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps, loads
 from kombu.utils.objects import cached_property
 
@@ -88,6 +92,10 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+SCHEME = "switchboard-files"
+TRANSPORT_ALIASES[SCHEME] = f"{__name__}:Transport"
 
 
 def _folder(path: Path) -> Path:

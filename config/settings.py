@@ -173,9 +173,8 @@ if REDIS_URL:
     }
 else:
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://localhost/"
-    # kombu's file-system transport, publishing atomically and dropping unreadable files.
-    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    # kombu's file-system transport, publishing atomically and dropping unreadable files (config/broker.py).
+    CELERY_BROKER_URL = "switchboard-files://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),

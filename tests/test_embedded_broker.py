@@ -8,7 +8,7 @@ from pathlib import Path
 
 import kombu
 
-from config.broker import Transport
+from config.broker import SCHEME, Transport
 
 PAD = 1_000_000
 # kombu keeps the declared exchanges per process; a queue name of its own keeps each test's in its folder.
@@ -72,3 +72,12 @@ def test_unreadable_files_are_dropped_and_logged_by_name_never_by_content(tmp_pa
     assert all(d["file"].endswith(f".{DROPS}.msg") for d in dropped)
     assert "4242424242424242" not in caplog.text and "s3cret" not in caplog.text
     assert not list(tmp_path.rglob("*.msg")), "an unreadable file was left in the queue"
+
+
+def test_the_embedded_url_names_this_transport_and_other_urls_keep_their_own():
+    from config.celery import app
+
+    with app.connection_for_write(f"{SCHEME}://localhost/") as embedded:
+        assert isinstance(embedded.transport, Transport)
+    with app.connection_for_write("redis://127.0.0.1:1/0") as other:  # never connected: no socket opened
+        assert type(other.transport).__module__ == "kombu.transport.redis"
