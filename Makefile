@@ -31,13 +31,13 @@ browser:
 	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo
-	@echo "Switchboard is starting at http://127.0.0.1:$(PORT)  (Ctrl-C stops everything)"
-	@echo "Demo logins are listed above (password: switchboard-demo)."
-	@echo
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho --procfile Procfile.local start
+	@echo "Preparing the database and static files in $${SWITCHBOARD_DATA_DIR:-var}/ ..."
+	@$(BIN)/python manage.py migrate --noinput -v0
+	@$(BIN)/python manage.py collectstatic --noinput -v0
+	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING} PATH=$(CURDIR)/$(BIN):$$PATH; \
+	exec python -m config.supervise Procfile.local \
+	  --ready-url http://127.0.0.1:$(PORT)/healthz/deep --then "python manage.py seed_demo" \
+	  --banner "Switchboard is running at http://127.0.0.1:$(PORT)  (Ctrl-C stops everything)"
 
 test: install-dev browser wrk
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,9 @@
 Starts everything it measures (its own PostgreSQL database, gunicorn, celery worker and beat,
 loopback provider fakes), sends traffic only to 127.0.0.1, bounds every loop in count and time,
 and stops and drops all of it at the end, also on Ctrl-C or a failure.
+
+``--parts soak [--soak-minutes 60]`` runs the embedded stack (SQLite, no Redis) under faults for
+an hour; it is not part of the default run.
 """
 
 import argparse
@@ -19,18 +22,23 @@ from bench.report import Section, markdown, utcnow, write
 from bench.stack import Stack
 
 PARTS = ("door", "pipeline", "screens", "recovery")
+# Only when asked for by name, and without the PostgreSQL stack the others share.
+EMBEDDED_PARTS = ("soak",)
 TITLES = {
     "door": "1. Webhook door (wrk, gunicorn, PostgreSQL)",
     "pipeline": "2. Pipeline: event received -> provider confirmed",
     "screens": "3. Screens at size",
     "recovery": "4. Recovery: retry all dead jobs",
+    "soak": "5. Soak: the embedded stack under faults",
 }
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds per part (smoke test)")
-    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset of " + ", ".join(PARTS))
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="comma-separated subset of " + ", ".join(PARTS + EMBEDDED_PARTS))
+    parser.add_argument("--soak-minutes", type=float, default=60.0, help="how long the soak part runs (default 60)")
     parser.add_argument("--out", type=Path, help="where to write the markdown report "
                         "(default bench/results/<date>.md; quick mode: none)")
     parser.add_argument("--scale", type=float, default=1.0,
@@ -40,7 +48,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="PostgreSQL database the full run creates and drops (default switchboard_bench)")
     args = parser.parse_args(argv)
     args.parts = [p for p in args.parts.split(",") if p]
-    unknown = set(args.parts) - set(PARTS)
+    unknown = set(args.parts) - set(PARTS) - set(EMBEDDED_PARTS)
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     return args
@@ -53,8 +61,8 @@ def preflight() -> None:
         raise SystemExit("PostgreSQL is not reachable on 127.0.0.1:5432 as user postgres.")
 
 
-def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], sizes: dict) -> None:
-    from bench import door, pipeline, recovery, screens
+def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Section], sizes: dict) -> None:
+    from bench import door, pipeline, recovery, screens, soak
 
     for part in args.parts:
         if infra.interrupted.is_set():
@@ -75,6 +83,8 @@ def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], s
                 screens.run(cfg, section, sizes)
             elif part == "recovery":
                 recovery.run(stack, recovery.QUICK if args.quick else recovery.FULL, section, screens.owner())
+            elif part == "soak":
+                soak.run(soak.Config.for_minutes(args.soak_minutes), section)
         except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers
             if infra.interrupted.is_set():
                 raise KeyboardInterrupt("interrupted") from exc
@@ -85,19 +95,22 @@ def run_parts(stack: Stack, args: argparse.Namespace, sections: list[Section], s
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    preflight()
+    shared_stack = any(part in PARTS for part in args.parts)
+    if shared_stack:
+        preflight()
     infra.terminate_as_interrupt()
     started, clock = utcnow(), time.monotonic()
     db_name = f"switchboard_bench_quick_{os.getpid()}" if args.quick else args.db_name
-    stack = Stack(quick=args.quick, db_name=db_name, redis_db=args.redis_db)
+    stack = Stack(quick=args.quick, db_name=db_name, redis_db=args.redis_db) if shared_stack else None
     sections: list[Section] = []
     sizes: dict = {}
     machine = infra.versions()
     interrupted = False
     try:
-        stack.start()
-        machine["redis"] = _redis_version(stack.redis.url)
-        machine["PostgreSQL commit (fsync)"] = f"{infra.commit_latency_ms(db_name):.2f} ms"
+        if stack is not None:
+            stack.start()
+            machine["redis"] = _redis_version(stack.redis.url)
+            machine["PostgreSQL commit (fsync)"] = f"{infra.commit_latency_ms(db_name):.2f} ms"
         run_parts(stack, args, sections, sizes)
     except KeyboardInterrupt:
         # Everything is stopped below; the parts that finished still get their report.
@@ -105,18 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         if sections and not sections[-1].error:
             sections[-1].error = "interrupted"
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
     failed = [s for s in sections if s.error]
     text = markdown(sections, machine, {k: f"{v:,}" for k, v in sizes.items()}, started,
                     time.monotonic() - clock, args.quick)
     print("\n" + text)
-    out = args.out or (None if args.quick else infra.ROOT / "bench" / "results" / f"{started:%Y-%m-%d}.md")
+    name = f"{started:%Y-%m-%d}" + ("" if shared_stack else "-soak")
+    out = args.out or (None if args.quick else infra.ROOT / "bench" / "results" / f"{name}.md")
     if out:
         write(text, out)
         print(f"\nreport written to {out}")
-    if not failed:
+    if stack is not None and not failed:
         shutil.rmtree(stack.tmp, ignore_errors=True)
-    else:
+    elif stack is not None:
         print(f"logs of the processes kept in {stack.tmp}", file=sys.stderr)
     return 130 if interrupted else 1 if failed else 0
 

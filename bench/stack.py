@@ -40,11 +40,13 @@ class Stack:
             self.fakes[fake.name] = fake.start()
         self.env = {**os.environ, **self._settings(database_url)}
         os.environ.update(self._settings(database_url))
-        migrate = infra.Proc("migrate", [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], self.env, self.tmp)
-        migrate.popen.wait(300)
-        if migrate.popen.returncode != 0:
-            raise RuntimeError(f"migrate failed:\n{migrate.tail()}")
-        migrate.stop()
+        # Pages render with hashed static names outside the test suite: collect them as `make run` does.
+        for command in ("migrate", "collectstatic"):
+            step = infra.Proc(command, [sys.executable, "manage.py", command, "--noinput", "-v0"], self.env, self.tmp)
+            step.popen.wait(300)
+            if step.popen.returncode != 0:
+                raise RuntimeError(f"{command} failed:\n{step.tail()}")
+            step.stop()
         import django
 
         django.setup()

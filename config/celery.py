@@ -4,6 +4,8 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun
 from kombu import Exchange, Queue
 
+import config.broker  # noqa: F401 - registers the embedded broker's URL scheme
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # DjangoTask gives every task delay_on_commit(): work is scheduled only once

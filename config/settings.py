@@ -1,11 +1,13 @@
 """Switchboard settings, read from the environment (see .env.example).
 
 With no environment at all Switchboard runs embedded: a SQLite file and a
-file-backed Celery broker under ./var, DEBUG on, demo logins allowed.
+file-backed Celery broker under ./var, demo logins allowed. DEBUG is off
+everywhere unless a developer sets DEBUG=true.
 DJANGO_ENV=production turns every safety on and refuses to start while a
 required variable is missing.
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,7 +52,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 PROMETHEUS_MULTIPROC_DIR = metrics_dir_prepare(VAR_DIR)
 
 SECRET_KEY = required("SECRET_KEY", insecure=(INSECURE_SECRET_KEY,)) or INSECURE_SECRET_KEY
-DEBUG = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
+# Off unless asked for: `make run` shows the product (its own error pages, friendly htmx errors).
+DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) if PRODUCTION else ["*"]
 if PRODUCTION and not ALLOWED_HOSTS:
     required("ALLOWED_HOSTS")
@@ -167,7 +170,7 @@ BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # kombu's Redis transport, except that a Redis restart cannot kill a worker (see config/broker.py).
-    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
@@ -175,7 +178,8 @@ if REDIS_URL:
     }
 else:
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://localhost/"
+    # kombu's file-system transport, publishing atomically and dropping unreadable files (config/broker.py).
+    CELERY_BROKER_URL = "switchboard-files://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
@@ -204,11 +208,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
-CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {"task": "billing.sweep_events", "schedule": 30.0}
+# How often the scheduler re-sends events whose wake-up was lost, and how old a still-unprocessed
+# event must be before its wake-up counts as lost.
+STRIPE_EVENT_SWEEP_SECONDS = env.int("STRIPE_EVENT_SWEEP_SECONDS", default=30)
+STRIPE_EVENT_SWEEP_GRACE_SECONDS = env.int("STRIPE_EVENT_SWEEP_GRACE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {
+    "task": "billing.sweep_events", "schedule": float(STRIPE_EVENT_SWEEP_SECONDS)}
 CELERY_BEAT_SCHEDULE["billing-resend-refunds"] = {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
-# Request lines name the client by a keyed hash (audit/request_logging.py), never by its address.
+# Request lines name the client by a keyed hash (audit/request_logging.py), never by its address;
+# 4xx answers go below the logger's WARNING threshold (expected refusals print nothing).
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
 # Workers log through Django's LOGGING (JSON lines in production), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -407,15 +418,18 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` fills it (a deploy's build step; `make run` every time, into its own data dir, so
+# two checkouts' runs never share one); WhiteNoise serves it, compressed, with cache-busting names.
+STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            # The suite renders pages without collecting first.
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
@@ -468,10 +482,12 @@ LOGGING = {
             "processor": structlog.dev.ConsoleRenderer(colors=False),
         },
     },
+    "filters": {"probe_answers": {"()": "config.logfilters.ProbeAnswers"}},
     "handlers": {
         "default": {
             "class": "logging.StreamHandler",
             "formatter": "json" if PRODUCTION else "console",
+            "filters": ["probe_answers"],
         }
     },
     "root": {"handlers": ["default"], "level": LOG_LEVEL},
@@ -479,6 +495,10 @@ LOGGING = {
         # Request lines carry URLs (search terms) and client IPs: keep them out of the logs.
         "django.server": {"level": "WARNING"},
         "django_structlog": {"level": "WARNING"},
+        # Refusals (403, 404) are the product working, not errors: no line, no traceback.
+        # Server errors still log at ERROR, once (Django's own debug-only console handler is dropped).
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"level": "ERROR"},
         # The Stripe SDK logs every request URL at INFO; ids in URLs identify customers.
         "stripe": {"level": "WARNING"},
     },

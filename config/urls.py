@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from billing.webhooks import stripe_webhook
 from config import health
+from config.views import favicon
 from monitoring import views as monitoring_views
 from support.webhooks import support_webhook
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("healthz/deep", health.healthz_deep, name="healthz_deep"),
+    path("favicon.ico", favicon, name="favicon"),
     # The only write endpoint without login or CSRF: Stripe signs every request instead.
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     # Likewise signed: the support desk reports ticket status here.

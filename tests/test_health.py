@@ -1,4 +1,5 @@
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from config.logfilters import ProbeAnswers
 from tests import stripe_events as se
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +97,30 @@ def test_readyz_names_the_database_when_it_is_down():
     status, _, body = result.stdout.strip().partition(" ")
     assert status == "503", result.stdout + result.stderr
     assert json.loads(body)["down"] == ["database"]
+
+
+def _shown(record) -> bool:
+    """Whether the console/JSON handler configured in settings.LOGGING would write ``record``."""
+    handlers = [h for h in logging.getLogger().handlers if any(isinstance(f, ProbeAnswers) for f in h.filters)]
+    assert handlers, "settings.LOGGING gives the root handler the probe filter"
+    return all(f.filter(record) for f in handlers[0].filters)
+
+
+@pytest.mark.django_db
+def test_a_probe_answering_503_writes_no_error_line(client, caplog):
+    caplog.set_level(logging.INFO)
+    assert client.get("/healthz/deep").status_code == 503  # no worker, no scheduler in this test
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors, "Django and django-structlog log a 503 at ERROR"
+    assert not [r for r in errors if _shown(r)]
+
+
+def test_a_503_anywhere_else_and_a_probe_that_crashes_still_write_their_error_line(rf):
+    def record(path: str, status: int) -> logging.LogRecord:
+        rec = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Service Unavailable", (), None)
+        rec.request, rec.status_code = rf.get(path), status
+        return rec
+
+    assert _shown(record("/webhooks/stripe/", 503))
+    assert _shown(record("/healthz/deep", 500))
+    assert not _shown(record("/healthz/deep", 503))

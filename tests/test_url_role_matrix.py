@@ -24,6 +24,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("readyz", "GET"): PUBLIC,
     # Public by design: four booleans for uptime monitors (heartbeats are fresh in this test).
     ("healthz_deep", "GET"): PUBLIC,
+    ("favicon", "GET"): PUBLIC,
     # Public by design; an unsigned request is refused whoever sends it.
     ("stripe_webhook", "POST"): expect(400, 400, 400, 400, 400),
     ("stripe_webhook", "GET"): expect(405, 405, 405, 405, 405),

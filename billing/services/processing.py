@@ -238,13 +238,11 @@ def event_replay(*, event: StripeEvent, actor=None, source: str) -> str:
     return event_process(event_id=event.pk)
 
 
-EVENT_SWEEP_GRACE = timedelta(seconds=60)
-
-
 def events_due(now=None) -> list[int]:
     """Events whose wake-up was lost (still received after a grace period) or whose retry is due."""
     now = now or timezone.now()
-    stuck = StripeEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=now - EVENT_SWEEP_GRACE)
+    grace = timedelta(seconds=settings.STRIPE_EVENT_SWEEP_GRACE_SECONDS)
+    stuck = StripeEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=now - grace)
     due = StripeEvent.objects.filter(status=EventStatus.FAILED, next_attempt_at__lte=now)
     ids = list(stuck.values_list("pk", flat=True)[:500]) + list(due.values_list("pk", flat=True)[:500])
     return sorted(set(ids))

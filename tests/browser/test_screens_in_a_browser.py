@@ -108,6 +108,22 @@ def test_finance_sees_no_pause_control_and_a_crafted_pause_gets_403(seeded, logi
     assert not SystemState.objects.filter(paused=True).exists()
 
 
+def test_a_refused_htmx_action_says_so_in_a_sentence_and_keeps_the_page(seeded, login, page, shot):
+    from accounts.models import User
+
+    login("owner")
+    row = page.locator("section.queue-group", has_text="Dead CRM jobs").locator("li.queue-item").first
+    expect(row).to_be_visible()
+    User.objects.get(email="owner@demo.switchboard.test").groups.clear()  # the role is taken away meanwhile
+    row.get_by_role("button", name="Retry").click()
+    expect(page.locator("#htmx-error")).to_have_text("You do not have permission to do that.")
+    # Not the error response's body in place of the page (Django's debug mode does that).
+    expect(page.get_by_role("link", name="Needs action now")).to_be_visible()
+    expect(row).to_be_visible()
+    assert "django-htmx.js" not in page.content()
+    shot()
+
+
 def test_readme_screenshots_of_the_home_page_and_a_customer_360(seeded, login, page, live_server, shot):
     from datetime import timedelta
 

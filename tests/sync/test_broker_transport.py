@@ -62,7 +62,7 @@ def test_the_configured_transport_is_ours(settings):
 
 
 def test_closing_a_channel_after_redis_went_away_raises_only_a_connection_error(redis_server):
-    result = lose_redis(redis_server, "config.broker:Transport")
+    result = lose_redis(redis_server, "config.broker:RedisTransport")
     assert result.stdout.strip() == "survived", result.stderr[-2000:]
 
 
