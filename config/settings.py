@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "support",
     "audit",
     "monitoring",
+    "demo",
 ]
 
 MIDDLEWARE = [
