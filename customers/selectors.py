@@ -791,7 +791,9 @@ def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
     qs = _open_items(
         Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False),
         kind="failed_payment",
-        since=F("updated_at"),
+        # Since Stripe's latest declined attempt (the newest event applied to the invoice), not since
+        # the row was written: history that arrives late is days old.
+        since=Coalesce("last_event_created", "updated_at"),
         ctx=ctx,
     )
     count, rows = _page(qs, ctx, shown=("customer_id", "amount_due", "currency", "number", "stripe_id", "attempt_count"))
