@@ -178,7 +178,8 @@ def invoice(iid: str, cid: str, sid: str | None, *, status: str = "paid", amount
     obj = {
         "id": iid, "object": "invoice", "amount_due": amount, "attempt_count": attempt_count, "attempted": True,
         "currency": "usd", "customer": cid, "description": None, "discount": None,
-        "lines": _list([], f"/v1/invoices/{iid}/lines"), "livemode": False, "metadata": {}, "next_payment_attempt": next_payment_attempt, "period_end": created,
+        "lines": _list([], f"/v1/invoices/{iid}/lines"), "livemode": False, "metadata": {},
+        "next_payment_attempt": next_payment_attempt, "period_end": created,
         "period_start": created, "subtotal": amount, "total": amount,
     }
     if not since(api_version, "2019-03-14"):
@@ -305,7 +306,8 @@ def every_event(*, api_version: str, prefix: str, created: int | None = None) ->
     objects = [
         ("customer.created", customer(cid, email=email, name="Ada Lovelace", created=at, **v)),
         ("customer.updated", customer(cid, email=email, name="Ada King", created=at, **v)),
-        ("checkout.session.completed", checkout_session(f"cs_{prefix}", cid, email=email, subscription=sid, created=at, **v)),
+        ("checkout.session.completed", checkout_session(f"cs_{prefix}", cid, email=email, subscription=sid,
+                                                        created=at, **v)),
         ("customer.subscription.created", subscription(sid, cid, status="trialing", created=at, trial_start=at,
                                                        trial_end=at + 14 * DAY, **v)),
         ("customer.subscription.trial_will_end", subscription(sid, cid, status="trialing", created=at, trial_start=at,
