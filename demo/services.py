@@ -8,13 +8,16 @@ to a loopback fake that fails the way HubSpot, Circle and Kit fail. The staff's 
 mapping-rule change, a pause, an override, a merge, a refund above the approval threshold, a
 routed ticket) go through the services the screens call, as the demo logins.
 
-No worker and no broker: this process is the worker while it seeds. Wake-ups the door and the
-outbox publish after each commit run in process (Celery's eager mode) and find their work done.
+No worker and no broker: this process is the worker while it seeds. The wake-ups the door and
+the outbox publish after each commit run in process (Celery's eager mode), so each event is
+applied and its jobs run before the next event is posted, by the tasks a worker runs. Where a
+caller's transaction holds the wake-ups back (the tests), the seeding calls the same functions.
 
 Seeding again changes nothing: the door answers every event as a duplicate, and each staff
 action looks for its own record first.
 """
 
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -60,7 +63,7 @@ class DemoError(Exception):
 class SeedReport:
     stored: int = 0  # events the door stored in this run
     duplicates: int = 0  # events it already had
-    jobs_run: int = 0
+    jobs: int = 0  # outbound jobs those events caused
     actions: list[str] = field(default_factory=list)  # staff actions taken in this run
     seconds: float = 0.0
 
@@ -135,26 +138,38 @@ def _deliver_all(deliveries: list[Delivery], seeding: _Seeding, report: SeedRepo
 
 
 def _deliver(delivery: Delivery, seeding: _Seeding, report: SeedReport) -> None:
-    """One event, applied with its jobs run, in one transaction: a failure leaves nothing half done."""
-    with transaction.atomic():
-        event = _through_the_door(delivery.event, seeding)
-        if event is None:
-            report.duplicates += 1
-            return
+    """One event through the door. The wake-up the door publishes after its commit applies the event
+    in this process (``event_process``), and the outbox's wake-ups run its jobs (``job_run``), as a
+    worker would. When a caller's transaction holds the wake-ups back, the same is done here."""
+    with _failing(delivery.failing, seeding.tools):
+        new = _through_the_door(delivery.event, seeding)
+        event = StripeEvent.objects.get(stripe_id=delivery.event["id"])
+        if event.status == EventStatus.RECEIVED:
+            event_process(event_id=event.pk)
+            for pk in SyncJob.objects.filter(source_event=event, status__in=WAITING).order_by("pk").values_list(
+                    "pk", flat=True):
+                job_run(job_id=pk, worker=WORKER)
+            event.refresh_from_db()
+    if event.status == EventStatus.FAILED:
+        raise DemoError(f"Stripe event {event.stripe_id} ({event.type}) could not be applied: {event.last_error}")
+    if new:
         report.stored += 1
-        event_process(event_id=event.pk)
-        failing = {FAULTY_TOOLS[tool][0]: tool for tool in delivery.failing}
-        for job in SyncJob.objects.filter(source_event=event, status__in=WAITING).order_by("pk"):
-            with ExitStack() as stack:
-                if job.system in failing:
-                    stack.enter_context(override_settings(**seeding.tools.settings_for(failing[job.system])))
-                job_run(job_id=job.pk, worker=WORKER)
-            report.jobs_run += 1
+        report.jobs += SyncJob.objects.filter(source_event=event).count()
+    else:
+        report.duplicates += 1
 
 
-def _through_the_door(evt: dict, seeding: _Seeding) -> StripeEvent | None:
-    """POST the signed event to the webhook door in process. Returns the stored event while it
-    still waits to be applied; None when the door already had it and it was applied."""
+@contextmanager
+def _failing(tools: tuple[str, ...], fake: FailingTools) -> Iterator[None]:
+    """This event's jobs for those tools' systems go to the fake, with a credential it refuses."""
+    with ExitStack() as stack:
+        for tool in tools:
+            stack.enter_context(override_settings(**fake.settings_for(tool)))
+        yield
+
+
+def _through_the_door(evt: dict, seeding: _Seeding) -> bool:
+    """POST the signed event to the webhook door in process; True when the door stored it now."""
     raw = se.body(evt)
     # RequestFactory builds the same request object the web server hands the view.
     request = RequestFactory().post(seeding.door, data=raw, content_type="application/json",
@@ -163,8 +178,7 @@ def _through_the_door(evt: dict, seeding: _Seeding) -> StripeEvent | None:
     if response.status_code != 200:
         raise DemoError(f"The webhook door refused {evt['type']} {evt['id']} with {response.status_code}: "
                         f"{response.content.decode(errors='replace')[:200]}")
-    stored = StripeEvent.objects.get(stripe_id=evt["id"])
-    return None if stored.status in (EventStatus.PROCESSED, EventStatus.IGNORED) else stored
+    return not json.loads(response.content).get("duplicate", False)
 
 
 # --- the staff's actions, through the services the screens call ---------------------------------

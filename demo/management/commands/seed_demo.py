@@ -26,4 +26,4 @@ class Command(BaseCommand):
             self.stdout.write(f"  {action}")
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {report.stored} Stripe events applied ({report.duplicates} already here), "
-            f"{report.jobs_run} outbound jobs run, in {report.seconds:.1f} s."))
+            f"{report.jobs} outbound jobs, in {report.seconds:.1f} s."))
