@@ -81,7 +81,7 @@ class Person:
         self.events = self.invoices = self.charges = 0
         self.status, self.created = "", 0
         self.period_start = self.period_end = self.trial_end = 0
-        self.open_invoice = ""
+        self.open_invoice, self.open_invoice_at = "", 0
         self.last_charge, self.last_charge_at = "", 0
         self.cancel_scheduled = False
 
@@ -107,8 +107,7 @@ class Person:
     # --- steps of a customer's life ----------------------------------------------------------
     def signup(self, at: int, *, trial: bool = True, failing: tuple[str, ...] = ()) -> "Person":
         """Checkout: the customer, then its subscription (trialing, or active and paid at once)."""
-        self._send(at, "customer.created", se.customer(self.cid, email=self.email, name=self.name, created=at,
-                                                       api_version=API_VERSION))
+        self.only_customer(at)
         self.created = at + 40
         self.status = "trialing" if trial else "active"
         self.trial_end = at + TRIAL_DAYS * DAY if trial else 0
@@ -126,9 +125,9 @@ class Person:
                                                        api_version=API_VERSION))
         return self
 
-    def _invoice(self, at: int, *, status: str, attempt: int, reason: str, next_attempt: int | None = None) -> dict:
+    def _invoice(self, *, status: str, attempt: int, reason: str, next_attempt: int | None = None) -> dict:
         return se.invoice(self.open_invoice, self.cid, self.sid, status=status, amount=self.amount, email=self.email,
-                          created=at, attempt_count=attempt, number=f"{self.cid[-8:].upper()}-{self.invoices:04d}",
+                          created=self.open_invoice_at, attempt_count=attempt, number=f"{self.cid[-8:].upper()}-{self.invoices:04d}",
                           billing_reason=reason, next_payment_attempt=next_attempt, api_version=API_VERSION)
 
     def _charge(self, at: int, *, paid: bool) -> dict:
@@ -140,15 +139,16 @@ class Person:
                          failure_code=None if paid else "card_declined",
                          failure_message=None if paid else "Your card was declined.", api_version=API_VERSION)
 
-    def _new_invoice(self) -> None:
+    def _new_invoice(self, at: int) -> None:
+        """The invoice of this billing period; a retry pays (or fails) the same one."""
         if not self.open_invoice:
             self.invoices += 1
-            self.open_invoice = f"in_demo{self.n:04d}{self.invoices:02d}"
+            self.open_invoice, self.open_invoice_at = f"in_demo{self.n:04d}{self.invoices:02d}", at
 
     def pay(self, at: int, *, reason: str = "subscription_cycle", attempt: int = 1) -> None:
-        self._new_invoice()
+        self._new_invoice(at)
         self._send(at, "charge.succeeded", self._charge(at, paid=True))
-        self._send(at + 1, "invoice.paid", self._invoice(at, status="paid", attempt=attempt, reason=reason))
+        self._send(at + 1, "invoice.paid", self._invoice(status="paid", attempt=attempt, reason=reason))
         self.open_invoice = ""
 
     def convert(self, at: int) -> "Person":
@@ -160,10 +160,11 @@ class Person:
         return self
 
     def renew(self, at: int) -> "Person":
+        previous_start = self.period_start
         self._period(at)
         self.pay(at, reason="subscription_cycle")
         self._send(at + 4, "customer.subscription.updated", self._subscription(),
-                   previous={"items": {"current_period_start": at - 30 * DAY}})
+                   previous={"items": {"current_period_start": previous_start}})
         return self
 
     def fail(self, at: int, *, attempt: int = 1, retry_in_days: float | None = 3,
@@ -171,12 +172,12 @@ class Person:
         """A renewal (or its retry) declined; the first one turns the subscription past due."""
         if attempt == 1:
             self._period(at)
-        self._new_invoice()
+        self._new_invoice(at)
         self._send(at, "charge.failed", self._charge(at, paid=False))
         next_attempt = at + int(retry_in_days * DAY) if retry_in_days else None
         self._send(at + 1, "invoice.payment_failed",
-                   self._invoice(at, status="open", attempt=attempt, reason="subscription_cycle",
-                                 next_attempt=next_attempt), failing=failing)
+                   self._invoice(status="open", attempt=attempt, reason="subscription_cycle", next_attempt=next_attempt),
+                   failing=failing)
         if self.status != "past_due":
             self.status = "past_due"
             self._send(at + 3, "customer.subscription.updated", self._subscription(), previous={"status": "active"})
