@@ -212,8 +212,8 @@ def _business_space_rule(*, owner, report: SeedReport) -> None:
 def _community_pause(*, owner, report: SeedReport) -> None:
     """Circle refused the space for every Business member since the rule change: the owner holds
     new invitations until the id is fixed."""
-    if AuditEvent.objects.filter(action="sync.system_pause", actor=owner).exists() or SystemState.objects.filter(
-            system=System.COMMUNITY, paused=True).exists():
+    paused_before = AuditEvent.objects.filter(action="sync.system_pause", actor=owner, changes__system=System.COMMUNITY)
+    if paused_before.exists() or SystemState.objects.filter(system=System.COMMUNITY, paused=True).exists():
         return
     with _acting(owner):
         system_pause(system=System.COMMUNITY, actor=owner, source=Source.COMMAND,
@@ -265,9 +265,9 @@ def _routed_ticket(*, support, customer: Customer, report: SeedReport) -> None:
     if Ticket.objects.filter(idempotency_key=f"staff:{token}").exists():
         return
     with _acting(support):
-        ticket = ticket_open(customer=customer, subject="Paid this morning, still no access to the community",
+        ticket = ticket_open(customer=customer, subject="Paid, but no invitation to the community yet",
                              category="access", priority="high", token=token, actor=support, source=Source.COMMAND,
-                             note="Invitation email never arrived. Checked spam. Card was charged at 9:04.")
+                             note="The card was charged a few hours ago; the invitation email never came (not in spam).")
     ticket.refresh_from_db()
     if ticket.sync_job_id and SyncJob.objects.filter(pk=ticket.sync_job_id, status__in=WAITING).exists():
         job_run(job_id=ticket.sync_job_id, worker=WORKER)  # the desk gets it (its wake-up may have done it already)
