@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.report import Section
 from bench.stack import Stack
-from tests.stripe_events import sign
+from demo import stripe_events as se
 
 LUA = Path(__file__).with_name("door.lua")
 THREADS = 2
@@ -31,24 +31,23 @@ FULL = Config(connections=16, seconds=20, paced_rate=200, paced_connections=32, 
 QUICK = Config(connections=4, seconds=1, paced_rate=50, paced_connections=4, paced_seconds=1)
 
 
-def fixture_templates(fixtures_dir: Path) -> list[str]:
-    """Each real event shape, serialised once with a placeholder where the fresh id goes."""
+def event_templates() -> list[str]:
+    """Every event type Switchboard applies, in the shapes of every API version the factories know,
+    each serialised once with a placeholder where the fresh id goes."""
     templates = []
-    for path in sorted((fixtures_dir / "stripe" / "events").glob("*.json")):
-        event = json.loads(path.read_text())
-        event["id"] = "__EVENT_ID__"
-        templates.append(json.dumps(event, separators=(",", ":")))
-    if not templates:
-        raise RuntimeError(f"no Stripe event fixtures under {fixtures_dir}")
+    for n, version in enumerate(se.API_VERSIONS):
+        for event in se.every_event(api_version=version, prefix=f"door{n}"):
+            event["id"] = "__EVENT_ID__"
+            templates.append(json.dumps(event, separators=(",", ":")))
     return templates
 
 
-def write_requests(path: Path, templates: list[str], count: int, prefix: str) -> None:
+def write_requests(path: Path, templates: list[str], count: int, prefix: str, secret: str) -> None:
     """Signed now: Stripe's tolerance is 300 s, and each run uses its file within seconds."""
     with path.open("w") as out:
         for i in range(count):
             body = templates[i % len(templates)].replace("__EVENT_ID__", f"evt_{prefix}{i:09d}")
-            out.write(f"{sign(body.encode())}\t{body}\n")
+            out.write(f"{se.sign(body.encode(), secret)}\t{body}\n")
 
 
 def wrk(url: str, *, connections: int, seconds: int, source: str = "-", rate: int = 0) -> dict:
@@ -72,25 +71,23 @@ def stored_events() -> int:
 
 
 def run(stack: Stack, cfg: Config, section: Section) -> None:
-    from django.conf import settings
-
     base = stack.start_web()
-    templates = fixture_templates(Path(settings.SHARED_FIXTURES_DIR))
+    templates = event_templates()
     baseline = wrk(base + "/healthz", connections=cfg.connections, seconds=cfg.seconds)
     # Enough unique events for the door to run as fast as the bare view, with room to spare.
     count = int(baseline["rps"] * cfg.seconds * 1.3) + 500
     requests_file = stack.tmp / "door-requests.tsv"
     # The first webhook on each gunicorn thread opens its broker and cache connections: not measured.
-    write_requests(requests_file, templates, cfg.connections * 20, "benchwarm")
+    write_requests(requests_file, templates, cfg.connections * 20, "benchwarm", stack.secret)
     wrk(base + "/webhooks/stripe/", connections=cfg.connections, seconds=2, source=str(requests_file))
-    write_requests(requests_file, templates, count, "benchdoor")
+    write_requests(requests_file, templates, count, "benchdoor", stack.secret)
     before = stored_events()
     door = wrk(base + "/webhooks/stripe/", connections=cfg.connections, seconds=cfg.seconds,
                source=str(requests_file))
     stored = stored_events() - before
 
     paced_count = int(cfg.paced_rate * cfg.paced_seconds * 1.5) + 100
-    write_requests(requests_file, templates, paced_count, "benchpaced")
+    write_requests(requests_file, templates, paced_count, "benchpaced", stack.secret)
     before = stored_events()
     paced = wrk(base + "/webhooks/stripe/", connections=cfg.paced_connections, seconds=cfg.paced_seconds,
                 source=str(requests_file), rate=cfg.paced_rate)
@@ -104,7 +101,8 @@ def _report(section: Section, cfg: Config, baseline: dict, door: dict, stored: i
             paced_stored: int, shapes: int) -> None:
     ms = 1000.0
     section.note(f"wrk {THREADS} threads, {cfg.connections} connections, {cfg.seconds} s per run; "
-                 f"{shapes} real event shapes with fresh ids, each signed; gunicorn with config/gunicorn.py")
+                 f"{shapes} event shapes (every applied type in {len(se.API_VERSIONS)} API versions, built by "
+                 f"demo/stripe_events.py) with fresh ids, each signed; gunicorn with config/gunicorn.py")
     section.row("baseline GET /healthz", "requests/s", baseline["rps"])
     section.row("baseline GET /healthz", "p50 / p95 / p99 ms",
                 (baseline["p50_us"] / ms, baseline["p95_us"] / ms, baseline["p99_us"] / ms))

@@ -8,6 +8,7 @@ Only talks to 127.0.0.1; starts and stops its own server and drops its database.
 import argparse
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -21,9 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.infra import Proc, database_create, database_drop, free_port, port_open, wait_for  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from tests.stripe_events import SECRET, customer, event, sign  # noqa: E402
+from demo.stripe_events import customer, event, sign  # noqa: E402
 
 DB = "switchboard_bench_door"
+SECRET = "whsec_bench_" + secrets.token_hex(16)
 
 
 def main() -> None:
@@ -52,7 +54,7 @@ def main() -> None:
         timings = []
         for i in range(args.requests + 50):
             body = json.dumps(event("customer.created", customer(f"cus_bench{i:06d}"))).encode()
-            headers = {"Stripe-Signature": sign(body), "Content-Type": "application/json"}
+            headers = {"Stripe-Signature": sign(body, SECRET), "Content-Type": "application/json"}
             start = time.perf_counter()
             response = session.post(url, data=body, headers=headers, timeout=10)
             elapsed = (time.perf_counter() - start) * 1000

@@ -3,20 +3,16 @@ the loopback fakes; latency from "event received" to "provider confirmed", with 
 processes.
 """
 
-import json
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import requests
 
 from bench.report import Section
 from bench.stack import Stack
 from bench.stats import percentiles
-from tests.stripe_events import sign
-
-SHAPES = "customer.subscription.created--*.json"
+from demo import stripe_events as se
 
 
 @dataclass
@@ -45,20 +41,18 @@ def seed_customers(prefix: str, count: int) -> list[str]:
     return stripe_ids
 
 
-def bodies(fixtures_dir: Path, prefix: str, stripe_ids: list[str]) -> list[bytes]:
-    """Real subscription-created shapes with fresh event, subscription and customer ids."""
-    shapes = [json.loads(p.read_text()) for p in sorted((fixtures_dir / "stripe" / "events").glob(SHAPES))]
-    out = []
+def bodies(prefix: str, stripe_ids: list[str]) -> list[bytes]:
+    """Subscriptions starting, one per customer, in the shapes of each API version in turn."""
+    now, out = int(time.time()), []
     for i, stripe_id in enumerate(stripe_ids):
-        event = json.loads(json.dumps(shapes[i % len(shapes)]))
-        event.update(id=f"evt_{prefix}{i:07d}", created=int(time.time()), livemode=False)
-        obj = event["data"]["object"]
-        obj.update(id=f"sub_{prefix}{i:07d}", customer=stripe_id, status="active", livemode=False)
-        out.append(json.dumps(event).encode())
+        version = se.API_VERSIONS[i % len(se.API_VERSIONS)]
+        sub = se.subscription(f"sub_{prefix}{i:07d}", stripe_id, created=now, api_version=version)
+        out.append(se.body(se.event("customer.subscription.created", sub, event_id=f"evt_{prefix}{i:07d}",
+                                    created=now, api_version=version)))
     return out
 
 
-def send_at_rate(url: str, payloads: list[bytes], rate: int, deadline: float) -> dict[int, int]:
+def send_at_rate(url: str, payloads: list[bytes], rate: int, deadline: float, secret: str) -> dict[int, int]:
     """Open-loop sender: event i leaves at start + i/rate, from a few threads; returns status counts."""
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -75,7 +69,7 @@ def send_at_rate(url: str, payloads: list[bytes], rate: int, deadline: float) ->
             time.sleep(max(0.0, start + i / rate - time.monotonic()))
             try:
                 code = session.post(url, data=payloads[i], timeout=10, headers={
-                    "Content-Type": "application/json", "Stripe-Signature": sign(payloads[i])}).status_code
+                    "Content-Type": "application/json", "Stripe-Signature": se.sign(payloads[i], secret)}).status_code
             except requests.RequestException:
                 code = 0
             with lock:
@@ -161,16 +155,14 @@ def settle(prefix: str) -> None:
 
 
 def run_once(stack: Stack, cfg: Config, workers: int, section: Section) -> dict:
-    from django.conf import settings
-
     prefix = f"benchpipe{workers}x"
     count = cfg.rate * cfg.seconds
-    payloads = bodies(Path(settings.SHARED_FIXTURES_DIR), prefix, seed_customers(prefix, count))
+    payloads = bodies(prefix, seed_customers(prefix, count))
     worker = stack.start_worker(workers)
     try:
         sending = time.monotonic()
         statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
-                                time.monotonic() + cfg.seconds + 30)
+                                time.monotonic() + cfg.seconds + 30, stack.secret)
         sent_in = time.monotonic() - sending
         deadline = time.monotonic() + cfg.drain_seconds
         while time.monotonic() < deadline and any(open_work(prefix)):
@@ -189,8 +181,8 @@ def run_once(stack: Stack, cfg: Config, workers: int, section: Section) -> dict:
 def run(stack: Stack, cfg: Config, section: Section) -> None:
     stack.start_web()
     stack.start_beat()
-    section.note(f"{cfg.rate} events/s for {cfg.seconds} s per run (customer.subscription.created in its real "
-                 f"shapes, each for a trialling customer: every event causes CRM, support, community and email "
+    section.note(f"{cfg.rate} events/s for {cfg.seconds} s per run (customer.subscription.created in the shapes "
+                 f"of {len(se.API_VERSIONS)} API versions, each for a trialling customer: every event causes CRM, support, community and email "
                  f"jobs); drain allowed {cfg.drain_seconds} s after the last event; one celery worker with N "
                  f"prefork processes, one beat; fakes answer on loopback")
     results = {}

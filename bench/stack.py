@@ -4,6 +4,7 @@ production is (Procfile), only pointed at 127.0.0.1.
 """
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -11,7 +12,6 @@ import time
 from pathlib import Path
 
 from bench import infra
-from tests.stripe_events import SECRET
 from tests.sync import fakes
 
 # The fakes impose no rate limit, so the published limits would only measure our waiting.
@@ -30,6 +30,7 @@ class Stack:
         self.beat: infra.Proc | None = None
         self.redis_db = redis_db
         self.env: dict[str, str] = {}
+        self.secret = "whsec_bench_" + secrets.token_hex(16)  # the webhook secret of this run's install
 
     # --- start and stop --------------------------------------------------------------
     def start(self) -> None:
@@ -76,7 +77,7 @@ class Stack:
             "DATABASE_URL": database_url,
             "REDIS_URL": self.redis.url,
             "SWITCHBOARD_DATA_DIR": str(self.tmp / "var"),
-            "STRIPE_WEBHOOK_SECRETS": SECRET,
+            "STRIPE_WEBHOOK_SECRETS": self.secret,
             "STRIPE_WEBHOOK_RATE_LIMIT": "100000000/m",
             "STRIPE_API_KEY": "",
             "HUBSPOT_ACCESS_TOKEN": "test-token", "HUBSPOT_BASE_URL": f["hubspot"],

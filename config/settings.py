@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "support",
     "audit",
     "monitoring",
+    "demo",
 ]
 
 MIDDLEWARE = [

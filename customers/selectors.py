@@ -10,7 +10,7 @@ from itertools import chain
 
 from django.db import connection
 from django.db.models import BigIntegerField, CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -120,7 +120,7 @@ def customer_search(*, user, query: str = "", status: str = "", plan: str = "", 
         qs = qs.filter(status=status)
     if plan:
         qs = qs.filter(plan=plan)
-    qs = qs.annotate(has_dead_jobs=_dead_jobs_exist(), has_open_jobs=_open_jobs_exist())
+    qs = qs.annotate(has_dead_jobs=_dead_jobs_exist(), has_open_jobs=_open_jobs_exist(), since=billing_since())
     if sync == SyncState.FAILED:
         qs = qs.filter(has_dead_jobs=True)
     elif sync == SyncState.PENDING:
@@ -128,6 +128,24 @@ def customer_search(*, user, query: str = "", status: str = "", plan: str = "", 
     elif sync == SyncState.SYNCED:
         qs = qs.filter(has_open_jobs=False, has_dead_jobs=False)
     return qs.select_related("assigned_to").order_by("-created_at", "-id")
+
+
+def billing_since() -> Least:
+    """When a customer began by billing's clock: its Stripe customer's creation or its first Stripe
+    event, whichever is earlier. ``created_at`` is only when Switchboard first heard of them, which
+    for history that arrives late (an import, a replay, a new install) is weeks or years after."""
+    from billing.models import StripeCustomer, StripeEvent
+
+    first_event = StripeEvent.objects.filter(customer=OuterRef("pk")).order_by("created").values("created")[:1]
+    stripe_created = (StripeCustomer.objects.filter(customer=OuterRef("pk"), stripe_created__isnull=False)
+                      .order_by("stripe_created").values("stripe_created")[:1])
+    # Coalesced one by one: SQLite's MIN() of several values is NULL as soon as one is.
+    return Least(Coalesce(Subquery(first_event), F("created_at")), Coalesce(Subquery(stripe_created), F("created_at")))
+
+
+def customer_since(customer: Customer):
+    """``billing_since`` of one customer (one query)."""
+    return Customer.objects.filter(pk=customer.pk).annotate(since=billing_since()).values_list("since", flat=True).get()
 
 
 def plans_in_use() -> list[str]:
@@ -287,7 +305,8 @@ def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEn
     entries = chain(
         (
             TimelineEntry(
-                c.created_at,
+                # When billing changed (the event that caused it), not when Switchboard applied it.
+                c.source_event.created if c.source_event_id else c.created_at,
                 "status",
                 f"Status {c.get_from_status_display() or '—'} → {c.get_to_status_display()}",
                 c.reason,
@@ -344,6 +363,7 @@ def identity_candidates(*, customer: Customer, user) -> list[Customer]:
         .exclude(pk=customer.pk)
         .exclude(pk__in=excluded)
         .prefetch_related("links", "subscriptions")
+        .annotate(since=billing_since())
         .order_by("created_at", "pk")[:5]
     )
 
@@ -774,7 +794,9 @@ def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
     qs = _open_items(
         Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False),
         kind="failed_payment",
-        since=F("updated_at"),
+        # Since Stripe's latest declined attempt (the newest event applied to the invoice), not since
+        # the row was written: history that arrives late is days old.
+        since=Coalesce("last_event_created", "updated_at"),
         ctx=ctx,
     )
     count, rows = _page(qs, ctx, shown=("customer_id", "amount_due", "currency", "number", "stripe_id", "attempt_count"))

@@ -198,6 +198,7 @@ def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
     billing = user.has_perm("customers.view_billing")
     context = {
         "customer": customer,
+        "since": selectors.customer_since(customer),
         "links": [(link, selectors.link_url(link)) for link in customer.links.all()],
         "billing": billing,
         "sync_states": selectors.customer_sync_state(customer),
@@ -312,6 +313,7 @@ def customer_review(request: HttpRequest, public_id: str) -> HttpResponse:
         "customers/review.html",
         {
             "customer": customer,
+            "customer_since": selectors.customer_since(customer),
             "candidates": candidates,
             "customer_links": list(customer.links.all()),
             "customer_subscriptions": list(customer.subscriptions.all()[:3]),

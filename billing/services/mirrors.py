@@ -77,7 +77,8 @@ def mirror_apply(
         **fields,
         "stripe_customer_id": stripe_customer_id or p.customer_id(obj) or (row.stripe_customer_id if row else ""),
         "livemode": event.livemode,
-        "stripe_created": p.ts(obj.get("created")) or (row.stripe_created if row else None),
+        # Invoices before 2019-03-14 carry `date` where later ones carry `created`.
+        "stripe_created": p.ts(obj.get("created") or obj.get("date")) or (row.stripe_created if row else None),
         "last_event_created": event.created,
         "last_event_id": event.stripe_id,
         "last_event_rank": event_rank(event.type),

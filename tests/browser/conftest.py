@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from demo.logins import DEMO_PASSWORD
+
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-DEMO_PASSWORD = "switchboard-demo"
 
 
 @pytest.fixture(scope="session", autouse=True)

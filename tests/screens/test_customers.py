@@ -185,3 +185,57 @@ def test_marking_distinct_stores_the_pair_and_clears_the_flag(client, owner):
     from customers.identity import flag_email_conflicts
 
     assert flag_email_conflicts(customer=Customer.objects.get(pk=a.pk)) == []
+
+
+def _heard_of_late() -> tuple[Customer, "datetime"]:
+    """A customer Switchboard learned of today, whose first Stripe event is two years old."""
+    from billing.models import StripeCustomer
+
+    c = helpers.customer()
+    first = timezone.now().replace(microsecond=0) - timedelta(days=730)
+    helpers.failed_event(c, created=first + timedelta(days=3), status="processed")
+    helpers.failed_event(c, created=first + timedelta(days=400), status="processed")
+    StripeCustomer.objects.create(stripe_id="cus_late", customer=c, stripe_created=first)
+    return c, first
+
+
+def test_the_360_and_the_list_say_customer_since_billing_began_not_since_switchboard_heard(client, owner):
+    c, first = _heard_of_late()
+    client.force_login(owner)
+    detail = client.get(reverse("customer_detail", args=[c.public_id])).content.decode()
+    listing = client.get(reverse("customer_list")).content.decode()
+    for html in (detail, listing):
+        assert f'<time datetime="{first.isoformat()}"' in html
+        assert f'<time datetime="{c.created_at.isoformat()}"' not in html
+
+
+def test_customer_since_is_the_first_event_when_stripe_sent_no_customer_object(owner):
+    from customers.selectors import customer_since
+
+    c = helpers.customer()
+    assert customer_since(c) == c.created_at  # nothing from Stripe yet
+    first = timezone.now().replace(microsecond=0) - timedelta(days=40)
+    helpers.failed_event(c, created=first, status="processed")
+    assert customer_since(c) == first
+
+
+def test_the_review_shows_when_each_twin_became_a_customer(client, owner):
+    a, b = _twins()
+    first = timezone.now().replace(microsecond=0) - timedelta(days=90)
+    helpers.failed_event(b, created=first, status="processed")
+    client.force_login(owner)
+    html = client.get(reverse("customer_review", args=[a.public_id])).content.decode()
+    assert f'<time datetime="{first.isoformat()}"' in html
+
+
+def test_the_timeline_places_a_status_change_at_the_billing_event_that_caused_it(owner):
+    from customers.models import CustomerStatusChange
+    from customers.selectors import customer_timeline
+
+    c = helpers.customer()
+    when = timezone.now().replace(microsecond=0) - timedelta(days=12)
+    event = helpers.failed_event(c, created=when, status="processed")
+    CustomerStatusChange.objects.create(customer=c, from_status="active", to_status="past_due", reason="x",
+                                        source_event=event)
+    status = next(e for e in customer_timeline(c) if e.kind == "status")
+    assert status.at == when

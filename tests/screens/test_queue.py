@@ -143,3 +143,23 @@ def test_retry_all_from_the_queue_requeues_every_dead_job_of_the_system_and_show
     assert {j.status for j in SyncJob.objects.filter(pk__in=[j.pk for j in jobs])} == {JobStatus.PENDING}
     assert SyncJob.objects.get(pk=other.pk).status == JobStatus.DEAD
     assert "0 of 3" in client.get(response.url).content.decode()
+
+
+def test_a_failed_payment_is_waiting_since_stripe_declined_it_and_a_resolved_one_returns_when_it_changes(owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import Invoice
+    from customers.services import action_item_resolve
+
+    declined = timezone.now().replace(microsecond=0) - timedelta(days=4)
+    c = helpers.customer(status=CustomerStatus.PAST_DUE)
+    invoice = Invoice.objects.create(stripe_id="in_late", customer=c, status="open", amount_due=4900, currency="usd",
+                                     payment_failed=True, attempt_count=1, last_event_created=declined)
+    [item] = _kinds(owner)["failed_payment"].items
+    assert item.since == declined  # not the moment the row was written
+    action_item_resolve(kind="failed_payment", object_id=str(invoice.pk), note="Called them", actor=owner, source="ui")
+    assert "failed_payment" not in _kinds(owner)
+    Invoice.objects.filter(pk=invoice.pk).update(attempt_count=2, updated_at=timezone.now() + timedelta(seconds=1))
+    assert "failed_payment" in _kinds(owner)  # the next decline brings it back, though Stripe's time is older
