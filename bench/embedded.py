@@ -10,6 +10,7 @@ the bench's ``soak`` part for as long as it is asked to.
 
 import os
 import re
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -25,9 +26,11 @@ from pathlib import Path
 import requests
 
 from bench.infra import BIN, ROOT, free_port
-from tests.stripe_events import SECRET, body, customer, event, sign, subscription
+from demo.stripe_events import body, customer, event, sign, subscription
 
 PROCESSES = ("web", "worker", "beat")
+# The webhook secret of the stack this module starts (its own install: nothing real verifies with it).
+SECRET = "whsec_embedded_stack_" + secrets.token_hex(16)
 # Everything that could point a child at another database, broker, settings module or real tool.
 FOREIGN = ("DATABASE_URL", "REDIS_URL", "DJANGO_", "DEBUG", "CELERY_", "STRIPE_", "SYNC_", "HUBSPOT_",
            "ZENDESK_", "INTERCOM_", "CIRCLE_", "KIT_", "SWITCHBOARD_", "PORT", "LOG_LEVEL", "ACCESS_LOG")
@@ -210,7 +213,7 @@ class EventStream:
         for _ in range(10):
             try:
                 status = session.post(f"{self.url}/webhooks/stripe/", data=raw, timeout=10, headers={
-                    "Content-Type": "application/json", "Stripe-Signature": sign(raw)}).status_code
+                    "Content-Type": "application/json", "Stripe-Signature": sign(raw, SECRET)}).status_code
             except requests.RequestException:
                 status = 0
             self.answers[status] += 1
