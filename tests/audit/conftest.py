@@ -16,11 +16,17 @@ def captured():
         handler.setFormatter(formatter_config["()"](processor=formatter_config["processor"]))
         handlers.append(handler)
     root = logging.getLogger()
-    previous = root.level
+    # The loggers settings.LOGGING quiets are turned up to INFO (request lines of refusals): what a
+    # deployment turns up must be as clean as what it shows by default.
+    quieted = [logging.getLogger(name) for name in django_settings.LOGGING["loggers"]]
+    previous = {logger: logger.level for logger in [root, *quieted]}
     root.setLevel(logging.DEBUG)
+    for logger in quieted:
+        logger.setLevel(min(logger.level, logging.INFO))
     for handler in handlers:
         root.addHandler(handler)
     yield stream
     for handler in handlers:
         root.removeHandler(handler)
-    root.setLevel(previous)
+    for logger, level in previous.items():
+        logger.setLevel(level)
