@@ -75,9 +75,15 @@ def test_unreadable_files_are_dropped_and_logged_by_name_never_by_content(tmp_pa
 
 
 def test_the_embedded_url_names_this_transport_and_other_urls_keep_their_own():
+    with kombu.Connection(f"{SCHEME}://localhost/") as embedded:
+        assert isinstance(embedded.transport, Transport)
+    with kombu.Connection("redis://127.0.0.1:1/0") as other:  # never connected: no socket opened
+        assert type(other.transport).__module__ == "kombu.transport.redis"
+
+
+def test_the_app_publishes_through_the_embedded_transport_unless_redis_is_configured(settings):
     from config.celery import app
 
-    with app.connection_for_write(f"{SCHEME}://localhost/") as embedded:
-        assert isinstance(embedded.transport, Transport)
-    with app.connection_for_write("redis://127.0.0.1:1/0") as other:  # never connected: no socket opened
-        assert type(other.transport).__module__ == "kombu.transport.redis"
+    with app.connection_for_write() as conn:
+        expected = "RedisTransport" if settings.REDIS_URL else "FileTransport"
+        assert type(conn.transport).__name__ == expected
