@@ -167,14 +167,13 @@ def _notify(pk: int, now: datetime) -> int:
         if not incident.notified_open:
             if not _send(incident, "Incident opened", incident.summary):
                 return sent
-            _mark(pk, told=incident.facts, notified_open=True)
+            incident = _mark(pk, told=incident.facts, notified_open=True)
             sent += 1
-            incident.refresh_from_db()
         if incident.resolved_at is None and incident.news:
             new = [f for f in incident.facts if f not in set(incident.told)]
             if new and not _send(incident, "Incident update", f"{_named(incident, new)}. {incident.summary}"):
                 return sent
-            _mark(pk, told=new)
+            incident = _mark(pk, told=new)
             sent += bool(new)
         if incident.resolved_at is not None and not incident.notified_resolved:
             lasted = _duration(incident.resolved_at - incident.opened_at)
@@ -187,9 +186,9 @@ def _notify(pk: int, now: datetime) -> int:
     return sent
 
 
-def _mark(pk: int, *, told: list[str] | None = None, **flags) -> None:
-    """Record what a message said. Under the row's lock: facts that joined while it was being
-    sent stay news."""
+def _mark(pk: int, *, told: list[str] | None = None, **flags) -> Incident:
+    """Record what a message said; return the incident as it now is. Under the row's lock: facts
+    that joined while it was being sent stay news."""
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=pk)
         if told:
@@ -198,7 +197,9 @@ def _mark(pk: int, *, told: list[str] | None = None, **flags) -> None:
             setattr(incident, name, value)
         told_now = set(incident.told)
         incident.news = incident.resolved_at is None and any(f not in told_now for f in incident.facts)
-        incident.save(update_fields=["told", "news", *flags, "updated_at"])
+        incident.sent_on = []  # the next message starts with no channel served
+        incident.save(update_fields=["told", "news", "sent_on", *flags, "updated_at"])
+    return incident
 
 
 def _fact_order(fact: str) -> tuple[int, str]:
@@ -218,23 +219,38 @@ def _duration(delta: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+def _email(state: str, text: str, body: str) -> None:
+    send_mail(f"[Switchboard] {state}: {text}"[:150], body, None, settings.ALERT_EMAILS)
+
+
+def _webhook(state: str, text: str, body: str) -> None:
+    response = requests.post(settings.ALERT_SLACK_WEBHOOK_URL, json={"text": body}, timeout=WEBHOOK_TIMEOUT)
+    response.raise_for_status()
+
+
+def _channels() -> list[tuple[str, object]]:
+    return [(name, deliver) for name, deliver, on in (
+        ("email", _email, bool(settings.ALERT_EMAILS)),
+        ("webhook", _webhook, bool(settings.ALERT_SLACK_WEBHOOK_URL)),
+    ) if on]
+
+
 def _send(incident: Incident, state: str, text: str) -> bool:
-    """True when every configured channel accepted the message (or none is configured)."""
+    """True when every configured channel has taken the message (or none is configured). A channel
+    that took it is remembered at once, so a retry after another channel refused reaches only that one."""
     body = f"[Switchboard] {state}: {text}\n{settings.SITE_URL}{incident.link}"
     delivered = True
-    if settings.ALERT_EMAILS:
+    for name, deliver in _channels():
+        if name in incident.sent_on:
+            continue
         try:
-            send_mail(f"[Switchboard] {state}: {text}"[:150], body, None, settings.ALERT_EMAILS)
+            deliver(state, text, body)
         except Exception as exc:  # noqa: BLE001 - retried on the next evaluation
-            log.warning("alert.email_failed", rule=incident.rule, error=type(exc).__name__)
+            log.warning(f"alert.{name}_failed", rule=incident.rule, error=type(exc).__name__)
             delivered = False
-    if settings.ALERT_SLACK_WEBHOOK_URL:
-        try:
-            response = requests.post(settings.ALERT_SLACK_WEBHOOK_URL, json={"text": body}, timeout=WEBHOOK_TIMEOUT)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            log.warning("alert.webhook_failed", rule=incident.rule, error=type(exc).__name__)
-            delivered = False
+            continue
+        incident.sent_on = [*incident.sent_on, name]
+        Incident.objects.filter(pk=incident.pk).update(sent_on=incident.sent_on)
     if delivered:
         log.info("alert.sent", rule=incident.rule, key=incident.key, state=state)
     return delivered

@@ -40,6 +40,9 @@ class Incident(models.Model):
     notified_resolved = models.BooleanField(default=False)
     # Whoever sets this (a conditional UPDATE) sends the next message; it lapses if that process dies.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The channels that already took the message being sent (emptied once it is recorded as sent):
+    # when one channel refuses, the retry goes to that channel only.
+    sent_on = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -155,6 +155,25 @@ def test_a_message_the_webhook_refused_is_sent_again_on_the_next_evaluation(sett
     assert len(httpserver.log) == 2
 
 
+def test_a_channel_that_took_the_message_does_not_get_it_again_when_another_refused(settings, httpserver):
+    settings.ALERT_EMAILS = ["founder@example.com"]
+    settings.ALERT_SLACK_WEBHOOK_URL = httpserver.url_for("/hooks/alerts")
+    settings.ALERT_NO_WEBHOOK_MINUTES = 0
+    beat()
+    httpserver.expect_oneshot_request("/hooks/alerts").respond_with_data("down", status=500)
+    httpserver.expect_request("/hooks/alerts").respond_with_data("ok")
+    job = dead_job()
+    alerts_evaluate()  # email takes it, the webhook refuses
+    assert len(mail.outbox) == 1 and Incident.objects.get().notified_open is False
+    alerts_evaluate()  # the webhook only
+    assert len(mail.outbox) == 1 and len(httpserver.log) == 2
+    assert Incident.objects.get().notified_open is True
+    SyncJob.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED)
+    alerts_evaluate()  # the next message goes to both again
+    assert len(mail.outbox) == 2 and len(httpserver.log) == 3
+    assert "Resolved" in mail.outbox[1].subject
+
+
 def test_a_message_another_evaluator_is_sending_is_not_sent_twice(channels):
     dead_job()
     alerts_evaluate()
