@@ -325,6 +325,8 @@ ALERT_SLACK_WEBHOOK_URL = env.str("ALERT_SLACK_WEBHOOK_URL", default="")
 ALERT_QUIET_MINUTES = env.int("ALERT_QUIET_MINUTES", default=30)
 ALERT_FAILURE_RATE = env.float("ALERT_FAILURE_RATE", default=0.02)
 ALERT_FAILURE_WINDOW_MINUTES = env.int("ALERT_FAILURE_WINDOW_MINUTES", default=15)
+# ... and at least this many failures: one retried call, or one scanner at the door, is not an incident.
+ALERT_FAILURE_MIN_COUNT = env.int("ALERT_FAILURE_MIN_COUNT", default=3)
 ALERT_SYSTEM_DOWN_MINUTES = env.int("ALERT_SYSTEM_DOWN_MINUTES", default=5)
 ALERT_BACKLOG_MINUTES = env.int("ALERT_BACKLOG_MINUTES", default=10)
 # Silence on the webhook for this long is an incident (0 turns the rule off).

@@ -86,6 +86,10 @@ def rate_text(bad: int, total: int) -> str:
 # --- rules ------------------------------------------------------------------------------
 
 
+def _failing(bad: int, total: int) -> bool:
+    return bad >= max(settings.ALERT_FAILURE_MIN_COUNT, 1) and bad / total > settings.ALERT_FAILURE_RATE
+
+
 @rule("webhook_failures", "Stripe webhooks failing")
 def webhook_failures(now: datetime) -> list[Finding]:
     window = settings.ALERT_FAILURE_WINDOW_MINUTES
@@ -94,7 +98,7 @@ def webhook_failures(now: datetime) -> list[Finding]:
     )
     rejected = counters.total_minutes("webhook_rejected", minutes=window, now=now)
     bad, total = events["failed"] + rejected, events["received"] + rejected
-    if not bad or bad / total <= settings.ALERT_FAILURE_RATE:
+    if not _failing(bad, total):
         return []
     return [Finding(f"{rate_text(bad, total)} Stripe webhooks rejected or failed in {window} min",
                     path("event_list", "?status=failed"))]
@@ -107,7 +111,7 @@ def job_failures(now: datetime) -> list[Finding]:
         total=Count("id"), failed=Count("id", filter=~Q(outcome="ok"))
     )
     bad, total = attempts["failed"], attempts["total"]
-    if not bad or bad / total <= settings.ALERT_FAILURE_RATE:
+    if not _failing(bad, total):
         return []
     return [Finding(f"{rate_text(bad, total)} outbound job attempts failed in {window} min", path("job_list"))]
 
