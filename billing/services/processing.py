@@ -1,6 +1,5 @@
 """Applying one stored Stripe event: mirrors, identity, status and outbound work in one transaction."""
 
-import random
 import time
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from billing import metrics
 from billing import parsing as p
 from billing.models import EventStatus, Invoice, Refund, StripeEvent
 from billing.services import mirrors as m
+from core.backoff import backoff_seconds
 from customers.identity import customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
 from sync.services import BillingChange, jobs_for_billing_change
@@ -116,12 +116,6 @@ def _apply_event(event: StripeEvent) -> str:
     return EventStatus.PROCESSED
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    base = settings.STRIPE_EVENT_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    capped = min(base, settings.STRIPE_EVENT_RETRY_MAX_SECONDS)
-    return timedelta(seconds=capped * random.uniform(0.8, 1.2))
-
-
 # Failures that come from the payload itself: the same event fails the same way on every try,
 # so it fails once, with its reason, and waits for a person (replay, once the cause is fixed).
 # Anything else (a lock, a lost connection, a race on a unique key) is retried with backoff.
@@ -207,7 +201,10 @@ def _event_failed(event_id: int, exc: Exception) -> str:
         permanent = _permanent_reason(exc)
         event.last_error = _error_text(exc, permanent)
         exhausted = bool(permanent) or event.attempts >= settings.STRIPE_EVENT_MAX_ATTEMPTS
-        event.next_attempt_at = None if exhausted else timezone.now() + _retry_delay(event.attempts)
+        event.next_attempt_at = None if exhausted else timezone.now() + timedelta(seconds=backoff_seconds(
+            attempt=event.attempts, base=settings.STRIPE_EVENT_RETRY_BASE_SECONDS,
+            cap=settings.STRIPE_EVENT_RETRY_MAX_SECONDS,
+        ))
         event.save(update_fields=["attempts", "status", "error_class", "last_error", "next_attempt_at"])
     log.warning(
         "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts,

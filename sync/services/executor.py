@@ -16,6 +16,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from audit.context import log_hash
+from core.backoff import backoff_seconds
 from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync import metrics
@@ -28,15 +29,6 @@ from sync.services.outbox import jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
 WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
-
-
-def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
-    ceiling = min(settings.SYNC_RETRY_MAX_SECONDS, settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    delay = random.uniform(ceiling / 2, ceiling)
-    if retry_after:
-        delay = max(delay, min(retry_after, settings.SYNC_RETRY_MAX_SECONDS))
-    return delay
 
 
 def job_run(*, job_id: int, worker: str) -> str:
@@ -170,7 +162,10 @@ def _finish(job, provider, worker, attempt, result: Result, error: ProviderError
                                   finished_at=now, **done)
             outcome = "dead"
         else:
-            at = now + timedelta(seconds=backoff_seconds(job.attempts, error.retry_after))
+            at = now + timedelta(seconds=backoff_seconds(
+                attempt=job.attempts, base=settings.SYNC_RETRY_BASE_SECONDS, cap=settings.SYNC_RETRY_MAX_SECONDS,
+                retry_after=error.retry_after,
+            ))
             changed = mine.update(status=JobStatus.RETRYING, next_attempt_at=at, last_error=error.message[:500],
                                   reason_code=error.reason_code, enqueued_at=None, **done)
             outcome = "retrying"
