@@ -19,6 +19,8 @@ from billing.models import (
     StripeMirror,
     Subscription,
 )
+from customers.models import Customer
+from customers.status import customer_state_refresh
 
 
 # Stripe's `created` has one-second resolution. Within one second, an event that usually
@@ -107,9 +109,6 @@ def mirror_apply(
 
 def _rederive(customer_pk: int) -> None:
     """An object moved to another customer: the one it left is derived again."""
-    from customers.models import Customer
-    from customers.status import customer_state_refresh
-
     customer_state_refresh(customer=Customer.objects.select_for_update().get(pk=customer_pk))
 
 

@@ -12,18 +12,16 @@ from audit.context import bind_correlation_id, new_correlation_id
 from audit.services import audit_record
 from billing import metrics
 from billing import parsing as p
+from billing.errors import BillingError
 from billing.models import EventStatus, Invoice, Refund, StripeEvent
 from billing.services import mirrors as m
+from billing.services.refunds import refund_settle
 from core.backoff import backoff_seconds
 from customers.identity import customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
 from sync.services import BillingChange, jobs_for_billing_change
 
 log = structlog.get_logger(__name__)
-
-
-class BillingError(Exception):
-    """A billing action that cannot be done, with a sentence a person can read."""
 
 
 # event type -> (kind of object in data.object, is it a deletion)
@@ -76,8 +74,6 @@ def _apply(event: StripeEvent, kind: str, deleting: bool, obj: dict, stripe_cust
     if kind == "invoice":
         m.mirror_apply(Invoice, obj=obj, event=event, fields=m.invoice_fields(obj, event.type), **owner)
         return
-    from billing.services.refunds import refund_settle  # refunds imports this module
-
     model, fields = m.MIRRORS[kind]
     row, applied = m.mirror_apply(model, obj=obj, event=event, fields=fields(obj), deleting=deleting, **owner)
     if kind == "refund":
