@@ -17,7 +17,7 @@ from billing.models import EventStatus, Invoice, Refund, StripeEvent
 from billing.services import mirrors as m
 from billing.services.refunds import refund_settle
 from core.backoff import backoff_seconds
-from customers.identity import customer_for_stripe_id, customer_identity_refresh
+from customers.identity import Identity, customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
 from sync.services import BillingChange, jobs_for_billing_change
 
@@ -97,12 +97,17 @@ def _apply_event(event: StripeEvent) -> str:
     _apply(event, kind, deleting, obj, stripe_customer_id, customer)
     if customer is not None:
         event.customer = customer
-        # Saved now, outcome included (one write): the identity refresh reads the log by customer.
         _record_outcome(event, EventStatus.PROCESSED, also=("customer",))
-        customer_identity_refresh(customer=customer)
+        identity = customer_identity_refresh(
+            customer=customer,
+            # Stripe's customer object changes only with its own events: read it again only then.
+            stated=m.stated_identity(customer) if kind == "customer" else None,
+            seen=Identity(email=p.customer_email(obj), name=p.customer_name(obj)),
+            seen_as_of=m.event_order_key(event),
+        )
         customer.last_event_at = max(filter(None, [customer.last_event_at, event.created]))
         before, after = customer_state_refresh(
-            customer=customer, source_event=event, also_save=("last_event_at",)
+            customer=customer, source_event=event, also_save=(*identity, "last_event_at")
         )
         jobs_for_billing_change(
             customer=customer,
