@@ -1,4 +1,4 @@
-"""Applying one stored Stripe event: mirrors, identity, status and outbound work in one transaction."""
+"""Applying one stored Stripe event: mirrors, identity, status, then the registered consumers, in one transaction."""
 
 import time
 from datetime import timedelta
@@ -12,6 +12,7 @@ from audit.context import bind_correlation_id, new_correlation_id
 from audit.services import audit_record
 from billing import metrics
 from billing import parsing as p
+from billing.consumers import BillingChange, billing_change_dispatch
 from billing.errors import BillingError
 from billing.models import EventStatus, Invoice, Refund, StripeEvent
 from billing.services import mirrors as m
@@ -19,7 +20,6 @@ from billing.services.refunds import refund_settle
 from core.backoff import backoff_seconds
 from customers.identity import Identity, customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
-from sync.services import BillingChange, jobs_for_billing_change
 
 log = structlog.get_logger(__name__)
 
@@ -109,11 +109,9 @@ def _apply_event(event: StripeEvent) -> str:
         before, after = customer_state_refresh(
             customer=customer, source_event=event, also_save=(*identity, "last_event_at")
         )
-        jobs_for_billing_change(
-            customer=customer,
-            source_event=event,
-            change=BillingChange(event_type=event.type, before=before, after=after),
-        )
+        billing_change_dispatch(change=BillingChange(
+            customer=customer, source_event=event, event_type=event.type, before=before, after=after,
+        ))
     return EventStatus.PROCESSED
 
 

@@ -20,6 +20,7 @@ from core.backoff import backoff_seconds
 from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync import metrics
+from sync.hooks import success_hooks_run
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.http import ProviderError, recording
@@ -152,10 +153,8 @@ def _finish(job, provider, worker, attempt, result: Result, error: ProviderError
                                   reason_code="", last_error=note, finished_at=now,
                                   simulated=provider.NAME == SANDBOX, **done)
             outcome = "succeeded"
-            if changed and job.action == "create_ticket":
-                from support.services import ticket_confirm  # support imports the outbox
-
-                ticket_confirm(job=job, external_id=result.external_id)  # our copy leaves "pending"
+            if changed:
+                success_hooks_run(job=job, external_id=result.external_id)
         elif error.permanent or job.attempts >= settings.SYNC_MAX_ATTEMPTS:
             reason = error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
             changed = mine.update(status=JobStatus.DEAD, reason_code=reason, last_error=error.message[:500],
