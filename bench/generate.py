@@ -108,14 +108,15 @@ def _person(rng: random.Random, n: int, pk: int, now: datetime, status: str) -> 
            mrr if status in ("active", "past_due") else 0, "usd",
            "Same email as another Stripe customer" if status == "needs_review" else "",
            override, "Paid by invoice" if override else "", None, None, False, None, None,
-           created + timedelta(days=1), created, created + timedelta(days=1))
+           created + timedelta(days=1), created, created + timedelta(days=1),
+           json.dumps({"stated": {"email": f"user{n}@example.com", "name": f"Customer {n}"}, "seen": {}}))
     return {"n": n, "pk": pk, "status": status, "plan": plan, "mrr": mrr, "created": created, "row": row}
 
 
 CUSTOMER_COLUMNS = ["id", "public_id", "email", "name", "status", "status_reason", "plan", "mrr", "currency",
                     "review_reason", "override_status", "override_reason", "override_expires_at",
                     "override_set_by_id", "restricted", "assigned_to_id", "merged_into_id", "last_event_at",
-                    "created_at", "updated_at"]
+                    "created_at", "updated_at", "identity_evidence"]
 LINK_COLUMNS = ["id", "customer_id", "system", "external_id", "provider", "created_at", "updated_at"]
 MIRROR_COLUMNS = ["id", "stripe_id", "customer_id", "stripe_customer_id", "livemode", "stripe_created",
                   "last_event_created", "last_event_id", "last_event_rank", "deleted", "data", "created_at",

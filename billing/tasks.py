@@ -1,6 +1,13 @@
+"""Thin tasks: load by id, call billing's service; the rows carry the state."""
+
 import structlog
 from celery import shared_task
+from django.conf import settings
 
+from audit.models import Source
+from billing.services.processing import event_process, events_due
+from billing.services.reconcile import stripe_reconcile
+from billing.services.refunds import refunds_resend_unconfirmed
 from config.outages import BROKER, BROKER_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -8,16 +15,12 @@ log = structlog.get_logger(__name__)
 
 @shared_task(name="billing.process_event")
 def process_event(event_id: int) -> str:
-    from billing.services import event_process
-
     return event_process(event_id=event_id)
 
 
 @shared_task(name="billing.sweep_events")
 def sweep_events() -> int:
     """Re-send events whose wake-up was lost or whose retry is due: the database is the record."""
-    from billing.services.processing import events_due
-
     due = events_due()
     for event_id in due:
         enqueue_event(event_id)
@@ -27,8 +30,6 @@ def sweep_events() -> int:
 @shared_task(name="billing.resend_unconfirmed_refunds")
 def resend_unconfirmed_refunds() -> int:
     """Refunds whose Stripe answer never arrived are asked about again, with the same idempotency key."""
-    from billing.services.refunds import refunds_resend_unconfirmed
-
     return refunds_resend_unconfirmed()
 
 
@@ -48,11 +49,6 @@ def enqueue_event(event_id: int) -> None:
 @shared_task(name="billing.reconcile_stripe")
 def reconcile_stripe() -> int:
     """The daily comparison with Stripe: reports drift (an incident and queue items), repairs nothing."""
-    from django.conf import settings
-
-    from audit.models import Source
-    from billing.services.reconcile import stripe_reconcile
-
     if not settings.STRIPE_API_KEY:
         return 0
     return len(stripe_reconcile(apply=False, source=Source.WORKER).drift)

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import Source
-from billing import selectors
+from billing import selectors, services
+from billing.errors import BillingError
 from billing.forms import EventFilterForm
 from billing.models import StripeEvent
 from customers.selectors import customer_visible, keyset_page
@@ -61,12 +62,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def event_replay(request: HttpRequest, pk: int) -> HttpResponse:
-    from billing.services import BillingError
-    from billing.services import event_replay as replay
-
     event = get_event_for(request, pk, perm="billing.replay_event")
     try:
-        outcome = replay(event=event, actor=request.user, source=Source.UI)
+        outcome = services.event_replay(event=event, actor=request.user, source=Source.UI)
     except BillingError as exc:
         messages.error(request, str(exc))
     else:

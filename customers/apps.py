@@ -9,7 +9,7 @@ class CustomersConfig(AppConfig):
 
         from customers.models import ActionItemState, Customer, CustomerMerge, DistinctPair, ExternalLink
 
-        auditlog.register(Customer)
+        auditlog.register(Customer, exclude_fields=["identity_evidence"])  # email and name carry it
         auditlog.register(ExternalLink)
         auditlog.register(ActionItemState, exclude_fields=["updated_at"])
         auditlog.register(CustomerMerge)

@@ -1,6 +1,6 @@
 """Which canonical customer a Stripe fact belongs to. Never guessed from an email."""
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -36,50 +36,45 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
     return customer
 
 
-def _latest_from_events(customer: Customer, readers: dict[str, Callable[[dict], str]]) -> dict[str, str]:
-    """Per reader, the newest value Stripe sent for this customer: customer objects first, then any object.
+@dataclass(frozen=True)
+class Identity:
+    email: str = ""
+    name: str = ""
 
-    One pass over the log serves every reader; the second query runs only when the
-    customer objects left a reader without a value.
+
+def customer_identity_refresh(
+    *, customer: Customer, stated: Identity | None = None, seen: Identity | None = None, seen_as_of: tuple = ()
+) -> list[str]:
+    """Email and name from what billing knows, whatever order Stripe's events arrived in.
+
+    ``stated``: what Stripe's customer object says now (billing's mirror; None when it did
+    not change). ``seen``: what the object being applied carried, at ``seen_as_of``, a key
+    that orders Stripe's objects. The stated values win; where Stripe's customer object
+    has none, the newest seen value does: the newest is kept per field, so the result
+    depends only on which objects were applied, not on their order.
+
+    Returns the changed fields, unsaved: the caller's next save writes them.
     """
-    from billing.models import StripeEvent
-
-    events = StripeEvent.objects.filter(customer=customer).order_by("-created", "-stripe_id")
-    customer_objects = events.filter(type__in=["customer.created", "customer.updated", "customer.deleted"])
-    found: dict[str, str] = {}
-    for queryset in (customer_objects, events):
-        for payload in queryset.values_list("payload", flat=True)[:50]:
-            for name, read in readers.items():
-                if name not in found:
-                    value = read(payload["data"]["object"])
-                    if value:
-                        found[name] = value
-            if len(found) == len(readers):
-                return found
-    return found
-
-
-def customer_identity_refresh(*, customer: Customer) -> None:
-    """Email and name are the newest ones Stripe sent for this customer.
-
-    Read from the stored event log in Stripe's order, so the result does not
-    depend on the order in which the events arrived.
-    """
-    from billing.parsing import customer_email, customer_name
-
-    latest = _latest_from_events(customer, {"email": customer_email, "name": customer_name})
-    new_email = latest.get("email") or customer.email
-    new_name = latest.get("name") or customer.name
+    evidence = {"stated": dict(customer.identity_evidence.get("stated", {})),
+                "seen": dict(customer.identity_evidence.get("seen", {}))}
+    if stated is not None:
+        evidence["stated"] = {"email": stated.email, "name": stated.name}
+    for name in ("email", "name") if seen is not None else ():
+        value, held = getattr(seen, name), evidence["seen"].get(name)
+        if value and (held is None or list(seen_as_of) > list(held[1])):
+            evidence["seen"][name] = [value, list(seen_as_of)]
     changed = []
-    if new_email != customer.email:
-        customer.email = new_email
-        changed.append("email")
-    if new_name != customer.name:
-        customer.name = new_name
-        changed.append("name")
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
+    if evidence != customer.identity_evidence:
+        customer.identity_evidence = evidence
+        changed.append("identity_evidence")
+    for name in ("email", "name"):
+        seen_value = evidence["seen"].get(name, [""])[0]
+        value = evidence["stated"].get(name) or seen_value or getattr(customer, name)
+        if value != getattr(customer, name):
+            setattr(customer, name, value)
+            changed.append(name)
     flag_email_conflicts(customer=customer)
+    return changed
 
 
 def flag_email_conflicts(*, customer: Customer) -> list[Customer]:

@@ -66,6 +66,9 @@ class Customer(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # What billing told us of email and name, from which the two fields are derived
+    # (customers.identity): {"stated": {field: value}, "seen": {field: [value, order key]}}.
+    identity_evidence = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

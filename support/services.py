@@ -16,7 +16,9 @@ from django.urls import reverse
 from audit.context import current_correlation_id, log_hash
 from audit.models import Source
 from audit.services import audit_record
+from billing.consumers import BillingChange
 from billing.currency import format_money
+from billing.models import Dispute
 from customers.models import Customer, CustomerStatus, System
 from support.models import (
     DeskDelivery,
@@ -29,11 +31,13 @@ from support.models import (
 )
 from support.rules import DEFAULT_ROUTING, billing_fact_ticket, higher, route, routing_problems, slug
 from sync.models import JobStatus, SyncJob
+from sync.providers.sandbox import ID_PREFIX
+from sync.rules import TICKET_ACTION, ticket_asked
 from sync.services.outbox import idempotency_key, jobs_enqueue_on_commit
+from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
 
-TICKET_ACTION = "create_ticket"
 OPEN_DISPUTE_STATUSES = ["warning_needs_response", "needs_response", "warning_under_review", "under_review"]
 # Zendesk's ticket statuses -> ours ("pending" there means waiting for the customer).
 DESK_STATUSES = {
@@ -98,8 +102,6 @@ def routing_rule_edit(*, rules: dict, actor, note: str = "", source: str = Sourc
 
 def billing_states(customer: Customer | None) -> set[str]:
     """The billing-state tags that apply to this customer right now."""
-    from billing.models import Dispute
-
     if customer is None:
         return {"unknown-customer"}
     states = {customer.effective_status.replace("_", "-")}
@@ -274,30 +276,28 @@ def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> 
     return payload
 
 
-def tickets_for_billing_change(
-    *,
-    customer: Customer,
-    source_event,
-    event_type: str,
-    status_tickets: list[dict],
-    sync_rule_version: int | None,
-) -> list[SyncJob]:
+def tickets_for_billing_change(*, change: BillingChange) -> list[SyncJob]:
     """The ticket one applied Stripe event opens, if any: at most one per event, however often it comes.
 
-    The routing rules' billing facts decide first; a ticket the mapping rules ask for on a
-    status change (``status_tickets``) is the fallback. Runs inside the caller's transaction;
-    returns the new desk job for the caller to schedule.
+    Registered with billing as a consumer of billing changes (``SupportConfig.ready``), so it
+    runs inside the event's transaction. The routing rules' billing facts decide first; a
+    ticket the support mapping rules ask for on a status change is the fallback. Schedules
+    the new desk job after commit and returns it.
     """
-    spec = billing_fact_ticket(routing_rule_current().rules, event_type)
-    fact = event_type
-    if spec is None and status_tickets:
-        spec, fact = status_tickets[0], f"status:{status_tickets[0].get('status') or ''}"
+    spec, fact = billing_fact_ticket(routing_rule_current().rules, change.event_type), change.event_type
+    if spec is None and change.before.get("status") == change.after.get("status"):
+        return []  # no billing fact to tell, and status tickets come only with a new status
+    mapping = mapping_rules_current()[System.SUPPORT]
     if spec is None:
-        return []
+        spec = ticket_asked(mapping.rules, before=change.before, after=change.after)
+        if spec is None:
+            return []
+        fact = f"status:{spec.get('status') or ''}"
+    event = change.source_event
     ticket, job, created = _ticket_write(
-        key=f"stripe:{source_event.stripe_id}",
-        job_cause=source_event.stripe_id,  # the key the outbox gives every job of this event
-        customer=customer,
+        key=f"stripe:{event.stripe_id}",
+        job_cause=event.stripe_id,  # the key the outbox gives every job of this event
+        customer=change.customer,
         subject=spec.get("subject") or "Billing",
         category=spec.get("category", "billing"),
         priority=spec.get("priority", TicketPriority.NORMAL),
@@ -305,11 +305,14 @@ def tickets_for_billing_change(
         source=TicketSource.BILLING,
         fact=fact,
         extra_tags=list(spec.get("tags") or []),
-        source_event=source_event,
-        sync_rule_version=sync_rule_version,
+        source_event=event,
+        sync_rule_version=mapping.version,
     )
     # No business-action record: nobody acted. The ticket names its Stripe event, like the other jobs.
-    return [job] if created and job is not None else []
+    if not (created and job is not None):
+        return []
+    jobs_enqueue_on_commit(job_ids=[job.pk])
+    return [job]
 
 
 def ticket_open(
@@ -445,8 +448,6 @@ def ticket_link(*, ticket: Ticket, customer: Customer, actor, source: str = Sour
 def ticket_confirm(*, job: SyncJob, external_id: str) -> None:
     """The desk created the ticket: our copy leaves ``pending`` (inside the executor's transaction).
     A simulated ticket sent for real later (``job.replay_of``) takes the real desk's id."""
-    from sync.providers.sandbox import ID_PREFIX
-
     tickets = Ticket.objects.filter(sync_job_id=job.replay_of_id or job.pk)
     tickets.filter(status=TicketStatus.PENDING).update(status=TicketStatus.NEW, external_id=external_id[:100])
     replaced = Q(external_id="")

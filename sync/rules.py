@@ -48,6 +48,7 @@ DEFAULT_RULES: dict[str, dict] = {
 }
 
 PRIORITIES = {"low", "normal", "high", "urgent"}
+TICKET_ACTION = "create_ticket"  # written by support's planner (our Ticket first), never by the outbox
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def plan_support(rules: dict, before: dict, after: dict) -> list[PlannedJob]:
         jobs.append(PlannedJob(System.SUPPORT, "upsert_user", "", dict(after)))
     ticket = rules.get("tickets", {}).get(after["status"] or "")
     if ticket and before["status"] != after["status"]:
-        jobs.append(PlannedJob(System.SUPPORT, "create_ticket", "", {**after, **ticket}))
+        jobs.append(PlannedJob(System.SUPPORT, TICKET_ACTION, "", {**after, **ticket}))
     return jobs
 
 
@@ -133,6 +134,12 @@ def planned_work(*, rules_by_system: dict[str, dict], before: dict, after: dict)
     for system in SYNCED_SYSTEMS:
         jobs += PLANNERS[system](rules_by_system.get(system, {}), b, a)
     return jobs
+
+
+def ticket_asked(rules: dict, *, before: dict, after: dict) -> dict | None:
+    """The ticket the support desk's rules ask for when a change moves the customer to a new status."""
+    planned = plan_support(rules, _state(before), _state(after))
+    return next((job.payload for job in planned if job.action == TICKET_ACTION), None)
 
 
 def _short(tag: str) -> str:

@@ -1,3 +1,4 @@
-from billing.services.processing import BillingError, event_process, event_replay
+from billing.errors import BillingError
+from billing.services.processing import event_process, event_replay
 
 __all__ = ["BillingError", "event_process", "event_replay"]

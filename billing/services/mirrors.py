@@ -19,6 +19,9 @@ from billing.models import (
     StripeMirror,
     Subscription,
 )
+from customers.identity import Identity
+from customers.models import Customer
+from customers.status import customer_state_refresh
 
 
 # Stripe's `created` has one-second resolution. Within one second, an event that usually
@@ -43,6 +46,11 @@ def event_rank(event_type: str) -> int:
         if event_type.endswith(suffix):
             return rank
     return 2
+
+
+def event_order_key(event: StripeEvent) -> tuple[float, int, str]:
+    """Where an event stands in Stripe's order (the same whatever order it arrived in)."""
+    return (event.created.timestamp(), event_rank(event.type), event.stripe_id)
 
 
 def _is_stale(row: StripeMirror, event: StripeEvent, deleting: bool) -> bool:
@@ -107,10 +115,20 @@ def mirror_apply(
 
 def _rederive(customer_pk: int) -> None:
     """An object moved to another customer: the one it left is derived again."""
-    from customers.models import Customer
-    from customers.status import customer_state_refresh
-
     customer_state_refresh(customer=Customer.objects.select_for_update().get(pk=customer_pk))
+
+
+def stated_identity(customer: Customer) -> Identity:
+    """What Stripe's customer object says of email and name: per field, the newest mirror that says any.
+
+    Usually one mirror; a customer merged with another holds theirs too.
+    """
+    rows = list(
+        StripeCustomer.objects.filter(customer=customer)
+        .order_by("-last_event_created", "-last_event_rank", "-last_event_id")
+        .values_list("email", "name")
+    )
+    return Identity(email=next((e for e, _ in rows if e), ""), name=next((n for _, n in rows if n), ""))
 
 
 def customer_fields(obj: dict) -> dict:

@@ -1,6 +1,5 @@
-"""Applying one stored Stripe event: mirrors, identity, status and outbound work in one transaction."""
+"""Applying one stored Stripe event: mirrors, identity, status, then the registered consumers, in one transaction."""
 
-import random
 import time
 from datetime import timedelta
 
@@ -13,17 +12,16 @@ from audit.context import bind_correlation_id, new_correlation_id
 from audit.services import audit_record
 from billing import metrics
 from billing import parsing as p
+from billing.consumers import BillingChange, billing_change_dispatch
+from billing.errors import BillingError
 from billing.models import EventStatus, Invoice, Refund, StripeEvent
 from billing.services import mirrors as m
-from customers.identity import customer_for_stripe_id, customer_identity_refresh
+from billing.services.refunds import refund_settle
+from core.backoff import backoff_seconds
+from customers.identity import Identity, customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
-from sync.services import BillingChange, jobs_for_billing_change
 
 log = structlog.get_logger(__name__)
-
-
-class BillingError(Exception):
-    """A billing action that cannot be done, with a sentence a person can read."""
 
 
 # event type -> (kind of object in data.object, is it a deletion)
@@ -76,8 +74,6 @@ def _apply(event: StripeEvent, kind: str, deleting: bool, obj: dict, stripe_cust
     if kind == "invoice":
         m.mirror_apply(Invoice, obj=obj, event=event, fields=m.invoice_fields(obj, event.type), **owner)
         return
-    from billing.services.refunds import refund_settle  # refunds imports this module
-
     model, fields = m.MIRRORS[kind]
     row, applied = m.mirror_apply(model, obj=obj, event=event, fields=fields(obj), deleting=deleting, **owner)
     if kind == "refund":
@@ -101,25 +97,22 @@ def _apply_event(event: StripeEvent) -> str:
     _apply(event, kind, deleting, obj, stripe_customer_id, customer)
     if customer is not None:
         event.customer = customer
-        # Saved now, outcome included (one write): the identity refresh reads the log by customer.
         _record_outcome(event, EventStatus.PROCESSED, also=("customer",))
-        customer_identity_refresh(customer=customer)
+        identity = customer_identity_refresh(
+            customer=customer,
+            # Stripe's customer object changes only with its own events: read it again only then.
+            stated=m.stated_identity(customer) if kind == "customer" else None,
+            seen=Identity(email=p.customer_email(obj), name=p.customer_name(obj)),
+            seen_as_of=m.event_order_key(event),
+        )
         customer.last_event_at = max(filter(None, [customer.last_event_at, event.created]))
         before, after = customer_state_refresh(
-            customer=customer, source_event=event, also_save=("last_event_at",)
+            customer=customer, source_event=event, also_save=(*identity, "last_event_at")
         )
-        jobs_for_billing_change(
-            customer=customer,
-            source_event=event,
-            change=BillingChange(event_type=event.type, before=before, after=after),
-        )
+        billing_change_dispatch(change=BillingChange(
+            customer=customer, source_event=event, event_type=event.type, before=before, after=after,
+        ))
     return EventStatus.PROCESSED
-
-
-def _retry_delay(attempts: int) -> timedelta:
-    base = settings.STRIPE_EVENT_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    capped = min(base, settings.STRIPE_EVENT_RETRY_MAX_SECONDS)
-    return timedelta(seconds=capped * random.uniform(0.8, 1.2))
 
 
 # Failures that come from the payload itself: the same event fails the same way on every try,
@@ -207,7 +200,10 @@ def _event_failed(event_id: int, exc: Exception) -> str:
         permanent = _permanent_reason(exc)
         event.last_error = _error_text(exc, permanent)
         exhausted = bool(permanent) or event.attempts >= settings.STRIPE_EVENT_MAX_ATTEMPTS
-        event.next_attempt_at = None if exhausted else timezone.now() + _retry_delay(event.attempts)
+        event.next_attempt_at = None if exhausted else timezone.now() + timedelta(seconds=backoff_seconds(
+            attempt=event.attempts, base=settings.STRIPE_EVENT_RETRY_BASE_SECONDS,
+            cap=settings.STRIPE_EVENT_RETRY_MAX_SECONDS,
+        ))
         event.save(update_fields=["attempts", "status", "error_class", "last_error", "next_attempt_at"])
     log.warning(
         "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts,

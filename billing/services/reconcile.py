@@ -91,8 +91,9 @@ def _repair(kind: str, obj: dict, mark: _Repair, *, actor, source: str) -> None:
             stripe_customer_id=stripe_customer_id,
         )
         if customer is not None:
-            customer_identity_refresh(customer=customer)
-            customer_state_refresh(customer=customer)
+            stated = m.stated_identity(customer) if kind == "customer" else None  # only its own mirror says
+            identity = customer_identity_refresh(customer=customer, stated=stated)
+            customer_state_refresh(customer=customer, also_save=tuple(identity))
         Drift.objects.open().filter(object_type=kind, stripe_id=obj["id"]).update(
             resolved_at=mark.created, resolution="Repaired from Stripe"
         )

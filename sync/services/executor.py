@@ -16,9 +16,11 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from audit.context import log_hash
+from core.backoff import backoff_seconds
 from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync import metrics
+from sync.hooks import success_hooks_run
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.http import ProviderError, recording
@@ -28,15 +30,6 @@ from sync.services.outbox import jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
 WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
-
-
-def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
-    ceiling = min(settings.SYNC_RETRY_MAX_SECONDS, settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    delay = random.uniform(ceiling / 2, ceiling)
-    if retry_after:
-        delay = max(delay, min(retry_after, settings.SYNC_RETRY_MAX_SECONDS))
-    return delay
 
 
 def job_run(*, job_id: int, worker: str) -> str:
@@ -160,17 +153,18 @@ def _finish(job, provider, worker, attempt, result: Result, error: ProviderError
                                   reason_code="", last_error=note, finished_at=now,
                                   simulated=provider.NAME == SANDBOX, **done)
             outcome = "succeeded"
-            if changed and job.action == "create_ticket":
-                from support.services import ticket_confirm  # support imports the outbox
-
-                ticket_confirm(job=job, external_id=result.external_id)  # our copy leaves "pending"
+            if changed:
+                success_hooks_run(job=job, external_id=result.external_id)
         elif error.permanent or job.attempts >= settings.SYNC_MAX_ATTEMPTS:
             reason = error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
             changed = mine.update(status=JobStatus.DEAD, reason_code=reason, last_error=error.message[:500],
                                   finished_at=now, **done)
             outcome = "dead"
         else:
-            at = now + timedelta(seconds=backoff_seconds(job.attempts, error.retry_after))
+            at = now + timedelta(seconds=backoff_seconds(
+                attempt=job.attempts, base=settings.SYNC_RETRY_BASE_SECONDS, cap=settings.SYNC_RETRY_MAX_SECONDS,
+                retry_after=error.retry_after,
+            ))
             changed = mine.update(status=JobStatus.RETRYING, next_attempt_at=at, last_error=error.message[:500],
                                   reason_code=error.reason_code, enqueued_at=None, **done)
             outcome = "retrying"

@@ -1,7 +1,10 @@
-"""Writing outbound work (the outbox). Billing calls ``jobs_for_billing_change`` inside its transaction."""
+"""Writing outbound work (the outbox).
+
+``jobs_for_billing_change`` is registered with billing as a consumer of billing changes
+(``SyncConfig.ready``): billing calls it inside the event's transaction, knowing nothing of sync.
+"""
 
 import hashlib
-from dataclasses import dataclass, field
 
 import structlog
 from django.db import transaction
@@ -9,21 +12,13 @@ from django.utils import timezone
 
 from audit.context import current_correlation_id
 from config.outages import BROKER, BROKER_ERRORS
-from customers.models import Customer, System
+from billing.consumers import BillingChange
+from customers.models import Customer
 from sync.models import SyncJob
-from sync.rules import planned_work
+from sync.rules import TICKET_ACTION, planned_work
 from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class BillingChange:
-    """What one applied Stripe event changed for one customer."""
-
-    event_type: str
-    before: dict = field(default_factory=dict)  # {"status":..., "plan":..., "mrr":..., "currency":...}
-    after: dict = field(default_factory=dict)
 
 
 def idempotency_key(*, cause: str, customer: Customer, system: str, action: str, suffix: str = "") -> str:
@@ -37,19 +32,20 @@ def fitted_key(key: str) -> str:
     return key
 
 
-def jobs_for_billing_change(*, customer: Customer, source_event, change: BillingChange) -> list[SyncJob]:
+def jobs_for_billing_change(*, change: BillingChange) -> list[SyncJob]:
     """Write the outbound jobs one billing change causes; schedule them after commit.
 
     The mapping rules decide the jobs. The idempotency key is derived from the
     event, so replaying it adds nothing. Runs inside the caller's transaction.
     """
+    customer, source_event = change.customer, change.source_event
     rules = mapping_rules_current()
     plan = planned_work(rules_by_system={s: r.rules for s, r in rules.items()}, before=change.before, after=change.after)
     correlation_id, now = current_correlation_id(), timezone.now()
     wanted: dict[str, SyncJob] = {}
     for planned in plan:
-        if planned.action == "create_ticket":
-            continue  # tickets have one path: support writes our Ticket and its desk job (below)
+        if planned.action == TICKET_ACTION:
+            continue  # tickets have one path: support's planner writes our Ticket and its desk job
         key = idempotency_key(
             cause=source_event.stripe_id, customer=customer, system=planned.system,
             action=planned.action, suffix=planned.key_suffix,
@@ -68,9 +64,7 @@ def jobs_for_billing_change(*, customer: Customer, source_event, change: Billing
         )
     created = _jobs_insert(wanted)
     jobs_enqueue_on_commit(job_ids=[j.pk for j in created], marked=True)
-    tickets = _tickets(customer, source_event, change, plan, rules)
-    jobs_enqueue_on_commit(job_ids=[j.pk for j in tickets])
-    return created + tickets
+    return created
 
 
 def _jobs_insert(wanted: dict[str, SyncJob]) -> list[SyncJob]:
@@ -89,17 +83,6 @@ def _jobs_insert(wanted: dict[str, SyncJob]) -> list[SyncJob]:
         SyncJob.objects.filter(idempotency_key__in=list(wanted)).values_list("idempotency_key", flat=True)
     )
     return SyncJob.objects.bulk_create([job for key, job in wanted.items() if key not in taken])
-
-
-def _tickets(customer: Customer, source_event, change: BillingChange, plan: list, rules: dict) -> list[SyncJob]:
-    from support.services import tickets_for_billing_change  # support imports this module
-
-    support = rules.get(System.SUPPORT)
-    return tickets_for_billing_change(
-        customer=customer, source_event=source_event, event_type=change.event_type,
-        status_tickets=[p.payload for p in plan if p.action == "create_ticket"],
-        sync_rule_version=support.version if support is not None else None,
-    )
 
 
 def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None, marked: bool = False) -> None:

@@ -106,3 +106,8 @@ def test_reconcile_needs_an_api_key(settings):
     settings.STRIPE_API_KEY = ""
     with pytest.raises(CommandError, match="set STRIPE_API_KEY"):
         run()
+
+
+def test_a_customer_backfilled_from_stripe_takes_its_email_from_stripes_customer_object(planted):
+    run("--apply")
+    assert Customer.objects.get(links__external_id="cus_A").email == "new@example.com"

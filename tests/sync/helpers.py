@@ -2,10 +2,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from billing.consumers import BillingChange, billing_change_dispatch
 from customers.models import ExternalLink, System
 from sync.models import JobStatus, SyncJob
 from sync.services import job_run, jobs_sweep
-from tests.factories import CustomerFactory, SyncJobFactory
+from tests.factories import CustomerFactory, StripeEventFactory, SyncJobFactory
 
 STATE = {"status": "active", "plan": "Pro", "mrr": 4900, "currency": "usd"}
 
@@ -14,6 +15,17 @@ def customer_with_stripe(**kwargs):
     customer = CustomerFactory(**kwargs)
     ExternalLink.objects.create(customer=customer, system=System.STRIPE, external_id=f"cus_{customer.public_id}")
     return customer
+
+
+def billing_change(customer, event_type: str, before: dict, after: dict, event=None) -> list[SyncJob]:
+    """What billing does once an event is applied: hand the change to every registered consumer
+    (sync's job planner, support's ticket planner). Returns the jobs this change wrote."""
+    event = event or StripeEventFactory(customer=customer)
+    existing = set(SyncJob.objects.filter(source_event=event).values_list("pk", flat=True))
+    billing_change_dispatch(change=BillingChange(
+        customer=customer, source_event=event, event_type=event_type, before=before, after=after,
+    ))
+    return list(SyncJob.objects.filter(source_event=event).exclude(pk__in=existing).order_by("pk"))
 
 
 def make_job(system: str, action: str, customer=None, **payload) -> SyncJob:

@@ -9,11 +9,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from customers.models import Customer
 from sync.models import JobStatus, MappingRule, SyncJob
-from sync.services import (BillingChange, SyncError, job_retry, jobs_for_billing_change, jobs_retry_bulk,
-                           mapping_rule_edit, system_pause, system_resume, system_states)
-from tests.factories import StripeEventFactory
+from sync.services import (SyncError, job_retry, jobs_retry_bulk, mapping_rule_edit, system_pause, system_resume,
+                           system_states)
 from tests.sync import fakes
-from tests.sync.helpers import customer_with_stripe, drain, make_job, run
+from tests.sync.helpers import billing_change, customer_with_stripe, drain, make_job, run
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +22,7 @@ CANCELED = {**ACTIVE, "status": "canceled", "mrr": 0}
 
 def deliver(customer, before, after, capture):
     with capture(execute=True):
-        return jobs_for_billing_change(customer=customer, source_event=StripeEventFactory(customer=customer),
-                                       change=BillingChange("customer.subscription.updated", before, after))
+        return billing_change(customer, "customer.subscription.updated", before, after)
 
 
 def test_pause_deliver_resume_the_jobs_wait_then_drain(serve, owner, django_capture_on_commit_callbacks):

@@ -9,10 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
-from sync.services import BillingChange, jobs_for_billing_change, jobs_sweep
-from tests.factories import StripeEventFactory
+from sync.services import jobs_sweep
 from tests.sync import fakes
-from tests.sync.helpers import customer_with_stripe, drain, due_now, make_job, run
+from tests.sync.helpers import billing_change, customer_with_stripe, drain, due_now, make_job, run
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +28,7 @@ def test_200_jobs_with_30_percent_faults_all_succeed_with_one_effect_each(serve,
     with time_machine.travel(timezone.now(), tick=True) as traveller:
         with django_capture_on_commit_callbacks(execute=True):
             for customer in customers:  # 5 jobs each: contact, user, ticket, tag, untag
-                jobs_for_billing_change(customer=customer, source_event=StripeEventFactory(customer=customer),
-                                        change=BillingChange("invoice.payment_failed", ACTIVE, PAST_DUE))
+                billing_change(customer, "invoice.payment_failed", ACTIVE, PAST_DUE)
         assert SyncJob.objects.count() == 200
         drain(traveller)
     assert SyncJob.objects.filter(status=JobStatus.SUCCEEDED).count() == 200

@@ -2,8 +2,8 @@ import pytest
 
 from customers.models import ExternalLink
 from sync.models import JobStatus, SyncJob
-from sync.services import BillingChange, jobs_for_billing_change
 from tests.factories import CustomerFactory, StripeEventFactory
+from tests.sync.helpers import billing_change
 
 pytestmark = pytest.mark.django_db
 
@@ -13,11 +13,8 @@ PAST_DUE = {"status": "past_due", "plan": "Pro", "mrr": 4900, "currency": "usd"}
 
 
 def deliver(customer, before, after, event=None, *, capture):
-    event = event or StripeEventFactory(customer=customer)
     with capture(execute=True):
-        return jobs_for_billing_change(
-            customer=customer, source_event=event, change=BillingChange("invoice.paid", before, after)
-        )
+        return billing_change(customer, "invoice.paid", before, after, event)
 
 
 def test_a_change_writes_the_jobs_the_rules_ask_for(django_capture_on_commit_callbacks):

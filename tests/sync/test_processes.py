@@ -110,13 +110,13 @@ django.setup()
 from django.db import transaction
 from customers.models import Customer
 from billing.models import StripeEvent
-from sync.services import BillingChange, jobs_for_billing_change
+from billing.consumers import BillingChange, billing_change_dispatch
 before = {"status": "active", "plan": "Pro", "mrr": 4900, "currency": "usd"}
 after = {**before, "plan": "Team", "mrr": 9900}
 for event in StripeEvent.objects.filter(stripe_id__startswith="evt_redis_down"):
     with transaction.atomic():
-        jobs_for_billing_change(customer=event.customer, source_event=event,
-                                change=BillingChange("customer.subscription.updated", before, after))
+        billing_change_dispatch(change=BillingChange(customer=event.customer, source_event=event,
+                                event_type="customer.subscription.updated", before=before, after=after))
 print("written")
 """
 

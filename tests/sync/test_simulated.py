@@ -12,10 +12,8 @@ from billing.models import StripeEvent
 from customers.models import Customer, CustomerStatus, CustomerStatusChange
 from support.models import Ticket
 from sync.models import JobStatus, SyncJob
-from sync.services import BillingChange, jobs_for_billing_change
-from tests.factories import StripeEventFactory
 from tests.sync import fakes
-from tests.sync.helpers import customer_with_stripe, make_job, run
+from tests.sync.helpers import billing_change, customer_with_stripe, make_job, run
 
 pytestmark = pytest.mark.django_db
 
@@ -145,8 +143,7 @@ def test_a_replay_sends_todays_values_through_the_pipeline_and_never_touches_bil
     changes = [("customer.subscription.updated", TRIAL, ACTIVE), ("invoice.payment_failed", ACTIVE, PAST_DUE)]
     for event_type, before, after in changes:  # the failed payment also opens a ticket
         with django_capture_on_commit_callbacks(execute=True):
-            jobs_for_billing_change(customer=customer, source_event=StripeEventFactory(customer=customer),
-                                    change=BillingChange(event_type, before, after))
+            billing_change(customer, event_type, before, after)
     Customer.objects.filter(pk=customer.pk).update(status=CustomerStatus.PAST_DUE)
     assert not SyncJob.objects.exclude(status=JobStatus.SUCCEEDED).exists()
     assert SyncJob.objects.filter(simulated=True).count() == SyncJob.objects.count()

@@ -8,7 +8,8 @@ from tqdm import tqdm
 
 from audit.models import Source
 from billing.models import EventStatus, StripeEvent
-from billing.services import BillingError, event_replay
+from billing.errors import BillingError
+from billing.services import event_replay
 
 
 def _since(value: str) -> datetime:
