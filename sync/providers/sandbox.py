@@ -9,7 +9,8 @@ import hashlib
 from customers.models import Customer
 from sync.models import SyncJob
 from sync.providers import SANDBOX, Result, configured_provider
-from sync.providers.http import record, redact
+from core.redact import redact
+from sync.providers.http import record
 
 NAME = SANDBOX
 LABEL = "Sandbox"
@@ -33,7 +34,7 @@ def preview(*, job: SyncJob, customer: Customer) -> dict:
 def perform(*, job: SyncJob, customer: Customer) -> Result:
     target = configured_provider(job.system)
     would_send = target.preview(job=job, customer=customer) if target.NAME != NAME else {}
-    record({"provider": NAME, "would_be": target.NAME, "sandbox": True, **redact(would_send)})
+    record({"provider": NAME, "would_be": target.NAME, "sandbox": True, **redact(would_send, cut=True)})
     if job.action in TICKET_ACTIONS:
         return Result(external_id=ID_PREFIX + hashlib.sha256(job.idempotency_key.encode()).hexdigest()[:12])
     return Result(external_id=f"{ID_PREFIX}{customer.public_id}", link=True)
