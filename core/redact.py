@@ -13,7 +13,9 @@ REDACTED = "[redacted]"
 TEXT_LIMIT = 200  # characters of one text kept when cutting
 MAX_KEYS, MAX_ITEMS = 40, 20  # of one object / one list kept when cutting
 
-SECRET_KEYS = re.compile(r"(authorization|token|secret|password|api[_-]?key|cookie|signature|credential)", re.I)
+SECRET_KEYS = re.compile(
+    r"(authorization|token|secret|password|api[_-]?key|cookie|signature|credential)", re.I
+)
 PERSONAL_KEYS = frozenset({
     # people and how to reach them
     "email", "e-mail", "email_address", "user_email", "customer_email", "receipt_email",
@@ -55,6 +57,6 @@ def redact(value: Any, *, personal: bool = True, cut: bool = False) -> Any:
 def _text(value: str, *, personal: bool, cut: bool) -> str:
     if personal:
         if "@" in value and not any(c.isspace() for c in value.strip()):
-            return REDACTED  # an address under an innocent key (HubSpot's upsert "id"), even one without a dot
+            return REDACTED  # an address under an innocent key (HubSpot's upsert "id"), dotless too
         value = _EMAIL.sub(REDACTED, value)  # before cutting: a cut address would no longer be recognised
     return value[:TEXT_LIMIT] + "…" if cut and len(value) > TEXT_LIMIT else value

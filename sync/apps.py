@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from sync.providers import record_url
+
 
 class SyncConfig(AppConfig):
     name = "sync"
@@ -7,8 +9,10 @@ class SyncConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from customers.links import record_urls_from
         from sync.models import MappingRule, SyncJob, SystemState
 
         auditlog.register(SyncJob, exclude_fields=["lease_expires_at", "lease_owner", "updated_at"])
         auditlog.register(SystemState)
         auditlog.register(MappingRule)
+        record_urls_from(record_url)  # the 360 links each record to its page in the tool

@@ -17,30 +17,10 @@ import requests
 from django.conf import settings
 
 from core.redact import TEXT_LIMIT, redact
-from sync.models import ReasonCode
+from sync.providers.errors import ProviderError, ReasonCode
 
 _trace: contextvars.ContextVar[list | None] = contextvars.ContextVar("provider_trace", default=None)
 _session = requests.Session()
-
-
-class ProviderError(Exception):
-    """A provider call that failed; ``permanent`` says retrying cannot help."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        permanent: bool,
-        reason_code: str = ReasonCode.UNKNOWN,
-        status_code: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.reason_code = reason_code
-        self.status_code = status_code
-        self.retry_after = retry_after
 
 
 @contextlib.contextmanager
