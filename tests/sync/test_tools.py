@@ -18,7 +18,7 @@ from customers.models import ExternalLink, System
 from monitoring.checks import launch_checks
 from sync import providers
 from sync.ratelimit import bucket_key, limit_for
-from tests.sync import fakes
+from tests.sync import fakes, toy_tool
 from tests.sync.helpers import customer_with_stripe, make_job, run
 from tests.test_settings_production import run_manage
 
@@ -168,3 +168,12 @@ def test_the_tools_import_nothing_of_the_domain_only_their_payload():
         for path in files
     }
     assert {name: mods for name, mods in offending.items() if mods} == {}
+
+
+def test_a_tool_s_webhook_secret_is_a_launch_check_while_the_tool_serves(toy, settings, monkeypatch):
+    monkeypatch.setattr(toy_tool, "WEBHOOK_SECRET", "TOYCRM_WEBHOOK_SECRET", raising=False)
+    settings.TOYCRM_WEBHOOK_SECRET = ""
+    (w005,) = [m for m in launch_checks() if m.id == "switchboard.W005"]
+    assert w005.msg == "Webhook secrets: TOYCRM_WEBHOOK_SECRET is not set."
+    settings.TOYCRM_API_KEY = ""  # in sandbox now: nothing will call its webhook
+    assert "switchboard.W005" not in {m.id for m in launch_checks()}
