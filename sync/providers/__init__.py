@@ -1,15 +1,18 @@
 """The outside tools Switchboard syncs to: one folder each, listed once in ``TOOLS``.
 
-Each tool package has the same small face:
+Each tool package has the same small face, from its ``conf.py``:
 
 - ``NAME``, ``LABEL`` (the tool's name for people) and ``SYSTEMS`` (the systems it can serve);
 - ``settings_from_env(env)`` (the settings it reads, with their defaults), ``CREDENTIALS`` (those
   it cannot run without) and ``RATE_LIMIT`` (its published limit: variable, requests, per seconds);
+- ``record_url(external_id)``: where a person opens the customer's record in the tool ("" if nowhere);
+- optionally ``WEBHOOK_SECRET``: the setting its inbound webhook cannot verify deliveries without;
+
+and from its ``client.py``:
+
 - ``credential()`` (what the rate limit is counted against) and ``cost(action)`` (requests one job
   may make);
-- ``preview(payload)`` (the main request it would send) and ``perform(payload) -> Result``;
-- ``record_url(external_id)``: where a person opens the customer's record in the tool ("" if nowhere);
-- optionally ``WEBHOOK_SECRET``: the setting its inbound webhook cannot verify deliveries without.
+- ``preview(payload)`` (the main request it would send) and ``perform(payload) -> Result``.
 
 Adapters are given a frozen ``Payload`` and import nothing of the domain. A system whose tool has
 no credentials runs against ``sandbox``, and the jobs it runs there are marked simulated.

@@ -8,6 +8,8 @@ from sync.providers.errors import ProviderError, ReasonCode
 from sync.providers.http import Client, pick
 from sync.providers.payload import Payload, Result
 
+__all__ = ["cost", "credential", "perform", "preview"]
+
 
 def credential() -> str:
     return settings.CIRCLE_API_TOKEN

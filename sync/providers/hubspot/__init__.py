@@ -1,17 +1,5 @@
 """HubSpot CRM v3: one upsert per job, keyed by our id (or email), through batch upsert."""
 
-from sync.providers.hubspot.client import cost, credential, perform, preview
-from sync.providers.hubspot.conf import (
-    CREDENTIALS,
-    LABEL,
-    NAME,
-    RATE_LIMIT,
-    SYSTEMS,
-    record_url,
-    settings_from_env,
-)
-
-__all__ = [
-    "CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "cost", "credential", "perform", "preview",
-    "record_url", "settings_from_env",
-]
+# The tool's face (see sync/providers/__init__.py): its conf and its client together.
+from sync.providers.hubspot.client import *  # noqa: F403
+from sync.providers.hubspot.conf import *  # noqa: F403

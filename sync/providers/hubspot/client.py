@@ -8,6 +8,8 @@ from sync.providers.http import Client, pick
 from sync.providers.hubspot.conf import NAME
 from sync.providers.payload import Payload, Result
 
+__all__ = ["cost", "credential", "perform", "preview"]
+
 UPSERT = "/crm/v3/objects/contacts/batch/upsert"
 
 

@@ -3,18 +3,6 @@
 Serves the CRM or the support desk, as SYNC_CRM_PROVIDER / SYNC_SUPPORT_PROVIDER say.
 """
 
-from sync.providers.intercom.client import cost, credential, perform, preview
-from sync.providers.intercom.conf import (
-    CREDENTIALS,
-    LABEL,
-    NAME,
-    RATE_LIMIT,
-    SYSTEMS,
-    record_url,
-    settings_from_env,
-)
-
-__all__ = [
-    "CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "cost", "credential", "perform", "preview",
-    "record_url", "settings_from_env",
-]
+# The tool's face (see sync/providers/__init__.py): its conf and its client together.
+from sync.providers.intercom.client import *  # noqa: F403
+from sync.providers.intercom.conf import *  # noqa: F403

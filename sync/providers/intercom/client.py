@@ -10,6 +10,8 @@ from sync.providers.http import Client, pick
 from sync.providers.intercom.conf import NAME
 from sync.providers.payload import Payload, Result
 
+__all__ = ["cost", "credential", "perform", "preview"]
+
 VERSION = "2.14"
 CONTACT_ACTIONS = {"upsert_contact", "upsert_user"}
 _EXISTING_ID = re.compile(r"id=([0-9a-f]+)")

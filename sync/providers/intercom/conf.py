@@ -2,6 +2,8 @@
 
 import environ
 
+__all__ = ["CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "record_url", "settings_from_env"]
+
 NAME = "intercom"
 LABEL = "Intercom"
 SYSTEMS = ("crm", "support")

@@ -4,18 +4,6 @@ Kit answers a 429 with plain text and no Retry-After: the executor's
 exponential backoff and the shared token bucket handle it.
 """
 
-from sync.providers.kit.client import cost, credential, perform, preview
-from sync.providers.kit.conf import (
-    CREDENTIALS,
-    LABEL,
-    NAME,
-    RATE_LIMIT,
-    SYSTEMS,
-    record_url,
-    settings_from_env,
-)
-
-__all__ = [
-    "CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "cost", "credential", "perform", "preview",
-    "record_url", "settings_from_env",
-]
+# The tool's face (see sync/providers/__init__.py): its conf and its client together.
+from sync.providers.kit.client import *  # noqa: F403
+from sync.providers.kit.conf import *  # noqa: F403

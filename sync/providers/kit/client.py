@@ -7,6 +7,8 @@ from sync.providers.http import Client, pick
 from sync.providers.kit.conf import NAME
 from sync.providers.payload import Payload, Result
 
+__all__ = ["cost", "credential", "perform", "preview"]
+
 _tag_ids: dict[tuple[str, str], str] = {}  # (base url, tag name) -> id; tags are never renamed by us
 
 

@@ -8,6 +8,8 @@ from sync.providers.http import record
 from sync.providers.payload import Payload, Result
 from sync.providers.sandbox.conf import NAME
 
+__all__ = ["ID_PREFIX", "cost", "credential", "perform", "preview"]
+
 TICKET_ACTIONS = {"create_ticket"}
 ID_PREFIX = "sandbox-"  # of every id this "tool" hands out
 

@@ -2,6 +2,8 @@
 
 import environ
 
+__all__ = ["CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "record_url", "settings_from_env"]
+
 NAME = "sandbox"
 LABEL = "sandbox"  # a way of running, not a product: written as the screens and alerts write it
 SYSTEMS = ()

@@ -7,6 +7,8 @@ from sync.providers.http import Client, pick
 from sync.providers.payload import Payload, Result
 from sync.providers.zendesk.conf import NAME
 
+__all__ = ["cost", "credential", "perform", "preview"]
+
 
 def credential() -> str:
     return f"{settings.ZENDESK_BASE_URL}:{settings.ZENDESK_EMAIL}:{settings.ZENDESK_API_TOKEN}"

@@ -3,6 +3,10 @@
 import environ
 from django.conf import settings
 
+__all__ = [
+    "CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "WEBHOOK_SECRET", "record_url", "settings_from_env",
+]
+
 NAME = "zendesk"
 LABEL = "Zendesk"
 SYSTEMS = ("support",)

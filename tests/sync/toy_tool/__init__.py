@@ -4,18 +4,6 @@ It is what adding a tool takes: this folder, shaped like sync/providers/hubspot/
 path added to ``sync.providers.TOOLS`` (the tests add it for their duration).
 """
 
-from tests.sync.toy_tool.client import cost, credential, perform, preview
-from tests.sync.toy_tool.conf import (
-    CREDENTIALS,
-    LABEL,
-    NAME,
-    RATE_LIMIT,
-    SYSTEMS,
-    record_url,
-    settings_from_env,
-)
-
-__all__ = [
-    "CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "cost", "credential", "perform", "preview",
-    "record_url", "settings_from_env",
-]
+# The tool's face (see sync/providers/__init__.py): its conf and its client together.
+from tests.sync.toy_tool.client import *  # noqa: F403
+from tests.sync.toy_tool.conf import *  # noqa: F403

@@ -7,6 +7,8 @@ from sync.providers.http import Client, pick
 from sync.providers.payload import Payload, Result
 from tests.sync.toy_tool.conf import NAME
 
+__all__ = ["cost", "credential", "perform", "preview"]
+
 
 def credential() -> str:
     return settings.TOYCRM_API_KEY
