@@ -9,7 +9,7 @@ class SyncConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from customers.links import record_urls_from
+        from customers.links import record_urls_from  # it reads customers' models: only once apps are ready
         from sync.models import MappingRule, SyncJob, SystemState
 
         auditlog.register(SyncJob, exclude_fields=["lease_expires_at", "lease_owner", "updated_at"])
