@@ -4,9 +4,9 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from billing.models import StripeEvent, StripeMirror
+from core.redact import redact
 from customers.models import CustomerStatusChange
 from customers.selectors import visible_through_customer
-from sync.selectors import redact
 
 
 def events_visible_to(*, user) -> QuerySet[StripeEvent]:

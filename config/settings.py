@@ -17,6 +17,7 @@ from csp.constants import NONE, SELF
 
 from config.metrics_dir import metrics_dir_prepare
 from config.stripe_keys import is_live_key
+from sync.providers import settings_from_env as sync_tool_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -246,55 +247,16 @@ STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)
 STRIPE_EVENT_RETRY_BASE_SECONDS = env.int("STRIPE_EVENT_RETRY_BASE_SECONDS", default=30)
 STRIPE_EVENT_RETRY_MAX_SECONDS = env.int("STRIPE_EVENT_RETRY_MAX_SECONDS", default=3600)
 
-# --- Outbound sync (sync/) ----------------------------------------------------------
-# Which tool serves each system. A tool without credentials runs as "sandbox".
-_SYNC_TOOLS = {
-    "crm": ("hubspot", "intercom", "sandbox"),
-    "support": ("zendesk", "intercom", "sandbox"),
-    "community": ("circle", "sandbox"),
-    "email": ("kit", "sandbox"),
-}
-SYNC_PROVIDERS = {
-    system: env.str(f"SYNC_{system.upper()}_PROVIDER", default="") or tools[0]
-    for system, tools in _SYNC_TOOLS.items()
-}
-for _system, _tool in SYNC_PROVIDERS.items():
-    if _tool not in _SYNC_TOOLS[_system]:
-        raise SystemExit(
-            f"Switchboard cannot start: SYNC_{_system.upper()}_PROVIDER must be one of "
-            f"{', '.join(_SYNC_TOOLS[_system])} (got {_tool!r})."
-        )
-HUBSPOT_ACCESS_TOKEN = env.str("HUBSPOT_ACCESS_TOKEN", default="")
-HUBSPOT_BASE_URL = env.str("HUBSPOT_BASE_URL", default="") or "https://api.hubapi.com"
-HUBSPOT_ID_PROPERTY = env.str("HUBSPOT_ID_PROPERTY", default="") or "switchboard_id"
-ZENDESK_SUBDOMAIN = env.str("ZENDESK_SUBDOMAIN", default="")
-ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
-ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
-ZENDESK_BASE_URL = env.str("ZENDESK_BASE_URL", default="") or (
-    f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
-)
-# The support desk's webhook signing secret; without it every desk webhook is refused (401).
-SUPPORT_WEBHOOK_SECRET = env.str("SUPPORT_WEBHOOK_SECRET", default="")
-SUPPORT_WEBHOOK_TOLERANCE = env.int("SUPPORT_WEBHOOK_TOLERANCE", default=300)
-SUPPORT_WEBHOOK_RATE_LIMIT = env.str("SUPPORT_WEBHOOK_RATE_LIMIT", default="600/m")
+# --- Support (support/; the desk's webhook is Zendesk's: sync/providers/zendesk/) ------------
 # Per client address, on the public form at /support/new.
 SUPPORT_FORM_RATE_LIMIT = env.str("SUPPORT_FORM_RATE_LIMIT", default="10/h")
-INTERCOM_ACCESS_TOKEN = env.str("INTERCOM_ACCESS_TOKEN", default="")
-INTERCOM_BASE_URL = env.str("INTERCOM_BASE_URL", default="") or "https://api.intercom.io"
-INTERCOM_TICKET_TYPE_ID = env.str("INTERCOM_TICKET_TYPE_ID", default="")
-CIRCLE_API_TOKEN = env.str("CIRCLE_API_TOKEN", default="")
-CIRCLE_BASE_URL = env.str("CIRCLE_BASE_URL", default="") or "https://app.circle.so/api/admin/v2"
-KIT_API_KEY = env.str("KIT_API_KEY", default="")
-KIT_BASE_URL = env.str("KIT_BASE_URL", default="") or "https://api.kit.com"
-# Published limits as (requests, per seconds); the shared token bucket keeps under them.
-SYNC_RATE_LIMITS = {
-    "hubspot": (env.int("HUBSPOT_RATE_LIMIT", default=100), 10),
-    "zendesk": (env.int("ZENDESK_RATE_LIMIT_PER_MINUTE", default=200), 60),
-    "intercom": (env.int("INTERCOM_RATE_LIMIT", default=1000), 10),
-    "circle": (env.int("CIRCLE_RATE_LIMIT", default=2000), 300),
-    "kit": (env.int("KIT_RATE_LIMIT_PER_MINUTE", default=120), 60),
-    "sandbox": (1000, 1),
-}
+
+# --- Outbound sync (sync/) ----------------------------------------------------------
+# Each outside tool's folder (sync/providers/<tool>/conf.py) names the variables it reads, their
+# defaults and its published rate limit. Read here: the tools' settings (HUBSPOT_ACCESS_TOKEN...),
+# which tool serves each system (SYNC_<SYSTEM>_PROVIDER, into SYNC_PROVIDERS; a tool without
+# credentials runs as "sandbox") and SYNC_RATE_LIMITS, as (requests, per seconds).
+globals().update(sync_tool_settings(env))
 SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)
 SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=15)
 SYNC_RETRY_MAX_SECONDS = env.float("SYNC_RETRY_MAX_SECONDS", default=3600)

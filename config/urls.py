@@ -6,7 +6,8 @@ from billing.webhooks import stripe_webhook
 from config import health
 from config.views import favicon
 from monitoring import views as monitoring_views
-from support.webhooks import support_webhook
+from support.services import desk_delivery_apply
+from sync.providers.zendesk.webhook import webhook_view as zendesk_webhook
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -15,8 +16,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     # The only write endpoint without login or CSRF: Stripe signs every request instead.
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
-    # Likewise signed: the support desk reports ticket status here.
-    path("webhooks/support/", support_webhook, name="support_webhook"),
+    # Likewise signed: the support desk (Zendesk) reports ticket status here, and support applies it.
+    path("webhooks/support/", zendesk_webhook(apply=desk_delivery_apply), name="support_webhook"),
     path("support/", include("support.urls")),
     path("metrics", monitoring_views.metrics, name="metrics"),
     path("system/", include("monitoring.urls")),

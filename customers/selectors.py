@@ -226,22 +226,6 @@ def keyset_page(qs: QuerySet, *, cursor: str = "", size: int = PAGE_SIZE, time_f
 
 # --- customer 360 ------------------------------------------------------------------
 
-# Where an outside id can be opened. Only tools whose URLs need nothing but the id.
-TOOL_URLS = {
-    System.STRIPE: "https://dashboard.stripe.com/customers/{id}",
-    "hubspot": "https://app.hubspot.com/contacts/_/contact/{id}",
-    "zendesk": "",
-    "intercom": "",
-    "circle": "",
-    "kit": "https://app.kit.com/subscribers/{id}",
-}
-
-
-def link_url(link: ExternalLink) -> str:
-    template = TOOL_URLS.get(link.provider) or TOOL_URLS.get(link.system) or ""
-    return template.format(id=link.external_id) if template else ""
-
-
 @dataclass
 class SystemSync:
     system: str

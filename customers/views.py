@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from audit.models import Source
 from customers import selectors
 from customers.forms import AssignForm, CustomerFilterForm, DistinctForm, MergeForm, OverrideForm, ResolveForm
+from customers.links import link_url
 from customers.models import Customer, CustomerMerge
 from customers.services import (
     CustomerError,
@@ -199,7 +200,7 @@ def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
     context = {
         "customer": customer,
         "since": selectors.customer_since(customer),
-        "links": [(link, selectors.link_url(link)) for link in customer.links.all()],
+        "links": [(link, link_url(link)) for link in customer.links.all()],
         "billing": billing,
         "sync_states": selectors.customer_sync_state(customer),
         "timeline": selectors.customer_timeline(customer),

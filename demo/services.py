@@ -45,13 +45,11 @@ from demo.logins import demo_logins_ensure
 from demo.story import BUSINESS_SPACE, CAST, LATEST, RECENT, Delivery, Story, story_build
 from support.models import Ticket
 from support.services import ticket_open
+from sync import providers
 from sync.models import JobStatus, MappingRule, SyncJob, SystemState
 from sync.services import job_run, mapping_rule_edit, mapping_rules_current, system_pause
 
 WORKER = "seed_demo"
-# Every tool's credential is blanked while seeding: demo customers never reach a real account,
-# whatever this install has configured. Only the loopback fake receives the marked jobs.
-CREDENTIALS = ("HUBSPOT_ACCESS_TOKEN", "ZENDESK_API_TOKEN", "INTERCOM_ACCESS_TOKEN", "CIRCLE_API_TOKEN", "KIT_API_KEY")
 WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
 
 
@@ -117,9 +115,11 @@ def _seeding() -> Iterator[_Seeding]:
 
     secret = "whsec_demo_" + secrets.token_hex(24)
     # override_settings is Django's way to change settings for a block and put them back;
-    # the door and the providers read settings at each call.
+    # the door and the providers read settings at each call. Every tool's credentials are blanked:
+    # demo customers never reach a real account, whatever this install has configured. Only the
+    # loopback fake receives the marked jobs.
     accepted = override_settings(STRIPE_WEBHOOK_SECRETS=[*settings.STRIPE_WEBHOOK_SECRETS, secret],
-                                 **{name: "" for name in CREDENTIALS})
+                                 **{name: "" for tool in providers.tools().values() for name in tool.CREDENTIALS})
     eager = app.conf.task_always_eager
     with accepted, FailingTools() as tools:
         app.conf.task_always_eager = True

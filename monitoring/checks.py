@@ -85,10 +85,14 @@ def _sandbox_chosen() -> str:
     return f"{', '.join(chosen)} {'runs' if len(chosen) == 1 else 'run'} in sandbox by choice ({names})"
 
 
-def _desk_webhook_secret() -> str:
-    # Only a desk that is really connected sends status updates (the door speaks Zendesk's signature).
-    connected = provider_for("support").NAME == "zendesk"
-    return "SUPPORT_WEBHOOK_SECRET is not set" if connected and not settings.SUPPORT_WEBHOOK_SECRET else ""
+def _webhook_secrets() -> str:
+    # Only a tool that really serves a system sends to its webhook (sandbox sends nothing).
+    unset = dict.fromkeys(
+        secret
+        for secret in (getattr(provider_for(system), "WEBHOOK_SECRET", "") for system in settings.SYNC_PROVIDERS)
+        if secret and not getattr(settings, secret, "")
+    )
+    return f"{', '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set" if unset else ""
 
 
 ITEMS = [
@@ -121,8 +125,9 @@ ITEMS = [
     LaunchItem("switchboard.W003", ADVICE, "Every system connected", _sandbox_chosen,
                "those systems are not updated: their jobs are simulated, to be sent with replay_simulated "
                "once the tool is connected"),
-    LaunchItem("switchboard.W005", ADVICE, "Support desk webhook secret", _desk_webhook_secret,
-               "the desk's status updates are refused, so ticket status in Switchboard goes stale"),
+    LaunchItem("switchboard.W005", ADVICE, "Webhook secrets", _webhook_secrets,
+               "the tools' webhooks are refused (the support desk's status updates), so ticket status in "
+               "Switchboard goes stale"),
     LaunchItem("switchboard.W006", ADVICE, "Stripe API key",
                lambda: "" if settings.STRIPE_API_KEY else "STRIPE_API_KEY is not set",
                "refunds cannot be issued and the daily reconciliation with Stripe does not run"),

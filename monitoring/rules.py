@@ -22,11 +22,10 @@ from monitoring.heartbeats import heartbeat_ages, heartbeats_stale
 from monitoring.models import Drift, Heartbeat
 from monitoring.signins import SIGNIN
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
+from sync.providers import provider_for
 
 # Facts one incident keeps at most (dead jobs, drift): the newest, so a new one is always among them.
 MAX_FACTS = 5000
-PROVIDER_LABELS = {"hubspot": "HubSpot", "zendesk": "Zendesk", "intercom": "Intercom", "circle": "Circle",
-                   "kit": "Kit", "sandbox": "sandbox"}
 
 
 @dataclass(frozen=True)
@@ -118,10 +117,7 @@ def job_failures(now: datetime) -> list[Finding]:
 
 def system_name(system: str) -> str:
     """``CRM (HubSpot)``: the system as the founder calls it, and the tool behind it."""
-    from sync.providers import provider_for
-
-    provider = provider_for(system).NAME
-    return f"{dict(System.choices).get(system, system)} ({PROVIDER_LABELS.get(provider, provider)})"
+    return f"{dict(System.choices).get(system, system)} ({provider_for(system).LABEL})"
 
 
 @rule("system_down", "Outside system down")

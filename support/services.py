@@ -8,10 +8,8 @@ success, or the desk's webhook, moves our copy on.
 from datetime import datetime
 
 import structlog
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 
 from audit.context import current_correlation_id, log_hash
 from audit.models import Source
@@ -19,6 +17,7 @@ from audit.services import audit_record
 from billing.consumers import BillingChange
 from billing.currency import format_money
 from billing.models import Dispute
+from customers.links import customer_360_url
 from customers.models import Customer, CustomerStatus, System
 from support.models import (
     DeskDelivery,
@@ -122,10 +121,6 @@ def billing_states(customer: Customer | None) -> set[str]:
     return states
 
 
-def customer_360_url(customer: Customer) -> str:
-    return settings.SITE_URL + reverse("customer_detail", args=[customer.public_id])
-
-
 def _desk_body(text: str, customer: Customer | None) -> str:
     if customer is None:
         return text
@@ -133,7 +128,7 @@ def _desk_body(text: str, customer: Customer | None) -> str:
         f"Switchboard customer: {customer.public_id}\n"
         f"Plan: {customer.plan or '-'} · Status: {customer.effective_status} · "
         f"MRR: {format_money(customer.mrr, customer.currency)}\n"
-        f"Customer 360: {customer_360_url(customer)}"
+        f"Customer 360: {customer_360_url(customer.public_id)}"
     )
     return f"{text}\n\n--\n{facts}" if text else facts
 
@@ -264,7 +259,7 @@ def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> 
         "plan": customer.plan,
         "mrr": customer.mrr,
         "currency": customer.currency,
-        "customer_url": customer_360_url(customer),
+        "customer_url": customer_360_url(customer.public_id),
     }
     if ticket.fact:
         payload["event_type"] = ticket.fact

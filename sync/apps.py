@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from sync.providers import record_url
+
 
 class SyncConfig(AppConfig):
     name = "sync"
@@ -8,6 +10,7 @@ class SyncConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from billing.consumers import billing_consumer_register
+        from customers.links import record_urls_from  # it reads customers' models: only once apps are ready
         from sync.models import MappingRule, SyncJob, SystemState
         from sync.services.outbox import jobs_for_billing_change
 
@@ -15,3 +18,4 @@ class SyncConfig(AppConfig):
         auditlog.register(SystemState)
         auditlog.register(MappingRule)
         billing_consumer_register(name="sync.jobs", consumer=jobs_for_billing_change)
+        record_urls_from(record_url)  # the 360 links each record to its page in the tool

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import System
+from sync.providers.errors import ReasonCode  # adapters raise it; jobs keep it
 
 
 class JobStatus(models.TextChoices):
@@ -15,19 +16,6 @@ class JobStatus(models.TextChoices):
     DEAD = "dead", "Dead"
     # Dead, and a person decided it will not be fixed (with a note): out of the alerts and the queue.
     SET_ASIDE = "set_aside", "Set aside"
-
-
-class ReasonCode(models.TextChoices):
-    AUTH_FAILED = "auth_failed", "Credentials rejected"
-    VALIDATION = "validation", "Rejected as invalid"
-    NOT_FOUND = "not_found", "Not found"
-    CONFLICT = "conflict", "Conflict"
-    RATE_LIMITED = "rate_limited", "Rate limited"
-    UNAVAILABLE = "unavailable", "Service unavailable"
-    TIMEOUT = "timeout", "Timed out"
-    BAD_RESPONSE = "bad_response", "Unreadable answer"
-    RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
-    UNKNOWN = "unknown", "Unknown error"
 
 
 class SyncJobQuerySet(models.QuerySet):

@@ -1,7 +1,5 @@
 """Reads that feed the sync screens: the job log, a job's attempts, the systems' switches."""
 
-import re
-
 from django.db.models import QuerySet
 
 from customers.models import System
@@ -64,40 +62,4 @@ def job_log_systems(*, user) -> dict:
     from sync.services.control import ALL
 
     return {system: view for system, view in system_states_for(user=user).items() if system != ALL}
-
-
-# --- redaction ------------------------------------------------------------------------
-
-_SECRET_KEYS = re.compile(r"(authorization|token|secret|password|api[_-]?key|cookie|signature|credential)", re.I)
-_PERSONAL_KEYS = re.compile(
-    r"^(email|e-mail|name|first_?name|last_?name|full_?name|phone|mobile|address|line1|line2|city|"
-    r"postal_?code|zip|state|shipping|billing_details|card|last4|exp_month|exp_year|fingerprint|ip|"
-    r"customer_email|customer_name|customer_phone|customer_address|receipt_email)$",
-    re.I,
-)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-REDACTED = "[redacted]"
-
-
-def redact(value, *, personal: bool = True):
-    """A copy of ``value`` with secrets (always) and personal data (when ``personal``) replaced.
-
-    Keys decide: anything named like a credential, and with ``personal`` anything
-    naming a person, an address, a phone or a card; e-mail addresses are also
-    caught inside free text.
-    """
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            k = str(key)
-            if _SECRET_KEYS.search(k) or (personal and _PERSONAL_KEYS.match(k)):
-                out[key] = REDACTED if item not in (None, "", [], {}) else item
-            else:
-                out[key] = redact(item, personal=personal)
-        return out
-    if isinstance(value, list):
-        return [redact(item, personal=personal) for item in value]
-    if isinstance(value, str) and personal:
-        return _EMAIL.sub(REDACTED, value)
-    return value
 

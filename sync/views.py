@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import Source
+from core.redact import redact
 from customers.selectors import customer_visible, keyset_page
 from sync import selectors
 from sync.errors import SyncError
@@ -86,15 +87,15 @@ def _job_detail_context(request: HttpRequest, job: SyncJob, *, set_aside_form: S
     attempts = [
         {
             "row": a,
-            "request": selectors.redact(a.request_summary),
-            "response": selectors.redact(a.response_summary),
+            "request": redact(a.request_summary),
+            "response": redact(a.response_summary),
         }
         for a in job.attempt_log.order_by("-number")[:50]
     ]
     may_retry = selectors.can_retry(request.user, job)
     return {
         "job": job,
-        "payload": selectors.redact(job.payload),
+        "payload": redact(job.payload),
         "attempts": attempts,
         "can_retry": may_retry and job.status in RETRYABLE,
         # whoever may retry a job's system may also decide it will not be fixed

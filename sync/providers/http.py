@@ -2,7 +2,7 @@
 
 Every call has explicit timeouts, and every failure becomes a ``ProviderError``
 that says whether trying again can help. Each exchange is summarised (with
-personal data and secrets redacted) into the current trace, which the
+personal data and secrets redacted by ``core.redact``) into the current trace, which the
 executor stores on the job's attempt.
 """
 
@@ -16,38 +16,11 @@ from email.utils import parsedate_to_datetime
 import requests
 from django.conf import settings
 
-from sync.models import ReasonCode
-
-# Keys whose values are personal data or secrets: never stored, never logged.
-SENSITIVE = {
-    "email", "email_address", "user_email", "name", "first_name", "last_name", "phone", "body",
-    "comment", "_default_description_", "authorization", "token", "api_key", "password", "requester",
-    "value", "x-kit-api-key", "firstname", "lastname",
-}
-TEXT_LIMIT = 200
+from core.redact import TEXT_LIMIT, redact
+from sync.providers.errors import ProviderError, ReasonCode
 
 _trace: contextvars.ContextVar[list | None] = contextvars.ContextVar("provider_trace", default=None)
 _session = requests.Session()
-
-
-class ProviderError(Exception):
-    """A provider call that failed; ``permanent`` says retrying cannot help."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        permanent: bool,
-        reason_code: str = ReasonCode.UNKNOWN,
-        status_code: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.reason_code = reason_code
-        self.status_code = status_code
-        self.retry_after = retry_after
 
 
 @contextlib.contextmanager
@@ -65,21 +38,6 @@ def record(entry: dict) -> None:
     trace = _trace.get()
     if trace is not None:
         trace.append(entry)
-
-
-def redact(value, key: str = ""):
-    """A copy of ``value`` safe to store: sensitive keys blanked, long text cut."""
-    if key.lower() in SENSITIVE and value not in (None, "", [], {}):
-        return "[redacted]"
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in list(value.items())[:40]}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value[:20]]
-    if isinstance(value, str) and "@" in value and " " not in value.strip():
-        return "[redacted]"  # an email address under an innocent key (e.g. HubSpot's upsert "id")
-    if isinstance(value, str) and len(value) > TEXT_LIMIT:
-        return value[:TEXT_LIMIT] + "…"
-    return value
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -135,7 +93,7 @@ class Client:
         started = time.monotonic()
         entry = {"provider": self.provider, "method": method, "path": path.split("?")[0]}
         if json_body is not None:
-            entry["request"] = redact(json_body)
+            entry["request"] = redact(json_body, cut=True)
         if headers and "Idempotency-Key" in headers:
             entry["idempotency_key"] = headers["Idempotency-Key"]
         try:
@@ -154,7 +112,7 @@ class Client:
             raise ProviderError(f"{self.provider} could not be reached ({type(exc).__name__})",
                                 permanent=False, reason_code=ReasonCode.UNAVAILABLE) from exc
         body = _parse(response)
-        shown = "[unreadable]" if body is _UNREADABLE else redact(body)
+        shown = "[unreadable]" if body is _UNREADABLE else redact(body, cut=True)
         record({**entry, "status": response.status_code, "ms": _ms(started), "response": shown})
         if response.ok and body is _UNREADABLE:
             raise ProviderError(f"{self.provider} sent an unreadable answer", permanent=False,

@@ -12,21 +12,22 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from audit.context import log_hash
 from core.backoff import backoff_seconds
-from customers.models import ExternalLink
 from customers.services import CustomerError, customer_link
 from sync import metrics
 from sync.hooks import success_hooks_run
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result, provider_for
-from sync.providers.http import ProviderError, recording
+from sync.providers.errors import ProviderError
+from sync.providers.http import recording
 from sync.ratelimit import rate_take
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
 from sync.services.outbox import jobs_enqueue_on_commit
+from sync.services.payload import job_payload, jobs_with_payload_facts
 
 log = structlog.get_logger(__name__)
 WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
@@ -35,14 +36,7 @@ WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
 def job_run(*, job_id: int, worker: str) -> str:
     """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
     now = timezone.now()
-    # The customer's id in the job's system comes along: a success that changes no link writes none.
-    linked = ExternalLink.objects.filter(customer=OuterRef("customer_id"), system=OuterRef("system"))
-    job = (
-        SyncJob.objects.select_related("customer")
-        .annotate(linked_id=Subquery(linked.values("external_id")[:1]))
-        .filter(pk=job_id)
-        .first()
-    )
+    job = jobs_with_payload_facts().filter(pk=job_id).first()
     if job is None or job.status not in WAITING or job.next_attempt_at > now:
         return "not_due"
     gate = system_gate(system=job.system, now=now)
@@ -88,9 +82,10 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
     started, clock = timezone.now(), time.monotonic()
     error: ProviderError | None = None
     result = Result()
+    payload = job_payload(job)  # after the claim: it carries this attempt's number
     with recording() as trace:
         try:
-            result = provider.perform(job=job, customer=job.customer)
+            result = provider.perform(payload)
         except ProviderError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not leave the job running

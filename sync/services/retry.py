@@ -15,6 +15,8 @@ from audit.models import Source
 from audit.services import audit_record
 from sync.errors import SyncError
 from sync.models import JobStatus, SyncJob
+from sync.providers import provider_for
+from sync.ratelimit import seconds_per_call
 from sync.services.outbox import jobs_enqueue_on_commit
 from sync.services.rules import mapping_rules_current
 from sync.services.sweeper import jobs_wake_on_time
@@ -227,9 +229,6 @@ def _spread(todo: list[tuple[SyncJob, dict]], now: datetime) -> dict[int, dateti
     """When each job may run: at its provider's published rate, in slots of whole seconds (a
     second's worth of calls at once is well inside every provider's burst allowance, and jobs
     sharing a slot are written and woken together)."""
-    from sync.providers import provider_for
-    from sync.ratelimit import seconds_per_call
-
     offsets: dict[str, float] = {}
     times = {}
     for job, _ in todo:

@@ -104,7 +104,9 @@ def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(serve):
     from sync.providers import provider_for
     from sync.services.control import CLOSED, Gate
     from sync.services.executor import _execute
+    from sync.services.payload import jobs_with_payload_facts
 
+    job = jobs_with_payload_facts().get(pk=job.pk)  # as the executor loads it
     job.status, job.attempts = JobStatus.RUNNING, 1
     assert _execute(job, provider_for("crm"), "old-worker", gate=Gate(False, CLOSED, None, 0)) == "lease_lost"
 

@@ -1,4 +1,6 @@
-"""The support desk's webhook door: verify the desk's signature, store each delivery once, apply its status.
+"""Zendesk's webhook door: verify the desk's signature, read the delivery, hand it on to be stored
+once and applied (by the function ``config/urls.py`` passes in: support's, which this package
+cannot import).
 
 Zendesk signs base64(HMAC-SHA256(secret, timestamp + body)) and sends the result in
 ``X-Zendesk-Webhook-Signature`` and the timestamp in ``X-Zendesk-Webhook-Signature-Timestamp``.
@@ -8,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -15,7 +18,7 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -23,12 +26,14 @@ from django.views.decorators.http import require_POST
 
 from config.gunicorn_hooks import SUPPORT_WEBHOOK_MAX_BODY_BYTES as MAX_BODY_BYTES
 from config.ratelimit import rate_limited
-from support.services import desk_delivery_apply
 
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
+# Stores one delivery once and applies its status: called with the fields ``_fields`` reads and the
+# whole ``payload``; returns (outcome, duplicate).
+DeliveryHandler = Callable[..., tuple[str, bool]]
 
 
 def _reject(status: int, reason: str, detail: str) -> JsonResponse:
@@ -96,10 +101,19 @@ def _fields(payload: dict) -> dict:
     }
 
 
-@csrf_exempt
-@login_not_required
-@require_POST
-def support_webhook(request: HttpRequest) -> JsonResponse:
+def webhook_view(*, apply: DeliveryHandler) -> Callable[[HttpRequest], HttpResponse]:
+    """The door as a view: every delivery that passes its checks goes to ``apply``."""
+
+    @csrf_exempt
+    @login_not_required
+    @require_POST
+    def support_webhook(request: HttpRequest) -> JsonResponse:
+        return _receive(request, apply)
+
+    return support_webhook
+
+
+def _receive(request: HttpRequest, apply: DeliveryHandler) -> JsonResponse:
     # Fails open to a per-process count while the cache is down: the desk signs every delivery
     # and retries a refusal, and a ticket's status must not wait for our Redis.
     if rate_limited(request, group="support_webhook", rate=settings.SUPPORT_WEBHOOK_RATE_LIMIT):
@@ -126,8 +140,9 @@ def support_webhook(request: HttpRequest) -> JsonResponse:
         # A trigger body without an id: the signature makes one that is stable for this exact delivery.
         fields["delivery_id"] = "sig:" + hashlib.sha256(body).hexdigest()
     try:
-        outcome, duplicate = desk_delivery_apply(payload=payload, **fields)
+        outcome, duplicate = apply(payload=payload, **fields)
     except DatabaseError:
         log.error("support_webhook.database_unavailable")
         return JsonResponse({"error": "temporarily unavailable"}, status=503)
     return JsonResponse({"received": True, "outcome": outcome, "duplicate": duplicate})
+

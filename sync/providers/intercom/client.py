@@ -1,21 +1,17 @@
-"""Intercom: contacts by our external id (search, then update or create), tags, tickets.
-
-Serves the CRM or the support desk, as SYNC_CRM_PROVIDER / SYNC_SUPPORT_PROVIDER say.
-"""
+"""Intercom's side of a job: contacts by our external id (search, then update or create), tags, tickets."""
 
 import re
 
 from django.conf import settings
 
-from customers.models import Customer
-from sync.models import ReasonCode, SyncJob
-from sync.providers import Result
-from sync.providers.common import stripe_id, ticket_text, unsupported
-from sync.providers.http import Client, ProviderError, pick
+from sync.providers.common import ticket_text, unsupported
+from sync.providers.errors import ProviderError, ReasonCode
+from sync.providers.http import Client, pick
+from sync.providers.intercom.conf import NAME
+from sync.providers.payload import Payload, Result
 
-NAME = "intercom"
-LABEL = "Intercom"
-CREDENTIALS = ("INTERCOM_ACCESS_TOKEN",)  # settings that must all be set
+__all__ = ["cost", "credential", "perform", "preview"]
+
 VERSION = "2.14"
 CONTACT_ACTIONS = {"upsert_contact", "upsert_user"}
 _EXISTING_ID = re.compile(r"id=([0-9a-f]+)")
@@ -34,30 +30,29 @@ def _client() -> Client:
                   headers={"Authorization": f"Bearer {settings.INTERCOM_ACCESS_TOKEN}", "Intercom-Version": VERSION})
 
 
-def _contact(job: SyncJob, customer: Customer) -> dict:
-    p = job.payload
-    return {"role": "user", "external_id": customer.public_id, "email": customer.email or None,
-            "name": customer.name or None,
-            "custom_attributes": {"plan": p.get("plan") or "", "status": p.get("status") or "",
-                                  "mrr": p.get("mrr") or 0, "stripe_customer_id": stripe_id(customer)}}
+def _contact(payload: Payload) -> dict:
+    return {"role": "user", "external_id": payload.public_id, "email": payload.email or None,
+            "name": payload.name or None,
+            "custom_attributes": {"plan": payload.get("plan") or "", "status": payload.get("status") or "",
+                                  "mrr": payload.get("mrr") or 0, "stripe_customer_id": payload.stripe_id}}
 
 
-def preview(*, job: SyncJob, customer: Customer) -> dict:
-    if job.action == "create_ticket":
-        return {"method": "POST", "path": "/tickets", "request": _ticket(job, customer)}
-    return {"method": "POST", "path": "/contacts", "request": _contact(job, customer)}
+def preview(payload: Payload) -> dict:
+    if payload.action == "create_ticket":
+        return {"method": "POST", "path": "/tickets", "request": _ticket(payload)}
+    return {"method": "POST", "path": "/contacts", "request": _contact(payload)}
 
 
-def _find(client: Client, customer: Customer) -> str:
-    query = {"query": {"field": "external_id", "operator": "=", "value": customer.public_id}}
+def _find(client: Client, payload: Payload) -> str:
+    query = {"query": {"field": "external_id", "operator": "=", "value": payload.public_id}}
     _, body = client.call("POST", "/contacts/search", json_body=query)
     data = body.get("data") or []
     return str(data[0]["id"]) if data else ""
 
 
-def _upsert(client: Client, job: SyncJob, customer: Customer) -> str:
-    contact = _contact(job, customer)
-    contact_id = _find(client, customer)
+def _upsert(client: Client, payload: Payload) -> str:
+    contact = _contact(payload)
+    contact_id = _find(client, payload)
     if not contact_id:
         status, body = client.call("POST", "/contacts", json_body=contact, accept=(409,))
         if status != 409:
@@ -73,25 +68,25 @@ def _upsert(client: Client, job: SyncJob, customer: Customer) -> str:
     return str(pick(body, "id", provider=NAME))
 
 
-def _ticket(job: SyncJob, customer: Customer) -> dict:
-    subject, body = ticket_text(job, customer)
+def _ticket(payload: Payload) -> dict:
+    subject, body = ticket_text(payload)
     return {"ticket_type_id": settings.INTERCOM_TICKET_TYPE_ID,
-            "contacts": [{"external_id": customer.public_id}],
+            "contacts": [{"external_id": payload.public_id}],
             "ticket_attributes": {"_default_title_": subject, "_default_description_": body}}
 
 
-def perform(*, job: SyncJob, customer: Customer) -> Result:
+def perform(payload: Payload) -> Result:
     client = _client()
-    if job.action in CONTACT_ACTIONS:
-        contact_id = _upsert(client, job, customer)
-        for tag in job.payload.get("tags") or []:
+    if payload.action in CONTACT_ACTIONS:
+        contact_id = _upsert(client, payload)
+        for tag in payload.get("tags") or []:
             _, tag_body = client.call("POST", "/tags", json_body={"name": tag})
             client.call("POST", f"/contacts/{contact_id}/tags", json_body={"id": pick(tag_body, "id", provider=NAME)})
         return Result(external_id=contact_id, link=True)
-    if job.action == "create_ticket":
+    if payload.action == "create_ticket":
         if not settings.INTERCOM_TICKET_TYPE_ID:
             raise ProviderError("INTERCOM_TICKET_TYPE_ID is not set", permanent=True,
                                 reason_code=ReasonCode.VALIDATION)
-        _, body = client.call("POST", "/tickets", json_body=_ticket(job, customer))
+        _, body = client.call("POST", "/tickets", json_body=_ticket(payload))
         return Result(external_id=str(pick(body, "id", provider=NAME)))
-    raise unsupported(NAME, job)
+    raise unsupported(NAME, payload)

@@ -1,0 +1,5 @@
+"""HubSpot CRM v3: one upsert per job, keyed by our id (or email), through batch upsert."""
+
+# The tool's face (see sync/providers/__init__.py): its conf and its client together.
+from sync.providers.hubspot.client import *  # noqa: F403
+from sync.providers.hubspot.conf import *  # noqa: F403

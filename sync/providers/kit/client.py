@@ -1,0 +1,62 @@
+"""Kit's side of a job: upsert the subscriber by email, then tag or untag."""
+
+from django.conf import settings
+
+from sync.providers.common import need_email, unsupported
+from sync.providers.http import Client, pick
+from sync.providers.kit.conf import NAME
+from sync.providers.payload import Payload, Result
+
+__all__ = ["cost", "credential", "perform", "preview"]
+
+_tag_ids: dict[tuple[str, str], str] = {}  # (base url, tag name) -> id; tags are never renamed by us
+
+
+def credential() -> str:
+    return settings.KIT_API_KEY
+
+
+def cost(action: str) -> int:
+    return 3 if action == "add_tag" else 2
+
+
+def _client() -> Client:
+    return Client(provider=NAME, base_url=settings.KIT_BASE_URL, headers={"X-Kit-Api-Key": settings.KIT_API_KEY})
+
+
+def _subscriber(payload: Payload) -> dict:
+    return {"email_address": payload.email, "first_name": payload.name}
+
+
+def preview(payload: Payload) -> dict:
+    if payload.action == "remove_tag":
+        return {"method": "DELETE", "path": "/v4/tags/{tag_id}/subscribers", "tag": payload.get("tag")}
+    return {"method": "POST", "path": "/v4/subscribers", "request": _subscriber(payload),
+            "then": {"tag": payload.get("tag")}}
+
+
+def _tag_id(client: Client, name: str) -> str:
+    key = (settings.KIT_BASE_URL, name)
+    if key not in _tag_ids:
+        _, body = client.call("POST", "/v4/tags", json_body={"name": name})
+        _tag_ids[key] = str(pick(body, "tag", "id", provider=NAME))
+    return _tag_ids[key]
+
+
+def perform(payload: Payload) -> Result:
+    need_email(NAME, payload)
+    client = _client()
+    if payload.action in ("upsert_subscriber", "add_tag"):
+        _, body = client.call("POST", "/v4/subscribers", json_body=_subscriber(payload))
+        subscriber_id = str(pick(body, "subscriber", "id", provider=NAME))
+        if payload.action == "add_tag":
+            tag_id = _tag_id(client, payload.data["tag"])
+            client.call("POST", f"/v4/tags/{tag_id}/subscribers/{subscriber_id}", json_body={})
+        return Result(external_id=subscriber_id, link=True)
+    if payload.action == "remove_tag":
+        tag_id = _tag_id(client, payload.data["tag"])
+        # 404: the subscriber or the tag is not there, which is what we wanted.
+        client.call("DELETE", f"/v4/tags/{tag_id}/subscribers", json_body={"email_address": payload.email},
+                    accept=(404,))
+        return Result()
+    raise unsupported(NAME, payload)
