@@ -16,7 +16,7 @@ from django.urls import reverse
 from audit.context import current_correlation_id, log_hash
 from audit.models import Source
 from audit.services import audit_record
-from billing.currency import format_money
+from core.money import format_money
 from customers.models import Customer, CustomerStatus, System
 from support.models import (
     DeskDelivery,
