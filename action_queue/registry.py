@@ -94,9 +94,15 @@ _customers: Customers | None = None
 _last_event: Callable[[], datetime | None] = lambda: None
 
 
+def _origin(kind: Kind) -> str:
+    return f"{kind.read.__module__}.{kind.read.__qualname__}"
+
+
 def register(kind: Kind) -> Kind:
-    if kind.name in _KINDS and _KINDS[kind.name] != kind:
-        raise ValueError(f"The queue kind {kind.name!r} is registered twice.")
+    """Add ``kind`` (registering the same reader again replaces it; another reader's name is refused)."""
+    if kind.name in _KINDS and _origin(_KINDS[kind.name]) != _origin(kind):
+        raise ValueError(f"The queue kind {kind.name!r} is registered twice: by {_origin(_KINDS[kind.name])} "
+                         f"and by {_origin(kind)}.")
     _KINDS[kind.name] = kind
     return kind
 

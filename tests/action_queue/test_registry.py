@@ -85,9 +85,13 @@ def test_an_action_on_an_item_no_longer_open_does_not_run(client, owner, poke_ki
     assert calls == []
 
 
-def test_a_kind_cannot_be_registered_twice_under_one_name(poke_kind):
+def test_another_app_cannot_take_a_kinds_name(poke_kind):
+    def other_items(ctx: QueueContext) -> list[ActionGroup]:
+        return []
+
     with pytest.raises(ValueError, match="registered twice"):
-        registry.register(registry.Kind("poke", _items, lambda user: True, model=Incident))
+        registry.register(registry.Kind("poke", other_items, lambda user: True, model=Incident))
+    assert registry.get("poke") is poke_kind
 
 
 def test_every_app_registers_its_own_kinds():
