@@ -4,16 +4,16 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import InviteForm, RoleForm
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import StaffError, staff_deactivate, staff_invite, staff_reactivate, staff_role_change
 from audit.models import Source
+from core.http import redirect_after_post
 
 PERM = "accounts.manage_staff"
 
@@ -29,8 +29,7 @@ def get_staff_for(request: HttpRequest, pk: int) -> User:
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    url = reverse("staff_list")
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return redirect_after_post(request, reverse("staff_list"))
 
 
 @require_GET

@@ -9,7 +9,7 @@ class AuditFilterForm(forms.Form):
     customer = forms.CharField(required=False, max_length=20, label="Customer id (sw_…)")
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    cursor = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

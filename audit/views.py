@@ -10,6 +10,7 @@ from audit.exports import csv_response
 from audit.forms import AuditFilterForm
 from audit.models import Source
 from audit.services import audit_record
+from core.paging import keyset_page
 
 PAGE_SIZE = 100
 CSV_COLUMNS = ["id", "created_at", "actor", "action", "source", "correlation_id", "customer", "object_type",
@@ -26,15 +27,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     _require(request, "audit.view_auditevent")
     form = AuditFilterForm(request.GET)
     qs = selectors.audit_search(user=request.user, **form.filters())
-    before = form.cleaned_data.get("before") if form.is_valid() else None
-    if before:
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs[: PAGE_SIZE + 1])
-    context = {
-        "form": form,
-        "rows": rows[:PAGE_SIZE],
-        "next_before": rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None,
-    }
+    cursor = form.cleaned_data.get("cursor", "") if form.is_valid() else ""
+    # newest first by id: the trail's primary key is its order (entries are chained in it)
+    context = {"form": form, "page": keyset_page(qs, cursor=cursor, size=PAGE_SIZE, time_field=None)}
     if request.htmx and not request.htmx.boosted:
         return render(request, "audit/list.html#results", context)
     # Only the full page has the filter's suggestions: a DISTINCT over the whole visible trail.

@@ -2,9 +2,9 @@ from decimal import Decimal
 
 from django import forms
 
-from billing.currency import to_minor
 from billing.models import Charge, RefundReason, RefundStatus
 from billing.refund_selectors import charges_refundable_for
+from core.money import to_minor
 
 
 class RefundForm(forms.Form):

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from billing.models import Charge, RefundRequest, RefundStatus
 from billing.services.refunds import refundable_amounts
-from customers.selectors import visible_through_customer
+from customers.visibility import visible_through_customer
 
 
 def refund_requests_visible_to(*, user) -> QuerySet[RefundRequest]:

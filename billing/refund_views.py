@@ -5,15 +5,13 @@ import secrets
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import Source
 from billing import refund_selectors as selectors
 from billing.models import RefundRequest, RefundStatus
-from billing.currency import format_money, to_major, to_minor
 from billing.refund_forms import DecisionForm, RefundConfirmForm, RefundFilterForm, RefundForm
 from billing.services.refunds import (
     RefundError,
@@ -24,8 +22,10 @@ from billing.services.refunds import (
     refund_submit,
     refundable_amount,
 )
+from core.http import redirect_after_post
+from core.money import format_money, to_major, to_minor
 from customers.models import Customer
-from customers.selectors import customer_visible
+from customers.visibility import customer_visible
 
 
 def get_refund_customer_for(request: HttpRequest, public_id: str) -> Customer:
@@ -46,10 +46,6 @@ def get_refund_request_for(request: HttpRequest, pk: int, *, perm: str = "billin
     if refund.customer is not None and not customer_visible(user=request.user, customer=refund.customer):
         raise PermissionDenied
     return refund
-
-
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -93,7 +89,7 @@ def refund_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     form = RefundConfirmForm(request.POST, customer=customer)
     if not form.is_valid():
         messages.error(request, "The refund form was incomplete or out of date; nothing was refunded. Start again.")
-        return _go(request, reverse("refund_new", args=[customer.public_id]))
+        return redirect_after_post(request, reverse("refund_new", args=[customer.public_id]))
     data = form.cleaned_data
     try:
         refund = refund_submit(
@@ -107,9 +103,9 @@ def refund_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except RefundError as exc:
         messages.error(request, f"{exc} Nothing was refunded.")
-        return _go(request, reverse("refund_new", args=[customer.public_id]))
+        return redirect_after_post(request, reverse("refund_new", args=[customer.public_id]))
     _announce(request, refund)
-    return _go(request, reverse("refund_detail", args=[refund.pk]))
+    return redirect_after_post(request, reverse("refund_detail", args=[refund.pk]))
 
 
 def _announce(request: HttpRequest, refund: RefundRequest) -> None:
@@ -166,7 +162,7 @@ def refund_send(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         _announce(request, refund)
-    return _go(request, reverse("refund_detail", args=[refund.pk]))
+    return redirect_after_post(request, reverse("refund_detail", args=[refund.pk]))
 
 
 @require_POST
@@ -181,7 +177,7 @@ def refund_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         _announce(request, refund)
-    return _go(request, reverse("refund_detail", args=[refund.pk]))
+    return redirect_after_post(request, reverse("refund_detail", args=[refund.pk]))
 
 
 @require_POST
@@ -195,4 +191,4 @@ def refund_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Refund rejected; the requester sees your note.")
-    return _go(request, reverse("refund_detail", args=[refund.pk]))
+    return redirect_after_post(request, reverse("refund_detail", args=[refund.pk]))

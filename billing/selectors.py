@@ -1,12 +1,13 @@
 """Reads that feed the webhook log screens."""
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Least
 
-from billing.models import StripeEvent, StripeMirror
+from billing.models import StripeCustomer, StripeEvent, StripeMirror
 from core.redact import redact
 from customers.models import CustomerStatusChange
-from customers.selectors import visible_through_customer
+from customers.visibility import visible_through_customer
 
 
 def events_visible_to(*, user) -> QuerySet[StripeEvent]:
@@ -58,3 +59,15 @@ def event_effects(event: StripeEvent) -> dict:
         ),
         "jobs": list(event.sync_jobs.select_related("customer")[:50]),
     }
+
+
+def customer_billing_since() -> Least:
+    """When a customer began by billing's clock, as an expression on Customer: its Stripe customer's
+    creation or its first Stripe event, whichever is earlier. ``created_at`` is only when Switchboard
+    first heard of them, which for history that arrives late (an import, a replay, a new install) is
+    weeks or years after. Registered with customers (its list, 360 and review read it)."""
+    first_event = StripeEvent.objects.filter(customer=OuterRef("pk")).order_by("created").values("created")[:1]
+    stripe_created = (StripeCustomer.objects.filter(customer=OuterRef("pk"), stripe_created__isnull=False)
+                      .order_by("stripe_created").values("stripe_created")[:1])
+    # Coalesced one by one: SQLite's MIN() of several values is NULL as soon as one is.
+    return Least(Coalesce(Subquery(first_event), F("created_at")), Coalesce(Subquery(stripe_created), F("created_at")))

@@ -5,17 +5,18 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import Source
 from billing import selectors, services
 from billing.errors import BillingError
 from billing.forms import EventFilterForm
 from billing.models import StripeEvent
-from customers.selectors import customer_visible, keyset_page
+from core.http import redirect_after_post
+from core.paging import keyset_page
+from customers.visibility import customer_visible
 
 
 def get_event_for(request: HttpRequest, pk: int, *, perm: str = "billing.view_stripeevent") -> StripeEvent:
@@ -72,5 +73,4 @@ def event_replay(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "Replayed, and it failed again. The error below says what broke.")
         else:
             messages.success(request, f"Replayed: {outcome}.")
-    url = reverse("event_detail", args=[event.pk])
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return redirect_after_post(request, reverse("event_detail", args=[event.pk]))

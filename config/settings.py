@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "axes",
     "django_structlog",
     "accounts",
+    "action_queue",
     "customers",
     "billing",
     "sync",

@@ -43,5 +43,6 @@ urlpatterns = [
     path("staff/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("sync/", include("sync.urls")),
+    path("", include("action_queue.urls")),
     path("", include("customers.urls")),
 ]

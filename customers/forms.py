@@ -19,14 +19,6 @@ class CustomerFilterForm(forms.Form):
                 "sync": f.get("sync", "")}
 
 
-class QueueFilterForm(forms.Form):
-    mine = forms.BooleanField(required=False)
-
-
-class ResolveForm(forms.Form):
-    note = forms.CharField(max_length=500, strip=True, error_messages={"required": "Write what you did first."})
-
-
 OVERRIDE_CHOICES = [c for c in CustomerStatus.choices if c[0] != CustomerStatus.NEEDS_REVIEW]
 
 

@@ -1,6 +1,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from customers import hooks
 from customers.models import Customer, ExternalLink
 
 
@@ -40,7 +41,7 @@ def _link_once(*, customer: Customer, system: str, external_id: str, provider: s
         return mine
 
 
-# --- the action queue, overrides, assignment, merging ----------------------------------
+# --- overrides, assignment, merging ------------------------------------------------------
 # Appended for the screens; each action audits itself inside its own transaction.
 
 
@@ -48,38 +49,6 @@ def _audit(**kwargs):
     from audit.services import audit_record
 
     return audit_record(**kwargs)
-
-
-def action_item_assign(*, kind: str, object_id: str, assignee, actor, source: str):
-    """Make ``assignee`` the owner of one queue item (None releases it)."""
-    from customers.models import ActionItemState
-
-    with transaction.atomic():
-        state, _ = ActionItemState.objects.select_for_update().get_or_create(kind=kind, object_id=str(object_id))
-        state.assigned_to = assignee
-        state.save(update_fields=["assigned_to", "updated_at"])
-        who = assignee.email if assignee is not None else "nobody"
-        _audit(action="queue.assign", source=source, actor=actor, target=state,
-               summary=f"Assigned {kind} {object_id} to {who}", changes={"assigned_to": who})
-    return state
-
-
-def action_item_resolve(*, kind: str, object_id: str, note: str, actor, source: str):
-    """Take one item off the queue with a note saying what was done. It returns if its row changes later."""
-    from django.utils import timezone
-
-    from customers.models import ActionItemState
-
-    note = (note or "").strip()
-    if not note:
-        raise CustomerError("Write a short note saying what you did, so the next person knows.")
-    with transaction.atomic():
-        state, _ = ActionItemState.objects.select_for_update().get_or_create(kind=kind, object_id=str(object_id))
-        state.resolved_at, state.resolved_by, state.resolved_note = timezone.now(), actor, note[:500]
-        state.save(update_fields=["resolved_at", "resolved_by", "resolved_note", "updated_at"])
-        _audit(action="queue.resolve", source=source, actor=actor, target=state,
-               summary=f"Resolved {kind} {object_id}: {note}"[:300], changes={"note": note[:500]})
-    return state
 
 
 def customer_override_set(*, customer: Customer, status: str, reason: str, expires_at, actor, source: str) -> Customer:
@@ -170,17 +139,6 @@ def customer_restrict(*, customer: Customer, restricted: bool, actor, source: st
     return locked
 
 
-def _moving_models():
-    """Every model whose rows belong to a customer and move with a merge (audit entries stay put: they are chained)."""
-    from billing.models import StripeEvent, StripeMirror
-    from django.apps import apps
-    from support.models import Ticket
-    from sync.models import SyncJob
-
-    mirrors = [m for m in apps.get_app_config("billing").get_models() if issubclass(m, StripeMirror)]
-    return [*mirrors, StripeEvent, SyncJob, Ticket]
-
-
 def _lock_pair(a: Customer, b: Customer) -> tuple[Customer, Customer]:
     rows = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk")}
     return rows[a.pk], rows[b.pk]
@@ -228,7 +186,7 @@ def customers_merge(*, survivor: Customer, merged: Customer, actor, source: str)
         links = list(merged.links.exclude(system__in=taken).values_list("pk", flat=True))
         ExternalLink.objects.filter(pk__in=links).update(customer=survivor, updated_at=timezone.now())
         moved[ExternalLink._meta.label] = links
-        for model in _moving_models():
+        for model in hooks.merge_rows():  # audit entries stay put: they are chained
             ids = list(model.objects.filter(customer=merged).values_list("pk", flat=True))
             model.objects.filter(pk__in=ids).update(customer=survivor)
             moved[model._meta.label] = ids

@@ -1,23 +1,20 @@
-"""The "needs action now" queue, the customer list, the customer 360 and identity review."""
+"""The customer list, the customer 360 and identity review."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import Source
+from core.http import redirect_after_post
+from core.paging import keyset_page
 from customers import selectors
-from customers.forms import AssignForm, CustomerFilterForm, DistinctForm, MergeForm, OverrideForm, ResolveForm
-from customers.links import link_url
+from customers.forms import AssignForm, CustomerFilterForm, DistinctForm, MergeForm, OverrideForm
 from customers.models import Customer, CustomerMerge
 from customers.services import (
     CustomerError,
-    action_item_assign,
-    action_item_resolve,
     customer_assign,
     customer_merge_undo,
     customer_override_clear,
@@ -26,9 +23,7 @@ from customers.services import (
     customers_mark_distinct,
     customers_merge,
 )
-
-QUEUE_REFRESH_SECONDS = 5
-
+from customers.visibility import customer_visible
 
 # --- authorization helpers: one per object -------------------------------------------
 
@@ -38,143 +33,9 @@ def get_customer_for(request: HttpRequest, public_id: str, *, perm: str = "custo
     if not request.user.has_perm(perm):
         raise PermissionDenied
     customer = get_object_or_404(Customer.objects.select_related("assigned_to", "override_set_by"), public_id=public_id)
-    if not selectors.customer_visible(user=request.user, customer=customer):
+    if not customer_visible(user=request.user, customer=customer):
         raise PermissionDenied
     return customer
-
-
-def get_action_item_for(request: HttpRequest, kind: str, object_id) -> selectors.ActionItem | None:
-    """The open queue item, or None when it is gone; 403 when this person may not act on it."""
-    object_id = str(object_id)
-    if not selectors.action_object_allowed(user=request.user, kind=kind, object_id=object_id):
-        raise PermissionDenied
-    return selectors.action_item_for(user=request.user, kind=kind, object_id=object_id)
-
-
-# --- needs action now ---------------------------------------------------------------------
-
-
-def _queue_context(request: HttpRequest, mine: bool) -> dict:
-    return {
-        "queue": selectors.action_items_for(user=request.user, mine=mine),
-        "mine": mine,
-        "last_event_at": selectors.last_event_received_at(),
-        "checked_at": timezone.now(),
-        "refresh_seconds": QUEUE_REFRESH_SECONDS,
-    }
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    mine = request.GET.get("mine") == "1"
-    context = _queue_context(request, mine)
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "customers/home.html#queue", context)
-    return render(request, "customers/home.html", context)
-
-
-def _row(request: HttpRequest, kind: str, object_id: str, *, done: str = "", error: str = "", status: int = 200):
-    """The queue row after an action: the open item again, or a line saying what happened to it."""
-    item = None if done else selectors.action_item_for(user=request.user, kind=kind, object_id=object_id)
-    context = {
-        "item": item,
-        "kind": kind,
-        "object_id": object_id,
-        "dom_id": selectors.ActionItem(kind, object_id, "", "", timezone.now()).dom_id,
-        "done": done or ("" if item else "This item is no longer open."),
-        "error": error,
-    }
-    return render(request, "customers/_queue_row.html", context, status=status)
-
-
-@require_POST
-def queue_assign(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
-    item = get_action_item_for(request, kind, object_id)
-    if item is None:
-        return _row(request, kind, object_id)
-    action_item_assign(kind=kind, object_id=object_id, assignee=request.user, actor=request.user, source=Source.UI)
-    return _row(request, kind, object_id)
-
-
-@require_POST
-def queue_resolve(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
-    item = get_action_item_for(request, kind, object_id)
-    if item is None:
-        return _row(request, kind, object_id)
-    form = ResolveForm(request.POST)
-    if not form.is_valid():
-        return _row(request, kind, object_id, error="Write a short note saying what you did.", status=422)
-    action_item_resolve(
-        kind=kind, object_id=object_id, note=form.cleaned_data["note"], actor=request.user, source=Source.UI
-    )
-    return _row(request, kind, object_id, done=f"Resolved by you: {form.cleaned_data['note']}")
-
-
-@require_POST
-def queue_retry(request: HttpRequest, object_id: str) -> HttpResponse:
-    from sync.errors import SyncError
-    from sync.models import SyncJob
-    from sync.services import job_retry
-
-    item = get_action_item_for(request, "dead_job", object_id)
-    if item is None:
-        return _row(request, "dead_job", object_id)
-    try:
-        job_retry(job=SyncJob.objects.get(pk=object_id), actor=request.user, source=Source.UI)
-    except SyncError as exc:
-        return _row(request, "dead_job", object_id, error=str(exc))
-    return _row(request, "dead_job", object_id, done="Queued again; it runs in a moment. Nothing else to do.")
-
-
-@require_POST
-def queue_retry_all(request: HttpRequest, system: str) -> HttpResponse:
-    from sync.errors import SyncError
-    from sync.selectors import dead_jobs_to_retry, retryable_systems
-    from sync.services import jobs_retry_bulk
-    from sync.views import start_batch
-
-    if system not in retryable_systems(request.user):
-        raise PermissionDenied
-    jobs = dead_jobs_to_retry(user=request.user, system=system)
-    try:
-        lines = jobs_retry_bulk(jobs=jobs, actor=request.user, source=Source.UI)
-    except SyncError as exc:
-        messages.error(request, str(exc))
-        return _go(request, reverse("home"))
-    key = start_batch(request, lines, f"Retry of every dead {system} job")
-    return _go(request, reverse("retry_batch", args=[key]))
-
-
-@require_POST
-def queue_replay(request: HttpRequest, object_id: str) -> HttpResponse:
-    from billing.models import StripeEvent
-    from billing.services import BillingError, event_replay
-
-    item = get_action_item_for(request, "failed_event", object_id)
-    if item is None:
-        return _row(request, "failed_event", object_id)
-    try:
-        outcome = event_replay(event=StripeEvent.objects.get(pk=object_id), actor=request.user, source=Source.UI)
-    except BillingError as exc:
-        return _row(request, "failed_event", object_id, error=str(exc))
-    if outcome == "failed":
-        return _row(request, "failed_event", object_id, error="Replayed, and it failed again; see the event's error.")
-    return _row(request, "failed_event", object_id, done=f"Replayed: {outcome}.")
-
-
-@require_POST
-def queue_resume(request: HttpRequest, object_id: str) -> HttpResponse:
-    from sync.errors import SyncError
-    from sync.services import system_resume
-
-    item = get_action_item_for(request, "system", object_id)
-    if item is None:
-        return _row(request, "system", object_id)
-    try:
-        system_resume(system=item.system, actor=request.user, source=Source.UI)
-    except SyncError as exc:
-        return _row(request, "system", object_id, error=str(exc))
-    return _row(request, "system", object_id, done=f"{item.system} resumed; waiting work starts now.")
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -187,7 +48,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.customer_search(user=request.user, **form.search_filters())
-    page = selectors.keyset_page(qs, cursor=filters.get("cursor", ""))
+    page = keyset_page(qs, cursor=filters.get("cursor", ""))
     context = {"form": form, "page": page, "plans": selectors.plans_in_use(), "query": filters.get("q", "")}
     if request.htmx and not request.htmx.boosted:
         return render(request, "customers/list.html#results", context)
@@ -196,17 +57,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
     user = request.user
-    billing = user.has_perm("customers.view_billing")
     context = {
         "customer": customer,
-        "since": selectors.customer_since(customer),
-        "links": [(link, link_url(link)) for link in customer.links.all()],
-        "billing": billing,
-        "sync_states": selectors.customer_sync_state(customer),
-        "timeline": selectors.customer_timeline(customer),
-        "tickets": list(customer.tickets.all()[:20]),
-        "open_merges": selectors.customer_open_merges(customer),
-        "merged_from": list(customer.merged_from.all()[:10]),
+        **selectors.customer_360(customer=customer, user=user),
+        "billing": user.has_perm("customers.view_billing"),
         "override_form": extra.pop("override_form", None)
         or OverrideForm(initial={"status": customer.override_status or "active"}),
         "assign_form": AssignForm(initial={"assignee": customer.assigned_to_id}),
@@ -214,14 +68,6 @@ def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
         "can_assign": user.has_perm("customers.assign_customer"),
         "can_merge": user.has_perm("customers.merge_customer"),
     }
-    if billing:
-        context.update(
-            subscriptions=list(customer.subscriptions.all()[:10]),
-            invoices=list(customer.invoices.all()[:10]),
-            charges=list(customer.charges.all()[:10]),
-            refunds=list(customer.refunds.all()[:10]),
-            disputes=list(customer.disputes.all()[:10]),
-        )
     context.update(extra)
     return context
 
@@ -235,13 +81,8 @@ def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "customers/detail.html", _detail_context(request, customer))
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    """After a POST: a full-page visit, also when htmx sent the form."""
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
 def _back_to_customer(request: HttpRequest, customer: Customer) -> HttpResponse:
-    return _go(request, reverse("customer_detail", args=[customer.public_id]))
+    return redirect_after_post(request, reverse("customer_detail", args=[customer.public_id]))
 
 
 @require_POST

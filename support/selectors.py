@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
 from customers.models import Customer
-from customers.selectors import customers_visible_to
+from customers.visibility import customers_visible_to
 from support.models import RoutingRule, Ticket
 
 

@@ -15,8 +15,8 @@ from audit.context import current_correlation_id, log_hash
 from audit.models import Source
 from audit.services import audit_record
 from billing.consumers import BillingChange
-from billing.currency import format_money
 from billing.models import Dispute
+from core.money import format_money
 from customers.links import customer_360_url
 from customers.models import Customer, CustomerStatus, System
 from support.models import (

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.ratelimit import rate_limited
 from customers.models import Customer
-from customers.selectors import customer_visible
 from customers.views import get_customer_for
+from customers.visibility import customer_visible
 from support import selectors
 from support.forms import CaseForm, RoutingRuleForm, SupportRequestForm, new_token
 from support.models import Ticket

@@ -1,9 +1,13 @@
 """Reads that feed the sync screens: the job log, a job's attempts, the systems' switches."""
 
-from django.db.models import QuerySet
+from collections import Counter
+from dataclasses import dataclass, field
 
-from customers.models import System
-from customers.selectors import customer_visibility_q
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
+
+from customers.models import Customer, System
+from customers.selectors import SyncState
+from customers.visibility import customer_visibility_q
 from sync.models import JobStatus, SyncJob
 
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
@@ -63,3 +67,50 @@ def job_log_systems(*, user) -> dict:
 
     return {system: view for system, view in system_states_for(user=user).items() if system != ALL}
 
+
+
+# --- a customer's sync state (the customer list's filter and the 360; registered with customers) ---
+
+
+def customer_job_flags() -> dict[str, Exists]:
+    """Whether each customer has a dead job, and a job waiting or running: the list's sync column and filter."""
+    jobs = SyncJob.objects.filter(customer=OuterRef("pk"))
+    return {
+        "has_dead_jobs": Exists(jobs.filter(status=JobStatus.DEAD)),
+        "has_open_jobs": Exists(jobs.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING])),
+    }
+
+
+@dataclass
+class SystemSync:
+    system: str
+    label: str
+    state: str  # synced / pending / failed / never
+    last_job: SyncJob | None
+    counts: dict = field(default_factory=dict)
+
+
+def customer_sync_state(customer: Customer) -> list[SystemSync]:
+    """Per outside system: synced, pending or failed, with the latest job (two queries)."""
+    counts: dict[str, Counter] = {}
+    for row in customer.sync_jobs.order_by().values("system", "status").annotate(n=Count("id")):
+        counts.setdefault(row["system"], Counter())[row["status"]] = row["n"]
+    latest_ids = customer.sync_jobs.order_by().values("system").annotate(last=Max("id")).values_list("last", flat=True)
+    latest = {job.system: job for job in SyncJob.objects.filter(pk__in=list(latest_ids))}
+    states = []
+    for value, label in System.choices:
+        if value == System.STRIPE:
+            continue
+        c = counts.get(value, Counter())
+        if c[JobStatus.DEAD]:
+            state = SyncState.FAILED
+        elif c[JobStatus.PENDING] or c[JobStatus.RUNNING] or c[JobStatus.RETRYING]:
+            state = SyncState.PENDING
+        elif c[JobStatus.SUCCEEDED]:
+            state = SyncState.SYNCED
+        elif c[JobStatus.SET_ASIDE]:  # failed, and a person decided it will not be fixed
+            state = JobStatus.SET_ASIDE
+        else:
+            state = "never"
+        states.append(SystemSync(value, label, state, latest.get(value), dict(c)))
+    return states

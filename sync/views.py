@@ -10,14 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import Source
+from core.http import redirect_after_post
+from core.paging import keyset_page
 from core.redact import redact
-from customers.selectors import customer_visible, keyset_page
+from customers.visibility import customer_visible
 from sync import selectors
 from sync.errors import SyncError
 from sync.forms import JobFilterForm, PauseForm, RetrySelectedForm, SetAsideForm
@@ -48,10 +49,6 @@ def get_job_for(request: HttpRequest, pk: int, *, retry: bool = False) -> SyncJo
 def _check_system(system: str, *, allow_all: bool = False) -> None:
     if system not in selectors.OUTBOUND_SYSTEMS and not (allow_all and system == SystemState.ALL):
         raise Http404("No such system.")
-
-
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_GET
@@ -145,7 +142,7 @@ def _act_on_job(request: HttpRequest, job: SyncJob, service: Callable[..., SyncJ
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
-    return _go(request, reverse("job_detail", args=[job.pk]))
+    return redirect_after_post(request, reverse("job_detail", args=[job.pk]))
 
 
 def start_batch(request: HttpRequest, lines, title: str, *, ids: list[int] | None = None) -> str:
@@ -172,7 +169,7 @@ def jobs_retry_selected(request: HttpRequest) -> HttpResponse:
     form = RetrySelectedForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Select at least one job to retry.")
-        return _go(request, reverse("job_list"))
+        return redirect_after_post(request, reverse("job_list"))
     ids = form.cleaned_data["job"]
     jobs = list(selectors.jobs_visible_to(user=request.user).filter(pk__in=ids).select_related("customer"))
     allowed = selectors.retryable_systems(request.user)
@@ -182,9 +179,9 @@ def jobs_retry_selected(request: HttpRequest) -> HttpResponse:
         lines = jobs_retry_bulk(jobs=jobs, actor=request.user, source=Source.UI)
     except SyncError as exc:
         messages.error(request, str(exc))
-        return _go(request, reverse("job_list"))
+        return redirect_after_post(request, reverse("job_list"))
     key = start_batch(request, lines, f"Retry of {len(jobs)} selected job{'s' if len(jobs) != 1 else ''}")
-    return _go(request, reverse("retry_batch", args=[key]))
+    return redirect_after_post(request, reverse("retry_batch", args=[key]))
 
 
 @require_http_methods(["GET", "POST"])
@@ -193,15 +190,9 @@ def system_retry_dead(request: HttpRequest, system: str) -> HttpResponse:
     _check_system(system)
     if not request.user.has_perm("sync.view_syncjob") or system not in selectors.retryable_systems(request.user):
         raise PermissionDenied
-    dead = selectors.dead_jobs_to_retry(user=request.user, system=system)
     if request.method == "POST":
-        try:
-            lines = jobs_retry_bulk(jobs=dead, actor=request.user, source=Source.UI)
-        except SyncError as exc:
-            messages.error(request, str(exc))
-            return _go(request, reverse("system_retry_dead", args=[system]))
-        key = start_batch(request, lines, f"Retry of every dead {system} job")
-        return _go(request, reverse("retry_batch", args=[key]))
+        return _retry_every_dead(request, system, refused=reverse("system_retry_dead", args=[system]))
+    dead = selectors.dead_jobs_to_retry(user=request.user, system=system)
     total = dead.count()
     lines = jobs_retry_bulk(jobs=dead[:PLAN_PREVIEW], actor=request.user, source=Source.UI, dry_run=True)
     return render(
@@ -217,6 +208,26 @@ def system_retry_dead(request: HttpRequest, system: str) -> HttpResponse:
     )
 
 
+@require_POST
+def queue_retry_all(request: HttpRequest, system: str) -> HttpResponse:
+    """"Retry all" on the queue's group of a system's dead jobs; a refusal is told on the queue."""
+    if system not in selectors.retryable_systems(request.user):
+        raise PermissionDenied
+    return _retry_every_dead(request, system, refused=reverse("home"))
+
+
+def _retry_every_dead(request: HttpRequest, system: str, *, refused: str) -> HttpResponse:
+    """Requeue every dead job of ``system`` this person sees and follow the batch (or go back to ``refused``)."""
+    dead = selectors.dead_jobs_to_retry(user=request.user, system=system)
+    try:
+        lines = jobs_retry_bulk(jobs=dead, actor=request.user, source=Source.UI)
+    except SyncError as exc:
+        messages.error(request, str(exc))
+        return redirect_after_post(request, refused)
+    key = start_batch(request, lines, f"Retry of every dead {system} job")
+    return redirect_after_post(request, reverse("retry_batch", args=[key]))
+
+
 @require_http_methods(["GET", "POST"])
 def system_send_simulated(request: HttpRequest, system: str) -> HttpResponse:
     """GET: what sending ``system``'s simulated jobs to its now real tool would do. POST: send them."""
@@ -228,10 +239,10 @@ def system_send_simulated(request: HttpRequest, system: str) -> HttpResponse:
             replay = jobs_replay_simulated(system=system, actor=request.user, source=Source.UI)
         except SyncError as exc:
             messages.error(request, str(exc))
-            return _go(request, reverse("system_list"))
+            return redirect_after_post(request, reverse("system_list"))
         title = f"Sending {len(replay.sent)} simulated {system} job{'s' if len(replay.sent) != 1 else ''} to {replay.tool}"
         key = start_batch(request, replay.lines, title, ids=replay.sent)
-        return _go(request, reverse("retry_batch", args=[key]))
+        return redirect_after_post(request, reverse("retry_batch", args=[key]))
     try:
         replay, refused = jobs_replay_simulated(system=system, actor=request.user, dry_run=True, limit=PLAN_PREVIEW), ""
     except SyncError as exc:
@@ -312,7 +323,7 @@ def system_pause_view(request: HttpRequest, system: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Paused {system}. Its jobs wait as pending until you resume.")
-    return _go(request, reverse("system_list"))
+    return redirect_after_post(request, reverse("system_list"))
 
 
 @require_POST
@@ -326,4 +337,4 @@ def system_resume_view(request: HttpRequest, system: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Resumed {system}; waiting work starts now.")
-    return _go(request, reverse("system_list"))
+    return redirect_after_post(request, reverse("system_list"))

@@ -20,9 +20,9 @@ from audit.models import Source
 from audit.services import audit_record
 from billing import parsing as p
 from billing import stripe_client
-from billing.currency import format_money
 from billing.errors import BillingError
 from billing.models import Charge, Refund, RefundReason, RefundRequest, RefundStatus
+from core.money import format_money
 
 # Stripe refund states that hold (or will hold) the money back from the charge.
 _LIVE_REFUND_STATES = ("succeeded", "pending", "requires_action")

@@ -6,6 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.money import format_money
+
 register = template.Library()
 
 
@@ -44,8 +46,6 @@ def when(value: datetime | None, empty: str = "—"):
 def money(amount, currency: str = "") -> str:
     if amount in (None, ""):
         return "—"
-    from billing.currency import format_money
-
     return format_money(int(amount), currency)
 
 

@@ -5,9 +5,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from action_queue.selectors import action_items_for
 from audit.models import AuditEvent
-from customers.selectors import action_items_for, customer_search, customer_visible
+from customers.selectors import customer_search
 from customers.services import customer_assign
+from customers.visibility import customer_visible
 from sync.models import JobStatus
 from tests.factories import CustomerFactory, SyncJobFactory
 

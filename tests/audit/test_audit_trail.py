@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -89,7 +90,7 @@ def customer_with_logentry():
 
 
 DOMAIN_MODELS = [
-    "customers.Customer", "customers.ExternalLink", "customers.ActionItemState", "customers.CustomerMerge",
+    "customers.Customer", "customers.ExternalLink", "action_queue.ActionItemState", "customers.CustomerMerge",
     "customers.DistinctPair", "billing.StripeCustomer", "billing.Subscription", "billing.Invoice",
     "billing.PaymentIntent", "billing.Charge", "billing.Refund", "billing.Dispute", "billing.RefundRequest",
     "sync.SyncJob", "sync.SystemState", "sync.MappingRule", "support.Ticket", "accounts.User",
@@ -148,6 +149,29 @@ def test_entries_about_a_restricted_customer_follow_its_visibility(client, finan
     audit_record(action="refund.requested", source="ui", customer=hidden, summary="hidden refund")
     client.force_login(finance)
     assert "hidden refund" not in _page(client)
+
+
+def test_without_a_customer_rule_handed_in_no_entry_about_a_customer_is_shown(finance, monkeypatch):
+    from audit import selectors
+
+    audit_record(action="refund.requested", source="ui", customer=CustomerFactory(), summary="about a customer")
+    audit_record(action="refund.requested", source="ui", summary="about no customer")
+    monkeypatch.setattr(selectors, "_customer_filter", None)  # as before customers registered its rule
+    assert [e.summary for e in selectors.audit_visible_to(user=finance)] == ["about no customer"]
+
+
+def test_the_trail_pages_newest_first_with_the_lists_pager(client, owner):
+    from audit.views import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 1):
+        audit_record(action="sync.system_pause", source="ui", actor=owner, summary=f"entry {n:03d}")
+    client.force_login(owner)
+    first = _page(client)
+    assert f"{PAGE_SIZE + 1} entries" in first and "entry 100" in first and "entry 000" not in first
+    cursor = re.search(r'href="\?cursor=([^"]+)">Next page', first).group(1)
+    second = _page(client, cursor=cursor)
+    assert "entry 000" in second and "entry 001" not in second and "Next page" not in second
+    assert 'href="?">First page' in second
 
 
 def test_the_csv_export_is_itself_audited(client, owner, finance, support):

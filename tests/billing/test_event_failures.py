@@ -8,11 +8,11 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from action_queue.selectors import action_items_for
 from billing.models import Charge, EventStatus, Refund, StripeEvent
 from billing.parsing import event_envelope
 from billing.services import event_process
 from billing.tasks import sweep_events
-from customers.selectors import action_items_for
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from billing.models import Invoice, Subscription
+from core.paging import keyset_page
 from customers.models import Customer, CustomerMerge, CustomerStatus, DistinctPair, ExternalLink, System
-from customers.selectors import customer_search, keyset_page, sees_every_customer
+from customers.selectors import customer_search
 from customers.services import customer_assign
+from customers.visibility import sees_every_customer
 from support.models import Ticket
 from sync.models import SyncJob
 from tests.screens import helpers
@@ -47,9 +49,9 @@ def test_keyset_pages_cover_every_customer_once(owner):
 
 
 def test_the_count_stops_at_the_cap(owner, settings, monkeypatch):
-    from customers import selectors
+    from core import paging
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 10)
+    monkeypatch.setattr(paging, "COUNT_CAP", 10)
     for _ in range(12):
         helpers.customer()
     page = keyset_page(customer_search(user=owner))

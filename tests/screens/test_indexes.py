@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from action_queue.selectors import action_items_for
 from customers import selectors
 from customers.models import Customer, CustomerStatus, System
 from tests.screens import helpers
@@ -112,7 +113,7 @@ def test_the_queue_reads_failed_payments_reviews_and_dead_jobs_through_their_par
     helpers.billing_rows(c)
     for system in (System.CRM, System.EMAIL):
         helpers.dead_job(c, system=system)
-    run = lambda: selectors.action_items_for(user=owner)  # noqa: E731
+    run = lambda: action_items_for(user=owner)  # noqa: E731
     _assert_every_plan_uses(_queries_of(run, 'FROM "billing_invoice"'), "invoice_failed_open_idx")
     _assert_every_plan_uses(_queries_of(run, '"customers_customer"."status" = \'needs_review\''), "customer_review_queue_idx")
     # each system's newest dead jobs come in index order; their count may use either status index

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from customers.selectors import action_items_for
+from action_queue.selectors import action_items_for
 from support.models import Ticket, TicketSource, TicketStatus
 from sync.models import JobStatus
 from tests.factories import CustomerFactory

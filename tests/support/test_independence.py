@@ -2,7 +2,7 @@
 
 import pytest
 
-from customers.selectors import action_items_for
+from action_queue.selectors import action_items_for
 from support.models import Ticket, TicketStatus
 from sync.models import JobStatus, SyncJob
 from tests import stripe_events as se

@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from action_queue.selectors import action_items_for
 from audit.models import AuditEvent
-from customers.selectors import action_items_for
 from monitoring.alerts import alerts_evaluate
 from sync.errors import SyncError
 from sync.models import JobStatus, ReasonCode, SyncJob

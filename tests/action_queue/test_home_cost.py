@@ -6,10 +6,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from action_queue.items import ROWS_PER_GROUP
+from action_queue.selectors import action_items_for
+from action_queue.services import action_item_assign
 from audit.models import Source
 from customers.models import CustomerStatus, System
-from customers.selectors import ROWS_PER_GROUP, action_items_for
-from customers.services import action_item_assign
 from monitoring.models import Drift, Incident
 from sync.models import SystemState
 from tests.screens import helpers

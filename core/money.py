@@ -1,4 +1,4 @@
-"""Minor units per currency, as Stripe counts them: most have 100, some none, a few 1000."""
+"""Money in minor units per currency, as Stripe counts them: most have 100, some none, a few 1000."""
 
 from decimal import Decimal
 

@@ -2,11 +2,12 @@
 
 import pytest
 
+from action_queue.items import ROWS_PER_GROUP
+from action_queue.selectors import action_items_for
+from action_queue.services import action_item_assign, action_item_resolve
 from audit.models import Source
 from billing.models import Invoice
 from customers.models import System
-from customers.selectors import ROWS_PER_GROUP, action_items_for
-from customers.services import action_item_assign, action_item_resolve
 from tests.screens import helpers
 
 pytestmark = pytest.mark.django_db
@@ -52,63 +53,13 @@ def test_assigning_an_item_keeps_it_counted_and_shows_its_owner(owner):
     assert next(i for i in group.items if i.object_id == str(job.pk)).assignee == owner
 
 
-def _dead_jobs(system: str, n: int, *, customer=None) -> list:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    jobs = [helpers.dead_job(customer, system=system) for _ in range(n)]
-    for age, job in enumerate(jobs):  # distinct finish times: the newest is the last made
-        type(job).objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(minutes=len(jobs) - age))
-    return jobs
-
-
-def test_each_system_counts_its_own_dead_jobs_and_shows_its_newest_first(owner):
-    crm = _dead_jobs(System.CRM, ROWS_PER_GROUP + 2)
-    email = _dead_jobs(System.EMAIL, 1)
-    groups = {g.key: g for g in action_items_for(user=owner).groups}
-    assert (groups["dead_job:crm"].count, groups["dead_job:email"].count) == (ROWS_PER_GROUP + 2, 1)
-    assert [i.object_id for i in groups["dead_job:crm"].items] == [str(j.pk) for j in reversed(crm[2:])]
-    assert [i.object_id for i in groups["dead_job:email"].items] == [str(email[0].pk)]
-    assert {"dead_job:support", "dead_job:community"}.isdisjoint(groups)
-
-
-def test_retry_all_is_offered_only_for_a_system_with_more_than_one_dead_job(owner):
-    _dead_jobs(System.CRM, 2)
-    _dead_jobs(System.EMAIL, 1)
-    groups = {g.key: g for g in action_items_for(user=owner).groups}
-    assert groups["dead_job:crm"].bulk_actions == ("retry_all",)
-    assert groups["dead_job:email"].bulk_actions == ()
-    assert all(g.bulk_actions == () for g in action_items_for(user=owner, mine=True).groups)
-
-
-def test_a_dead_job_of_a_restricted_customer_is_neither_shown_nor_counted_for_staff_without_a_grant(owner, finance):
-    hidden = helpers.customer(restricted=True)
-    _dead_jobs(System.CRM, 2, customer=hidden)
-    shown = _dead_jobs(System.CRM, 1)
-    group = _group(finance, "dead_job:crm")
-    assert (group.count, [i.object_id for i in group.items]) == (1, [str(shown[0].pk)])
-    assert _group(owner, "dead_job:crm").count == 3
-
-
-def test_every_systems_dead_jobs_are_read_in_one_query(owner, django_assert_num_queries):
-    for system in (System.CRM, System.SUPPORT, System.COMMUNITY, System.EMAIL):
-        _dead_jobs(system, 2)
-    from customers.selectors import QueueContext, dead_job_items
-
-    ctx = QueueContext(user=owner)
-    dead_job_items(ctx)  # permissions read and remembered on the user
-    with django_assert_num_queries(1):
-        groups = dead_job_items(QueueContext(user=owner))
-    assert [len(g.items) for g in groups] == [2, 2, 2, 2]
-
-
 def test_the_dead_jobs_of_every_system_are_counted_in_one_grouped_read(owner):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for n, system in enumerate((System.CRM, System.SUPPORT, System.COMMUNITY, System.EMAIL), start=ROWS_PER_GROUP):
-        _dead_jobs(system, n)
+        for _ in range(n):
+            helpers.dead_job(system=system)
     _failed_payments(2)
     with CaptureQueriesContext(connection) as queries:
         groups = {g.key: g.count for g in action_items_for(user=owner).groups}

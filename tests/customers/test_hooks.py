@@ -1,0 +1,16 @@
+"""customers reads what the apps above it own through what they hand in at start-up (the list's sync state
+and "customer since" are checked on the screens, in tests/screens/test_customers.py)."""
+
+from django.apps import apps
+
+from billing.models import StripeEvent, StripeMirror
+from customers import hooks
+from support.models import Ticket
+from sync.models import SyncJob
+
+
+def test_every_row_that_belongs_to_a_customer_moves_with_a_merge_except_the_audit_trail():
+    mirrors = {m for m in apps.get_app_config("billing").get_models() if issubclass(m, StripeMirror)}
+    assert len(mirrors) == 7
+    assert set(hooks.merge_rows()) == mirrors | {StripeEvent, SyncJob, Ticket}
+
