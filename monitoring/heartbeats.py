@@ -5,6 +5,10 @@ from django.utils import timezone
 
 from monitoring.models import Heartbeat
 
+# When this process began to watch: on a fresh start the scheduler's first evaluation comes before
+# the worker's first beat, and that is not yet news.
+WATCHING_SINCE = timezone.now()
+
 
 def heartbeat_record(*, name: str, at: datetime | None = None) -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": at or timezone.now()})
@@ -23,3 +27,8 @@ def heartbeat_ages(now: datetime | None = None) -> dict[str, float | None]:
 def heartbeats_stale(now: datetime | None = None) -> list[str]:
     limit = timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS).total_seconds()
     return sorted(name for name, age in heartbeat_ages(now).items() if age is None or age > limit)
+
+
+def watched_long_enough(now: datetime) -> bool:
+    """Whether a process that has never beaten has had the stale limit's time to do so."""
+    return (now - WATCHING_SINCE).total_seconds() > settings.HEARTBEAT_STALE_SECONDS

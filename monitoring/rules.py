@@ -18,7 +18,7 @@ from billing import counters
 from billing.models import EventStatus, StripeEvent
 from billing.webhooks import SIGNATURE_REASONS
 from customers.models import System
-from monitoring.heartbeats import heartbeat_ages, heartbeats_stale
+from monitoring.heartbeats import heartbeat_ages, heartbeats_stale, watched_long_enough
 from monitoring.models import Drift, Heartbeat
 from monitoring.signins import SIGNIN
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
@@ -205,11 +205,14 @@ _SILENT = {
 
 @rule("heartbeat", "Background process missing")
 def heartbeat(now: datetime) -> list[Finding]:
-    """One finding per process silent for HEARTBEAT_STALE_SECONDS."""
+    """One finding per process silent for HEARTBEAT_STALE_SECONDS (one never seen: once this process has
+    watched that long)."""
     ages = heartbeat_ages(now)
     findings = []
     for name in heartbeats_stale(now):
         age = ages.get(name)
+        if age is None and not watched_long_enough(now):
+            continue
         since = "yet" if age is None else f"since {when(now - timedelta(seconds=age), now)}"
         findings.append(Finding(_SILENT[name].format(since=since), path("system_health"), key=name))
     return findings

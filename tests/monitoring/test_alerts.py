@@ -9,8 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from monitoring.alerts import CLAIM_SECONDS, alerts_evaluate, incidents_notify
+from monitoring import heartbeats
 from monitoring.heartbeats import heartbeat_record
-from monitoring.models import Incident
+from monitoring.models import Heartbeat, Incident
 from sync.models import JobStatus, ReasonCode, SyncJob
 from sync.services import job_set_aside
 from tests.factories import SyncJobFactory
@@ -245,3 +246,15 @@ def test_the_queue_shows_an_open_incident_with_its_rule_and_message_state(client
     page = client.get("/").content.decode()
     assert "Outbound work is not draining: 3 job(s) due" in page
     assert "Work not draining · no message has gone out yet: check the alert channel" in page
+
+
+def test_a_fresh_start_is_not_a_missing_process_until_the_stale_limit_has_passed(channels, settings):
+    Heartbeat.objects.all().delete()  # nothing has beaten yet
+    with time_machine.travel(heartbeats.WATCHING_SINCE + timedelta(seconds=5), tick=False):
+        alerts_evaluate()  # the scheduler's first evaluation, before the worker's first beat
+    assert not Incident.objects.filter(rule="heartbeat").exists()
+    assert slack_texts(channels) == []
+    with time_machine.travel(heartbeats.WATCHING_SINCE + timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 1)):
+        alerts_evaluate()
+    assert set(Incident.objects.filter(rule="heartbeat").values_list("key", flat=True)) == {"worker", "scheduler"}
+    assert Incident.objects.get(key="worker").summary.startswith("No worker has shown life yet")
