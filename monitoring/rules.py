@@ -15,11 +15,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from billing import counters
-from billing.models import EventStatus, StripeEvent
+from billing.models import Drift, EventStatus, StripeEvent
 from billing.webhooks import SIGNATURE_REASONS
 from customers.models import System
 from monitoring.heartbeats import heartbeat_ages, heartbeats_stale
-from monitoring.models import Drift, Heartbeat
+from monitoring.models import Heartbeat
 from monitoring.signins import SIGNIN
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
 from sync.providers import provider_for
