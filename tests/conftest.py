@@ -71,8 +71,8 @@ def heartbeats(db):
 @pytest.fixture
 def cache_down(settings):
     """The cache is django-redis, as in production, pointed at a Redis that is not there."""
-    from config.outages import CACHE
-    from config.ratelimit import LOCAL
+    from core.outages import CACHE
+    from core.ratelimit import LOCAL
 
     LOCAL.clear()
     settings.CACHES = {

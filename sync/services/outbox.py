@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import current_correlation_id
-from config.outages import BROKER, BROKER_ERRORS
 from billing.consumers import BillingChange
+from core.outages import BROKER, BROKER_ERRORS
 from customers.models import Customer
 from sync.models import SyncJob
 from sync.rules import TICKET_ACTION, planned_work
