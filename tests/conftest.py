@@ -114,3 +114,12 @@ def broker_down():
     _use_broker(app, "redis://127.0.0.1:1/0")  # nothing listens on port 1
     yield
     _use_broker(app, original)
+
+
+@pytest.fixture
+def postgres():
+    """For the tests of query plans, which are PostgreSQL's (tests/helpers.py reads them)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")

@@ -14,7 +14,7 @@ from billing.models import Drift
 from customers.models import CustomerStatus, System
 from monitoring.models import Incident
 from sync.models import SystemState
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

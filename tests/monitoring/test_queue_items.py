@@ -6,7 +6,7 @@ from django.utils import timezone
 from action_queue.selectors import action_items_for
 from billing.models import Drift
 from monitoring.models import Incident
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 
