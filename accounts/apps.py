@@ -6,18 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts"
 
     def ready(self) -> None:
-        from auditlog.registry import auditlog
-        from django.db.models.signals import m2m_changed
+        from accounts import wiring  # imports the models, which exist only once the registry is ready
 
-        from accounts.models import User
-        from accounts.roles import forget_role
-
-        # Role changes (groups) are recorded explicitly by the staff services; the hash never is.
-        auditlog.register(User, exclude_fields=["password", "last_login"])
-
-        def groups_changed(sender, instance, action: str, reverse: bool, **kwargs) -> None:
-            if not reverse and action.startswith("post_"):
-                forget_role(instance)  # the role is remembered on the user object (accounts.roles.role_of)
-
-        m2m_changed.connect(groups_changed, sender=User.groups.through, weak=False,
-                            dispatch_uid="accounts.forget_role_on_group_change")
+        wiring.register()

@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from accounts.roles import forget_role, role_of
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -43,13 +45,9 @@ class User(AbstractUser):
         return self.name or self.email
 
     def refresh_from_db(self, *args, **kwargs) -> None:
-        from accounts.roles import forget_role
-
         super().refresh_from_db(*args, **kwargs)
         forget_role(self)
 
     @property
     def role(self) -> str | None:
-        from accounts.roles import role_of
-
         return role_of(self)

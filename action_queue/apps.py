@@ -9,8 +9,6 @@ class ActionQueueConfig(AppConfig):
     verbose_name = "Needs action now"
 
     def ready(self) -> None:
-        from auditlog.registry import auditlog
+        from action_queue import wiring  # imports the models, which exist only once the registry is ready
 
-        from action_queue.models import ActionItemState
-
-        auditlog.register(ActionItemState, exclude_fields=["updated_at"])
+        wiring.register()

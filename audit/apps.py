@@ -5,4 +5,4 @@ class AuditConfig(AppConfig):
     name = "audit"
 
     def ready(self) -> None:
-        from audit import request_logging  # noqa: F401 - connects the request-line receivers
+        from audit import request_logging  # noqa: F401 - connects the request-line receivers as it loads

@@ -1,8 +1,6 @@
 """What log lines carry: the correlation id that follows one piece of work from the web request
-to the worker, and short hashes that stand in for personal values."""
+to the worker (the hashes that stand in for personal values are ``core.logs.log_hash``)."""
 
-import hashlib
-import hmac
 import uuid
 
 import structlog
@@ -28,12 +26,3 @@ def start_correlation() -> str:
     value = str(structlog.contextvars.get_contextvars().get("request_id") or new_correlation_id())
     structlog.contextvars.bind_contextvars(correlation_id=value)
     return value
-
-
-def log_hash(value: str) -> str:
-    """A short stable stand-in for a personal value (an email, a customer id, a client address) in a
-    log line. Keyed with SECRET_KEY: without it, hashing every IPv4 address (or a list of emails)
-    would find the value again in minutes; with it, ``log_hash`` in a shell still finds the lines."""
-    from django.conf import settings
-
-    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:10]

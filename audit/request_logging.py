@@ -7,8 +7,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django_structlog import signals
 
-from audit.context import log_hash
-from config.client_ip import client_ip
+from core.client_ip import client_ip
+from core.logs import log_hash
 
 
 def _request_line(request: HttpRequest) -> str:

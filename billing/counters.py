@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from django.core.cache import cache
 
-from config.outages import CACHE, CACHE_ERRORS
+from core.outages import CACHE, CACHE_ERRORS
 
 HOURLY_RETENTION = timedelta(days=8)
 MINUTE_RETENTION = timedelta(hours=2)

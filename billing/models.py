@@ -280,3 +280,48 @@ class RefundRequest(models.Model):
 
     def __str__(self) -> str:
         return f"refund-request-{self.pk}"
+
+
+class DriftQuerySet(models.QuerySet):
+    def open(self) -> "DriftQuerySet":
+        return self.filter(resolved_at__isnull=True)
+
+
+class Drift(models.Model):
+    """A difference between Stripe and our mirrors, found by reconciliation (``billing.services.reconcile``),
+    which writes and resolves it; monitoring alerts on the open ones and lists them."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", "Missing locally"
+        STATUS = "status", "Status differs"
+        AMOUNT = "amount", "Amount differs"
+
+    object_type = models.CharField(max_length=30)
+    stripe_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    field = models.CharField(max_length=40, blank=True)
+    ours = models.CharField(max_length=200, blank=True)
+    stripes = models.CharField(max_length=200, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    found_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, blank=True)
+
+    objects = DriftQuerySet.as_manager()
+
+    class Meta:
+        db_table = "monitoring_drift"  # the table it had under monitoring: moving the model moved no rows
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            # one open finding per object and field; a new run updates it instead of adding rows
+            models.UniqueConstraint(
+                fields=["object_type", "stripe_id", "field"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="drift_one_open_per_field",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.stripe_id}: {self.get_kind_display()}"

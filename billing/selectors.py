@@ -5,6 +5,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Least
 
 from billing.models import StripeCustomer, StripeEvent, StripeMirror
+from billing.services.processing import HANDLED
 from core.redact import redact
 from customers.models import CustomerStatusChange
 from customers.visibility import visible_through_customer
@@ -28,10 +29,6 @@ def event_list(*, user, type: str = "", status: str = "", query: str = "") -> Qu
 
 def event_types() -> list[str]:
     """The event types Switchboard applies, for the filter's suggestions."""
-    try:
-        from billing.services.processing import HANDLED
-    except ImportError:
-        return []
     return sorted(HANDLED)
 
 

@@ -8,7 +8,7 @@ from audit.models import Source
 from billing.services.processing import event_process, events_due
 from billing.services.reconcile import stripe_reconcile
 from billing.services.refunds import refunds_resend_unconfirmed
-from config.outages import BROKER, BROKER_ERRORS
+from core.outages import BROKER, BROKER_ERRORS
 
 log = structlog.get_logger(__name__)
 

@@ -16,8 +16,8 @@ from billing import counters, metrics
 from billing.models import EventStatus, StripeEvent
 from billing.parsing import EventShapeError, event_from_body
 from billing.tasks import enqueue_event
-from config.gunicorn_hooks import MAX_BODY_BYTES  # gunicorn closes the connection past the same limit
-from config.ratelimit import rate_limited
+from core.http import MAX_BODY_BYTES, body_too_large
+from core.ratelimit import rate_limited
 
 log = structlog.get_logger(__name__)
 # Every reason the door refuses a request for (the counters' labels; health and metrics read them).
@@ -87,15 +87,9 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     # for our outage, and a flood still costs only a signature check per request.
     if rate_limited(request, group="stripe_webhook", rate=settings.STRIPE_WEBHOOK_RATE_LIMIT):
         return _reject(429, "rate_limited", "too many requests")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:
+    if body_too_large(request, MAX_BODY_BYTES):  # gunicorn closes the connection past the same limit
         return _reject(413, "too_large", "body larger than 1 MiB")
     payload = request.body
-    if len(payload) > MAX_BODY_BYTES:
-        return _reject(413, "too_large", "body larger than 1 MiB")
 
     header = request.headers.get("Stripe-Signature", "")
     if not header:

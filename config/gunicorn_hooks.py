@@ -1,21 +1,18 @@
 """What gunicorn does around the app: close a connection whose request body the app refuses unread,
-and keep client addresses out of its error log. ``config/gunicorn.py`` names these:
+and keep client addresses out of its error log. ``config/gunicorn.py`` imports ``pre_request`` from
+here and names ``ClientFreeLogger`` as its ``logger_class``.
 
-    from config.gunicorn_hooks import pre_request  # noqa: F401 (a gunicorn hook)
-    logger_class = "config.gunicorn_hooks.ClientFreeLogger"
-
-Nothing here imports Django: gunicorn reads its settings before the app is loaded.
+Nothing here loads Django's settings or an app: gunicorn reads its settings before the app is loaded.
 """
 
 import re
 
 from gunicorn.glogging import Logger
 
-# The largest body any Switchboard endpoint reads (the Stripe webhook door's limit), and the smaller
-# limit of the support desk's door. The doors refuse bodies past these (413) without reading them.
-MAX_BODY_BYTES = 1024 * 1024
-SUPPORT_WEBHOOK_MAX_BODY_BYTES = 256 * 1024
-_LIMITS = {"/webhooks/support/": SUPPORT_WEBHOOK_MAX_BODY_BYTES}
+from core.http import DESK_WEBHOOK_MAX_BODY_BYTES, MAX_BODY_BYTES
+
+# The doors refuse bodies past these (413) without reading them; gunicorn closes the connection too.
+_LIMITS = {"/webhooks/support/": DESK_WEBHOOK_MAX_BODY_BYTES}
 
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
 

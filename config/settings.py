@@ -16,7 +16,7 @@ import structlog
 from csp.constants import NONE, SELF
 
 from config.metrics_dir import metrics_dir_prepare
-from config.stripe_keys import is_live_key
+from core.keys import INSECURE_SECRET_KEY, is_live_key
 from sync.providers import settings_from_env as sync_tool_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,8 +32,6 @@ if DJANGO_ENV not in {"development", "test", "production"}:
     )
 PRODUCTION = DJANGO_ENV == "production"
 TESTING = DJANGO_ENV == "test"
-
-INSECURE_SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 
 def required(name: str, *, insecure: tuple[str, ...] = ()) -> str:
@@ -346,10 +344,10 @@ PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 # address the outermost of them saw.
 AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
-RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "core.client_ip.client_ip"
 AXES_VERBOSE = False
 # Lockout log lines name the client and the email by hashes.
-AXES_CLIENT_STR_CALLABLE = "config.client_ip.client_log_str"
+AXES_CLIENT_STR_CALLABLE = "core.client_ip.client_log_str"
 
 # --- Security -----------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from billing.webhooks import stripe_webhook
-from config import health
 from config.views import favicon
+from monitoring import health
 from monitoring import views as monitoring_views
 from support.services import desk_delivery_apply
 from sync.providers.zendesk.webhook import webhook_view as zendesk_webhook

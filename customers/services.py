@@ -1,8 +1,12 @@
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from audit.services import audit_record
 from customers import hooks
-from customers.models import Customer, ExternalLink
+from customers.models import Customer, CustomerMerge, CustomerStatus, DistinctPair, ExternalLink
+from customers.status import customer_state_refresh
 
 
 class CustomerError(Exception):
@@ -45,18 +49,8 @@ def _link_once(*, customer: Customer, system: str, external_id: str, provider: s
 # Appended for the screens; each action audits itself inside its own transaction.
 
 
-def _audit(**kwargs):
-    from audit.services import audit_record
-
-    return audit_record(**kwargs)
-
-
 def customer_override_set(*, customer: Customer, status: str, reason: str, expires_at, actor, source: str) -> Customer:
     """Set a manual status next to the derived one. It needs a reason and an end."""
-    from django.utils import timezone
-
-    from customers.models import CustomerStatus
-
     reason = (reason or "").strip()
     if status not in CustomerStatus.values or status == CustomerStatus.NEEDS_REVIEW:
         raise CustomerError("Choose trial, active, past due or canceled as the override.")
@@ -72,7 +66,7 @@ def customer_override_set(*, customer: Customer, status: str, reason: str, expir
         locked.override_expires_at, locked.override_set_by = expires_at, actor
         locked.save(update_fields=["override_status", "override_reason", "override_expires_at", "override_set_by",
                                    "updated_at"])
-        _audit(action="customer.override_set", source=source, actor=actor, customer=locked, target=locked,
+        audit_record(action="customer.override_set", source=source, actor=actor, customer=locked, target=locked,
                summary=f"Override {status} until {expires_at:%Y-%m-%d %H:%M}: {reason}"[:300],
                changes={"before": before, "after": {"status": status, "reason": reason[:300],
                                                     "expires_at": expires_at.isoformat()}})
@@ -89,7 +83,7 @@ def customer_override_clear(*, customer: Customer, actor, source: str) -> Custom
         locked.override_expires_at, locked.override_set_by = None, None
         locked.save(update_fields=["override_status", "override_reason", "override_expires_at", "override_set_by",
                                    "updated_at"])
-        _audit(action="customer.override_clear", source=source, actor=actor, customer=locked, target=locked,
+        audit_record(action="customer.override_clear", source=source, actor=actor, customer=locked, target=locked,
                summary=f"Removed the {before} override", changes={"before": before})
     return locked
 
@@ -117,7 +111,7 @@ def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Cust
             remove_perm(VIEW_GRANT, previous, locked)
         if assignee is not None:
             assign_perm(VIEW_GRANT, assignee, locked)
-        _audit(action="customer.assign", source=source, actor=actor, customer=locked, target=locked,
+        audit_record(action="customer.assign", source=source, actor=actor, customer=locked, target=locked,
                summary=f"Assigned to {after or 'nobody'}",
                changes={"assigned_to": [before, after],
                         "view_grant": {"revoked": before if before != after else None, "granted": after}})
@@ -132,7 +126,7 @@ def customer_restrict(*, customer: Customer, restricted: bool, actor, source: st
             return locked
         locked.restricted = restricted
         locked.save(update_fields=["restricted", "updated_at"])
-        _audit(action="customer.restrict" if restricted else "customer.unrestrict", source=source, actor=actor,
+        audit_record(action="customer.restrict" if restricted else "customer.unrestrict", source=source, actor=actor,
                customer=locked, target=locked,
                summary="Restricted to the owner and its assignee" if restricted else "Visible to all staff again",
                changes={"restricted": [not restricted, restricted]})
@@ -146,11 +140,6 @@ def _lock_pair(a: Customer, b: Customer) -> tuple[Customer, Customer]:
 
 def _review_settle(customer: Customer) -> None:
     """Clear the review flag once no unresolved twin is left, and derive the status again."""
-    from django.db.models import Q
-
-    from customers.models import DistinctPair
-    from customers.status import customer_state_refresh
-
     if customer.email and customer.review_reason:
         pairs = DistinctPair.objects.filter(Q(low=customer) | Q(high=customer)).values_list("low_id", "high_id")
         twins = (Customer.objects.live().filter(email__iexact=customer.email).exclude(pk=customer.pk)
@@ -171,10 +160,6 @@ def customers_merge(*, survivor: Customer, merged: Customer, actor, source: str)
     id per system and customer); such ids stay on the tombstone, and identity
     resolution follows the tombstone to the survivor.
     """
-    from django.utils import timezone
-
-    from customers.models import CustomerMerge
-
     if survivor.pk == merged.pk:
         raise CustomerError("A customer cannot be merged into itself.")
     with transaction.atomic():
@@ -198,7 +183,7 @@ def customers_merge(*, survivor: Customer, merged: Customer, actor, source: str)
         record = CustomerMerge.objects.create(survivor=survivor, merged=merged, moved=moved, previous=previous,
                                               merged_by=actor if getattr(actor, "is_authenticated", False) else None)
         _review_settle(survivor)
-        _audit(action="customer.merge", source=source, actor=actor, customer=survivor, target=record,
+        audit_record(action="customer.merge", source=source, actor=actor, customer=survivor, target=record,
                summary=f"Merged {merged.public_id} into {survivor.public_id}",
                changes={"merged": merged.public_id, "moved": {k: len(v) for k, v in moved.items()}})
     return record
@@ -206,11 +191,6 @@ def customers_merge(*, survivor: Customer, merged: Customer, actor, source: str)
 
 def customer_merge_undo(*, merge, actor, source: str):
     """Put back what a merge moved, within a day of the merge."""
-    from django.apps import apps
-    from django.utils import timezone
-
-    from customers.models import CustomerMerge
-
     with transaction.atomic():
         merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
         if not merge.undoable:
@@ -225,10 +205,8 @@ def customer_merge_undo(*, merge, actor, source: str):
         merged.save()
         merge.undone_at, merge.undone_by = timezone.now(), actor
         merge.save(update_fields=["undone_at", "undone_by"])
-        from customers.status import customer_state_refresh
-
         customer_state_refresh(customer=survivor)
-        _audit(action="customer.merge_undo", source=source, actor=actor, customer=survivor, target=merge,
+        audit_record(action="customer.merge_undo", source=source, actor=actor, customer=survivor, target=merge,
                summary=f"Undid the merge of {merged.public_id} into {survivor.public_id}",
                changes={"merged": merged.public_id})
     return merge
@@ -236,8 +214,6 @@ def customer_merge_undo(*, merge, actor, source: str):
 
 def customers_mark_distinct(*, customer: Customer, other: Customer, note: str, actor, source: str):
     """Record that two customers are different people, so identity checks stop flagging them."""
-    from customers.models import DistinctPair
-
     if customer.pk == other.pk:
         raise CustomerError("A customer cannot be distinct from itself.")
     with transaction.atomic():
@@ -250,7 +226,7 @@ def customers_mark_distinct(*, customer: Customer, other: Customer, note: str, a
         )
         for person in (customer, other):
             _review_settle(person)
-        _audit(action="customer.mark_distinct", source=source, actor=actor, customer=customer, target=pair,
+        audit_record(action="customer.mark_distinct", source=source, actor=actor, customer=customer, target=pair,
                summary=f"{customer.public_id} and {other.public_id} are different people",
                changes={"other": other.public_id, "note": pair.note})
     return pair

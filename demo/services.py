@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from auditlog.context import set_actor
+from celery import current_app  # the project's app (config.celery), the default in every thread
 from django.conf import settings
 from django.db import transaction
 from django.test import RequestFactory, override_settings
@@ -111,8 +112,6 @@ def _phases(story: Story) -> tuple[list[Delivery], list[Delivery], list[Delivery
 def _seeding() -> Iterator[_Seeding]:
     """For the duration: a webhook secret of this run's own, no real tool reachable, the fake
     started, and wake-ups run in process."""
-    from config.celery import app
-
     secret = "whsec_demo_" + secrets.token_hex(24)
     # override_settings is Django's way to change settings for a block and put them back;
     # the door and the providers read settings at each call. Every tool's credentials are blanked:
@@ -120,13 +119,13 @@ def _seeding() -> Iterator[_Seeding]:
     # loopback fake receives the marked jobs.
     accepted = override_settings(STRIPE_WEBHOOK_SECRETS=[*settings.STRIPE_WEBHOOK_SECRETS, secret],
                                  **{name: "" for tool in providers.tools().values() for name in tool.CREDENTIALS})
-    eager = app.conf.task_always_eager
+    eager = current_app.conf.task_always_eager
     with accepted, FailingTools() as tools:
-        app.conf.task_always_eager = True
+        current_app.conf.task_always_eager = True
         try:
             yield _Seeding(secret=secret, tools=tools, door=reverse("stripe_webhook"))
         finally:
-            app.conf.task_always_eager = eager
+            current_app.conf.task_always_eager = eager
 
 
 # --- billing facts: the door, then the worker's code ------------------------------------------

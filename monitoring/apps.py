@@ -5,9 +5,6 @@ class MonitoringConfig(AppConfig):
     name = "monitoring"
 
     def ready(self) -> None:
-        from monitoring import checks  # noqa: F401 - registers the launch checks
-        from monitoring import queue_items  # registers with the queue: importable once models are loaded
-        from monitoring.signins import connect
+        from monitoring import wiring  # imports the models, which exist only once the registry is ready
 
-        connect()  # counts sign-ins for the sign-in failure alert
-        queue_items.register()
+        wiring.register()

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import checks
 
-from config.settings import INSECURE_SECRET_KEY
-from config.stripe_keys import is_live_key, is_test_key
+from core.keys import INSECURE_SECRET_KEY, is_live_key, is_test_key
 from sync.providers import SANDBOX, configured_provider, missing_credentials, provider_for
 
 CRITICAL, ADVICE = "critical", "advice"

@@ -17,9 +17,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from billing import metrics as billing_metrics
-from billing.models import EventStatus, StripeEvent
+from billing.models import Drift, EventStatus, StripeEvent
 from monitoring.heartbeats import heartbeat_ages
-from monitoring.models import Drift, Incident
+from monitoring.models import Incident
 from monitoring.signins import signins
 from sync import metrics as sync_metrics
 from sync.models import JobStatus, SyncJob, SystemState

@@ -4,7 +4,8 @@ from django.db.models import F
 
 from action_queue import registry
 from action_queue.items import ActionGroup, ActionItem, QueueContext, one_group, open_items, page_of
-from monitoring.models import Drift, Incident
+from billing.models import Drift
+from monitoring.models import Incident
 from monitoring.rules import rule_title
 
 

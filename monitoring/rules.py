@@ -15,14 +15,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from billing import counters
-from billing.models import EventStatus, StripeEvent
+from billing.models import Drift, EventStatus, StripeEvent
 from billing.webhooks import SIGNATURE_REASONS
 from customers.models import System
 from monitoring.heartbeats import heartbeat_ages, heartbeats_stale, watched_long_enough
-from monitoring.models import Drift, Heartbeat
+from monitoring.models import Heartbeat
 from monitoring.signins import SIGNIN
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
 from sync.providers import provider_for
+from sync.services.control import paused_systems
 
 # Facts one incident keeps at most (dead jobs, drift): the newest, so a new one is always among them.
 MAX_FACTS = 5000
@@ -144,8 +145,6 @@ def backlog(now: datetime) -> list[Finding]:
     """Outbound jobs due for longer than ALERT_BACKLOG_MINUTES that nobody has picked up: the
     workers are gone, stuck or far too slow. Paused systems are left out (they have their own
     queue item). Reads only waiting jobs, through the (status, next_attempt_at) index."""
-    from sync.services.control import paused_systems
-
     cutoff = now - timedelta(minutes=settings.ALERT_BACKLOG_MINUTES)
     late = SyncJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RETRYING], next_attempt_at__lt=cutoff)
     paused = paused_systems()

@@ -9,6 +9,12 @@ import time
 
 import structlog
 from celery.beat import PersistentScheduler
+from django.conf import settings
+from django.db import close_old_connections
+
+from monitoring.alerts import alerts_evaluate
+from monitoring.heartbeats import heartbeat_record
+from monitoring.models import Heartbeat
 
 log = structlog.get_logger(__name__)
 
@@ -17,8 +23,6 @@ class WatchfulScheduler(PersistentScheduler):
     _last_watch = 0.0
 
     def tick(self, *args, **kwargs):
-        from django.conf import settings
-
         next_in = super().tick(*args, **kwargs)
         self._watch()
         # Wake for the next watch on time, not a whole interval after a tick that woke for a
@@ -27,13 +31,6 @@ class WatchfulScheduler(PersistentScheduler):
         return max(min(next_in, watch_in), 0.01)
 
     def _watch(self) -> None:
-        from django.conf import settings
-        from django.db import close_old_connections
-
-        from monitoring.alerts import alerts_evaluate
-        from monitoring.heartbeats import heartbeat_record
-        from monitoring.models import Heartbeat
-
         now = time.monotonic()
         if now - self._last_watch < settings.ALERT_EVALUATE_SECONDS:
             return

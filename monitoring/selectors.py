@@ -8,11 +8,11 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from billing import counters
-from billing.models import EventStatus, StripeEvent
+from billing.models import Drift, EventStatus, StripeEvent
 from billing.webhooks import SIGNATURE_REASONS
 from monitoring.alerts import percentile, sync_lag_seconds
 from monitoring.heartbeats import heartbeat_ages
-from monitoring.models import Drift, Incident
+from monitoring.models import Incident
 from monitoring.rules import rule_title
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS

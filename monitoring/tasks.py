@@ -2,16 +2,14 @@
 
 from celery.signals import worker_ready, worker_shutdown
 
+from monitoring.watchdog import watchdog_start, watchdog_stop
+
 
 @worker_ready.connect
 def _start_watchdog(**kwargs) -> None:
-    from monitoring.watchdog import watchdog_start
-
     watchdog_start()
 
 
 @worker_shutdown.connect
 def _stop_watchdog(**kwargs) -> None:
-    from monitoring.watchdog import watchdog_stop
-
     watchdog_stop()

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from config.health import broker_ok
+from monitoring.health import broker_ok
 from monitoring.metrics import scrape
 from monitoring.selectors import health_overview
 

@@ -14,14 +14,17 @@ import structlog
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from billing.tasks import sweep_events
+from monitoring.alerts import alerts_evaluate
+from monitoring.heartbeats import heartbeat_record, heartbeats_stale
+from monitoring.models import Heartbeat
+from sync.services import jobs_sweep
+
 log = structlog.get_logger(__name__)
 
 
 def watchdog_tick() -> bool:
     """One look: the worker's heartbeat, and the scheduler's duties if it is silent. True when it stood in."""
-    from monitoring.heartbeats import heartbeat_record, heartbeats_stale
-    from monitoring.models import Heartbeat
-
     heartbeat_record(name=Heartbeat.WORKER)
     if Heartbeat.SCHEDULER not in heartbeats_stale():
         return False
@@ -30,10 +33,6 @@ def watchdog_tick() -> bool:
 
 
 def _stand_in() -> None:
-    from billing.tasks import sweep_events
-    from monitoring.alerts import alerts_evaluate
-    from sync.services import jobs_sweep
-
     # Each duty on its own: a broker that is down (sweeps publish) must not stop the alerts.
     for name, duty in (("alerts", alerts_evaluate), ("sync_sweep", jobs_sweep), ("events_sweep", sweep_events)):
         try:

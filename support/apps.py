@@ -5,21 +5,6 @@ class SupportConfig(AppConfig):
     name = "support"
 
     def ready(self) -> None:
-        # support registers with the apps below it (billing, sync, the queue, customers) once its
-        # models are loaded
-        from auditlog.registry import auditlog
+        from support import wiring  # imports the models, which exist only once the registry is ready
 
-        from billing.consumers import billing_consumer_register
-        from customers import hooks
-        from support import queue_items
-        from support.models import Ticket
-        from support.services import ticket_confirm, tickets_for_billing_change
-        from sync.hooks import success_hook_register
-        from sync.rules import TICKET_ACTION
-
-        auditlog.register(Ticket)
-        billing_consumer_register(name="support.tickets", consumer=tickets_for_billing_change)
-        # The desk created the ticket: our copy leaves "pending".
-        success_hook_register(action=TICKET_ACTION, name="support.ticket_confirm", hook=ticket_confirm)
-        queue_items.register()
-        hooks.register_merge_rows(Ticket)
+        wiring.register()

@@ -11,11 +11,12 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from audit.context import current_correlation_id, log_hash
+from audit.context import current_correlation_id
 from audit.models import Source
 from audit.services import audit_record
 from billing.consumers import BillingChange
 from billing.models import Dispute
+from core.logs import log_hash
 from core.money import format_money
 from customers.links import customer_360_url
 from customers.models import Customer, CustomerStatus, System

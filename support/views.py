@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.ratelimit import rate_limited
+from core.ratelimit import rate_limited
 from customers.models import Customer
 from customers.views import get_customer_for
 from customers.visibility import customer_visible

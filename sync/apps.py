@@ -1,27 +1,10 @@
 from django.apps import AppConfig
 
-from sync.providers import record_url
-
 
 class SyncConfig(AppConfig):
     name = "sync"
 
     def ready(self) -> None:
-        # sync registers with the apps below it (billing, the queue, customers) once its models are loaded
-        from auditlog.registry import auditlog
+        from sync import wiring  # imports the models, which exist only once the registry is ready
 
-        from billing.consumers import billing_consumer_register
-        from customers import hooks
-        from customers.links import record_urls_from
-        from sync import queue_items, selectors
-        from sync.models import MappingRule, SyncJob, SystemState
-        from sync.services.outbox import jobs_for_billing_change
-
-        auditlog.register(SyncJob, exclude_fields=["lease_expires_at", "lease_owner", "updated_at"])
-        auditlog.register(SystemState)
-        auditlog.register(MappingRule)
-        billing_consumer_register(name="sync.jobs", consumer=jobs_for_billing_change)
-        record_urls_from(record_url)  # the 360 links each record to its page in the tool
-        queue_items.register()
-        hooks.register_sync_state(flags=selectors.customer_job_flags, per_system=selectors.customer_sync_state)
-        hooks.register_merge_rows(SyncJob)
+        wiring.register()

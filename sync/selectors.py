@@ -9,6 +9,7 @@ from customers.models import Customer, System
 from customers.selectors import SyncState
 from customers.visibility import customer_visibility_q
 from sync.models import JobStatus, SyncJob
+from sync.services.control import ALL, system_states
 
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
 # Who may retry what: finance works on the billing consequences, support on the support desk.
@@ -56,15 +57,11 @@ def job_list(*, user, status: str = "", system: str = "", action: str = "", cust
 
 def system_states_for(*, user) -> dict:
     """Every system's switches, with the open and dead jobs counted among those ``user`` may see."""
-    from sync.services.control import system_states
-
     return system_states(jobs=jobs_visible_to(user=user))
 
 
 def job_log_systems(*, user) -> dict:
     """Every synced system (not the "all" switch) as the job log shows it to ``user``."""
-    from sync.services.control import ALL
-
     return {system: view for system, view in system_states_for(user=user).items() if system != ALL}
 
 

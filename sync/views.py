@@ -27,7 +27,7 @@ from sync.services import (
     job_retry, job_set_aside, job_set_aside_undo, jobs_replay_simulated, jobs_retry_bulk, simulated_counts,
     system_pause, system_resume, system_states,
 )
-from sync.services.retry import RETRYABLE
+from sync.services.retry import RETRYABLE, WILL_DO, WOULD_CHANGE
 
 # A dry run reads each job's history; past this many the confirmation shows a sample.
 PLAN_PREVIEW = 200
@@ -148,8 +148,6 @@ def _act_on_job(request: HttpRequest, job: SyncJob, service: Callable[..., SyncJ
 def start_batch(request: HttpRequest, lines, title: str, *, ids: list[int] | None = None) -> str:
     """Remember which jobs a bulk retry requeued (or ``ids``, the jobs a replay wrote), so its
     progress can be followed."""
-    from sync.services.retry import WILL_DO, WOULD_CHANGE
-
     key = secrets.token_urlsafe(8)
     batches = request.session.get(BATCH_SESSION_KEY, {})
     batches = dict(list(batches.items())[-4:])  # keep the session small: the last few batches

@@ -71,8 +71,8 @@ def heartbeats(db):
 @pytest.fixture
 def cache_down(settings):
     """The cache is django-redis, as in production, pointed at a Redis that is not there."""
-    from config.outages import CACHE
-    from config.ratelimit import LOCAL
+    from core.outages import CACHE
+    from core.ratelimit import LOCAL
 
     LOCAL.clear()
     settings.CACHES = {
@@ -114,3 +114,12 @@ def broker_down():
     _use_broker(app, "redis://127.0.0.1:1/0")  # nothing listens on port 1
     yield
     _use_broker(app, original)
+
+
+@pytest.fixture
+def postgres():
+    """For the tests of query plans, which are PostgreSQL's (tests/helpers.py reads them)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")

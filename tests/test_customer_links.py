@@ -8,7 +8,7 @@ from django.db import connection
 
 from customers.models import ExternalLink, System
 from customers.services import CustomerError, customer_link
-from tests.screens import helpers
+from tests import helpers
 
 
 @pytest.mark.django_db

@@ -32,7 +32,7 @@ def test_readyz_stays_ok_and_the_door_stores_events_with_the_broker_down_and_no_
 ):
     from billing.models import EventStatus, StripeEvent
     from config.celery import app
-    from config.outages import BROKER
+    from core.outages import BROKER
 
     settings.STRIPE_WEBHOOK_SECRETS = [se.SECRET]
     app.conf.task_always_eager = False  # publish for real, to the broker that is down

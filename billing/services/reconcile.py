@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from billing import parsing as p
-from billing.models import Charge, Refund, StripeCustomer, StripeMirror, Subscription
+from billing.models import Charge, Drift, Refund, StripeCustomer, StripeMirror, Subscription
 from billing.services import mirrors as m
 from billing.stripe_client import stripe_list
 from customers.identity import customer_for_stripe_id, customer_identity_refresh
 from customers.models import ExternalLink, System
 from customers.status import customer_state_refresh
-from monitoring.models import Drift
 
 # kind -> (mirror, fields from a Stripe object, fields compared and how a difference is called)
 KINDS: dict[str, tuple[type[StripeMirror], Callable[[dict], dict], dict[str, str]]] = {

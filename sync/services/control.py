@@ -16,6 +16,7 @@ from sync.errors import SyncError
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.providers import SANDBOX, configured_provider, missing_credentials, provider_for
 from sync.rules import SYNCED_SYSTEMS
+from sync.services.outbox import jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
 ALL = SystemState.ALL
@@ -75,8 +76,6 @@ def system_pause(*, system: str, actor, reason: str, source: str = Source.UI) ->
 
 def system_resume(*, system: str, actor, source: str = Source.UI) -> SystemState:
     """Start the system again; what waited while paused is woken after commit."""
-    from sync.services.outbox import jobs_enqueue_on_commit
-
     _check_system(system)
     with transaction.atomic():
         state, _ = SystemState.objects.select_for_update().get_or_create(system=system)

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.context import log_hash
 from core.backoff import backoff_seconds
+from core.logs import log_hash
 from customers.services import CustomerError, customer_link
 from sync import metrics
 from sync.hooks import success_hooks_run

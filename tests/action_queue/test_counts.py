@@ -8,7 +8,7 @@ from action_queue.services import action_item_assign, action_item_resolve
 from audit.models import Source
 from billing.models import Invoice
 from customers.models import System
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

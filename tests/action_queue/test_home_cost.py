@@ -10,10 +10,11 @@ from action_queue.items import ROWS_PER_GROUP
 from action_queue.selectors import action_items_for
 from action_queue.services import action_item_assign
 from audit.models import Source
+from billing.models import Drift
 from customers.models import CustomerStatus, System
-from monitoring.models import Drift, Incident
+from monitoring.models import Incident
 from sync.models import SystemState
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from action_queue.selectors import action_items_for
 from audit.models import AuditEvent
 from customers.models import CustomerStatus
 from customers.services import customer_assign
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ and request lines carry no query string."""
 import pytest
 from django.urls import reverse
 
-from audit.context import log_hash
+from core.logs import log_hash
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from action_queue.services import action_item_resolve
 from audit.models import AuditEvent
 from billing.models import EventStatus, Invoice
 from customers.models import CustomerStatus
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

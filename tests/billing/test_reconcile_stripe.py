@@ -6,9 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
-from billing.models import Charge, Refund, Subscription
+from billing.models import Charge, Drift, Refund, Subscription
 from customers.models import Customer, CustomerStatus
-from monitoring.models import Drift
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

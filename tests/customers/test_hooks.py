@@ -1,5 +1,5 @@
 """customers reads what the apps above it own through what they hand in at start-up (the list's sync state
-and "customer since" are checked on the screens, in tests/screens/test_customers.py)."""
+and "customer since" are checked on the screens, in tests/customers/test_screens.py)."""
 
 from django.apps import apps
 

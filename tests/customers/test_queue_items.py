@@ -9,7 +9,7 @@ from django.utils import timezone
 from action_queue.items import ROWS_PER_GROUP
 from action_queue.selectors import action_items_for
 from customers.models import CustomerStatus
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from action_queue.selectors import action_items_for
-from monitoring.models import Drift, Incident
-from tests.screens import helpers
+from billing.models import Drift
+from monitoring.models import Incident
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

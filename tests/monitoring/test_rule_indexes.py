@@ -1,7 +1,7 @@
 """The rules run every few seconds: each reads through an index, never a whole table.
 
 With sequential scans switched off PostgreSQL takes a matching index whenever one exists, so
-these fail when a rule's query stops matching its index (see tests/screens/test_indexes.py).
+these fail when a rule's query stops matching its index (as the screens' index tests do).
 """
 
 from datetime import timedelta
@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from monitoring.rules import RULES
 from sync.models import JobStatus, SyncAttempt
+from tests import helpers
 from tests.factories import SyncJobFactory
-from tests.screens.test_indexes import _plan, _queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +34,9 @@ def test_a_rule_reads_its_rows_through_its_index(rule, table, index):
     job = SyncJobFactory(status=JobStatus.PENDING, next_attempt_at=timezone.now() - timedelta(minutes=11))
     SyncJobFactory(status=JobStatus.DEAD)
     SyncAttempt.objects.create(job=job, number=1, started_at=timezone.now(), outcome="transient")
-    queries = _queries_of(lambda: RULES[rule].check(timezone.now()), f'FROM "{table}"')
+    queries = helpers.queries_of(lambda: RULES[rule].check(timezone.now()), f'FROM "{table}"')
     for sql in queries:
         if '"id" = ' in sql and "LIMIT 21" in sql:
             continue  # one row by its primary key (the newest dead job's details)
-        plan = _plan(sql)
+        plan = helpers.plan(sql)
         assert index in plan, f"{index} not used by:\n{sql}\n{plan}"

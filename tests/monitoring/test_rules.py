@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import EventStatus, StripeEvent
+from billing.models import Drift, EventStatus, StripeEvent
 from monitoring.alerts import alerts_evaluate
 from monitoring.heartbeats import heartbeat_record
-from monitoring.models import Drift, Incident
+from monitoring.models import Incident
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.services import job_set_aside, system_pause
 from sync.services.control import breaker_record_failure, breaker_record_success

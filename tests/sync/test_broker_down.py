@@ -3,7 +3,7 @@
 import pytest
 
 from config.celery import app
-from config.outages import BROKER
+from core.outages import BROKER
 from sync.models import SyncJob
 from sync.services import jobs_enqueue
 from tests.sync.helpers import make_job

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from customers.models import System
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.queue_items import dead_job_items
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

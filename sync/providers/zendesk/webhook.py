@@ -24,8 +24,8 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from config.gunicorn_hooks import SUPPORT_WEBHOOK_MAX_BODY_BYTES as MAX_BODY_BYTES
-from config.ratelimit import rate_limited
+from core.http import DESK_WEBHOOK_MAX_BODY_BYTES, body_too_large
+from core.ratelimit import rate_limited
 
 log = structlog.get_logger(__name__)
 
@@ -118,11 +118,7 @@ def _receive(request: HttpRequest, apply: DeliveryHandler) -> JsonResponse:
     # and retries a refusal, and a ticket's status must not wait for our Redis.
     if rate_limited(request, group="support_webhook", rate=settings.SUPPORT_WEBHOOK_RATE_LIMIT):
         return _reject(429, "rate_limited", "too many requests")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+    if body_too_large(request, DESK_WEBHOOK_MAX_BODY_BYTES):
         return _reject(413, "too_large", "body too large")
     body = request.body
     if not signature_ok(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from customers.models import System
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.selectors import job_log_systems
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from core.paging import PAGE_SIZE
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

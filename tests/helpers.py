@@ -1,7 +1,10 @@
-"""Rows in the shapes the screens read, for tests/screens and tests/browser."""
+"""Rows in the shapes the screens read, and what the screens' tests measure: the queries a page reads
+and the plans PostgreSQL makes for them."""
 
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Dispute, EventStatus, Invoice, StripeEvent, Subscription
@@ -56,3 +59,52 @@ def billing_rows(c: Customer) -> None:
     Dispute.objects.create(stripe_id=f"dp_s{n}", customer=c, status="needs_response", amount=4900, currency="usd",
                            reason="fraudulent", stripe_created=timezone.now())
     Ticket.objects.create(customer=c, subject="Card declined", idempotency_key=f"t:{n}", source="billing")
+
+
+# --- a page's queries ----------------------------------------------------------------------
+
+
+def fill(n: int) -> None:
+    """``n`` customers with a row of every kind the main pages list."""
+    for i in range(n):
+        c = customer(status=CustomerStatus.NEEDS_REVIEW if i % 5 == 0 else CustomerStatus.PAST_DUE,
+                     review_reason="Same email" if i % 5 == 0 else "")
+        billing_rows(c)
+        job = dead_job(c, system=[System.CRM, System.EMAIL, System.SUPPORT][i % 3])
+        attempt(job)
+        failed_event(c)
+
+
+def count_queries(client, url: str, **headers) -> int:
+    client.get(url, **headers)  # warm per-process caches (content types, permissions)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+# --- PostgreSQL: the plans -----------------------------------------------------------------
+
+
+def plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        # Undone when the test's transaction rolls back. Without sorts, a LIMIT of the newest rows
+        # is answered only by an index in that order.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def queries_of(run, *needles: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    found = [q["sql"] for q in captured.captured_queries if all(n in q["sql"] for n in needles)]
+    assert found, f"no query containing {needles!r}"
+    return found
+
+
+def assert_every_plan_uses(queries: list[str], index: str) -> None:
+    for sql in queries:
+        result = plan(sql)
+        assert index in result, f"{index} not used by:\n{sql}\n{result}"

@@ -14,8 +14,8 @@ import time
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
 
-from config.client_ip import client_ip
-from config.outages import CACHE, CACHE_ERRORS
+from core.client_ip import client_ip
+from core.outages import CACHE, CACHE_ERRORS
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")

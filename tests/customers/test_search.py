@@ -4,7 +4,7 @@ import pytest
 
 from customers.models import Customer, ExternalLink, System
 from customers.selectors import customer_search, plans_in_use
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

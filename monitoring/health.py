@@ -6,13 +6,15 @@ worker, the scheduler or Redis is down; those belong to /healthz/deep, the healt
 the alerts, so someone is told without the door closing.
 """
 
+# The project's app (config.celery): Celery's Django fixup makes it the default in every thread.
+from celery import current_app as celery_app
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.celery import app as celery_app
+from monitoring.heartbeats import heartbeats_stale
 
 
 @require_GET
@@ -42,8 +44,6 @@ def broker_ok() -> bool:
 
 
 def _heartbeats_ok() -> dict[str, bool]:
-    from monitoring.heartbeats import heartbeats_stale
-
     try:
         stale = heartbeats_stale()
     except Exception:  # noqa: BLE001 - the database check already reports why

@@ -1,3 +1,5 @@
+"""The customer screens: search, the list's filters, who may see whom, overrides, the 360, reviews, merges."""
+
 from datetime import timedelta
 
 import pytest
@@ -15,7 +17,7 @@ from customers.services import customer_assign
 from customers.visibility import sees_every_customer
 from support.models import Ticket
 from sync.models import SyncJob
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,20 @@
+"""What billing hands to the apps below it once its models are loaded: the audit log of its mirrors,
+its queue kinds, when a customer began by billing's clock, and the rows that move with a merge."""
+
+from auditlog.registry import auditlog
+from django.apps import apps
+
+from billing import models, queue_items, selectors
+from customers import hooks
+
+
+def register() -> None:
+    for model in (models.StripeCustomer, models.Subscription, models.Invoice, models.PaymentIntent, models.Charge,
+                  models.Refund, models.Dispute):
+        auditlog.register(model)
+    auditlog.register(models.RefundRequest, exclude_fields=["updated_at"])
+    queue_items.register()
+    hooks.register_since(selectors.customer_billing_since)
+    # a customer's mirrors and events move with a merge
+    mirrors = [m for m in apps.get_app_config("billing").get_models() if issubclass(m, models.StripeMirror)]
+    hooks.register_merge_rows(*mirrors, models.StripeEvent)
