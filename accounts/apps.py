@@ -7,11 +7,12 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
-        from django.db.models.signals import m2m_changed
+        from django.db.models.signals import m2m_changed, post_migrate
 
         from accounts.models import User
-        from accounts.roles import forget_role
+        from accounts.roles import forget_role, roles_after_migrate
 
+        post_migrate.connect(roles_after_migrate, sender=self, dispatch_uid="accounts.sync_roles")
         # Role changes (groups) are recorded explicitly by the staff services; the hash never is.
         auditlog.register(User, exclude_fields=["password", "last_login"])
 
