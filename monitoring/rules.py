@@ -21,7 +21,7 @@ from customers.models import System
 from monitoring.heartbeats import heartbeat_ages, heartbeats_stale
 from monitoring.models import Drift, Heartbeat
 from monitoring.signins import SIGNIN
-from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
+from sync.models import ReasonCode, SyncAttempt, SyncJob, SystemState
 from sync.providers import provider_for
 
 # Facts one incident keeps at most (dead jobs, drift): the newest, so a new one is always among them.
@@ -147,7 +147,7 @@ def backlog(now: datetime) -> list[Finding]:
     from sync.services.control import paused_systems
 
     cutoff = now - timedelta(minutes=settings.ALERT_BACKLOG_MINUTES)
-    late = SyncJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RETRYING], next_attempt_at__lt=cutoff)
+    late = SyncJob.objects.waiting().filter(next_attempt_at__lt=cutoff)
     paused = paused_systems()
     if paused:
         late = late.exclude(system__in=paused)

@@ -29,7 +29,7 @@ from support.models import (
     TicketStatus,
 )
 from support.rules import DEFAULT_ROUTING, billing_fact_ticket, higher, route, routing_problems, slug
-from sync.models import JobStatus, SyncJob
+from sync.models import SyncJob
 from sync.providers.sandbox import ID_PREFIX
 from sync.rules import TICKET_ACTION, ticket_asked
 from sync.services.outbox import idempotency_key, jobs_enqueue_on_commit
@@ -37,7 +37,6 @@ from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
 
-OPEN_DISPUTE_STATUSES = ["warning_needs_response", "needs_response", "warning_under_review", "under_review"]
 # Zendesk's ticket statuses -> ours ("pending" there means waiting for the customer).
 DESK_STATUSES = {
     "new": TicketStatus.NEW,
@@ -106,16 +105,13 @@ def billing_states(customer: Customer | None) -> set[str]:
     states = {customer.effective_status.replace("_", "-")}
     if customer.status in (CustomerStatus.ACTIVE, CustomerStatus.PAST_DUE) and customer.mrr > 0:
         states.add("paying")
-    if Dispute.objects.filter(customer=customer, status__in=OPEN_DISPUTE_STATUSES).exists():
+    if Dispute.objects.open().filter(customer=customer).exists():
         states.add("dispute-open")
     if (
         customer.effective_status == CustomerStatus.ACTIVE
-        and SyncJob.objects.filter(
-            customer=customer,
-            system=System.COMMUNITY,
-            action="grant_access",
-            status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING, JobStatus.DEAD],
-        ).exists()
+        and SyncJob.objects.open_or_dead()
+        .filter(customer=customer, system=System.COMMUNITY, action="grant_access")
+        .exists()
     ):
         states.add("just-paid-no-access")
     return states
