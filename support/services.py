@@ -17,6 +17,7 @@ from audit.services import audit_record
 from billing.consumers import BillingChange
 from billing.models import Dispute
 from core.money import format_money
+from core.versioned import rules_diff, version_current, version_save
 from customers.links import customer_360_url
 from customers.models import Customer, CustomerStatus, System
 from support.models import (
@@ -57,9 +58,7 @@ class SupportError(Exception):
 
 def routing_rule_current() -> RoutingRule:
     """The newest version; the built-in defaults (unsaved, no version) when none is stored."""
-    return RoutingRule.objects.order_by("-version").first() or RoutingRule(
-        version=None, rules=DEFAULT_ROUTING
-    )
+    return version_current(RoutingRule) or RoutingRule(version=None, rules=DEFAULT_ROUTING)
 
 
 def routing_rule_edit(*, rules: dict, actor, note: str = "", source: str = Source.UI) -> RoutingRule:
@@ -69,24 +68,15 @@ def routing_rule_edit(*, rules: dict, actor, note: str = "", source: str = Sourc
         raise SupportError(" ".join(problems))
     try:
         with transaction.atomic():
-            previous = RoutingRule.objects.select_for_update().order_by("-version").first()
-            rule = RoutingRule.objects.create(
-                version=(previous.version + 1) if previous else 1,
-                rules=rules,
-                note=note[:300],
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
+            previous, rule = version_save(RoutingRule, rules=rules, actor=actor, note=note)
+            before = previous.rules if previous else DEFAULT_ROUTING
             audit_record(
                 action="support.routing_rule_edit",
                 source=source,
                 actor=actor,
                 target=rule,
                 summary=f"Support routing rules changed to version {rule.version}",
-                changes={
-                    "before": previous.rules if previous else DEFAULT_ROUTING,
-                    "after": rules,
-                    "version": rule.version,
-                },
+                changes={"before": before, "after": rules, "diff": rules_diff(before, rules), "version": rule.version},
             )
     except IntegrityError as exc:  # two editors saved at once (SQLite has no row lock)
         raise SupportError(

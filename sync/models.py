@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.versioned import VersionedRules
 from customers.models import System
 from sync.providers.errors import ReasonCode  # adapters raise it; jobs keep it
 
@@ -185,17 +186,10 @@ class SystemState(models.Model):
         return self.system
 
 
-class MappingRule(models.Model):
-    """One version of what billing facts cause in one system. An edit adds a version; none is overwritten."""
+class MappingRule(VersionedRules):
+    """One version of what billing facts cause in one system (the version's scope)."""
 
     system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
-    version = models.PositiveIntegerField()
-    rules = models.JSONField(default=dict)
-    note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["system", "-version"]
