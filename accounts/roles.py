@@ -110,6 +110,9 @@ def sync_roles(apps, using: str = DEFAULT_DB_ALIAS) -> None:
         group.permissions.set(Permission.objects.using(using).filter(wanted))
 
 
-def roles_after_migrate(sender, *, apps, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """post_migrate receiver: every migrate (the test database's too) ends with the roles in the code."""
-    sync_roles(apps, using=using)
+def roles_after_migrate(sender, *, apps=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """post_migrate receiver: every migrate (the test database's too) ends with the roles in the code, and
+    so does every flush (which sends the signal with no migration state: the installed models then)."""
+    from django.apps import apps as installed_apps
+
+    sync_roles(apps or installed_apps, using=using)

@@ -37,3 +37,12 @@ def test_migrate_puts_back_a_permission_taken_from_a_role_by_hand():
     finance.permissions.add(Permission.objects.get(codename="edit_mapping"))
     call_command("migrate", verbosity=0)
     assert _roles_in_database()[Role.FINANCE] == set(ROLE_PERMISSIONS[Role.FINANCE])
+
+
+def test_a_flush_puts_the_roles_back_too():
+    """flush (transactional tests, live servers) sends post_migrate without a migration state."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    Group.objects.filter(name=Role.SUPPORT).delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert _roles_in_database()[Role.SUPPORT] == set(ROLE_PERMISSIONS[Role.SUPPORT])

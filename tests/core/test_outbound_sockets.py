@@ -32,7 +32,8 @@ def _serve_once(server: socket.socket) -> None:
         conn.sendall(b"hello")
 
 
-@pytest.mark.parametrize("family, host", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
+@pytest.mark.parametrize("family, host", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "127.0.0.2"),
+                                          (socket.AF_INET6, "::1")])
 def test_loopback_connects_work(family, host):
     try:
         server = socket.socket(family, socket.SOCK_STREAM)
