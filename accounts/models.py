@@ -5,7 +5,8 @@ from accounts.roles import forget_role, role_of
 
 
 class UserManager(BaseUserManager["User"]):
-    use_in_migrations = True
+    # Migrations see the historical model with a plain manager: they never run this code.
+    use_in_migrations = False
 
     def _create(self, email: str, password: str | None, **fields) -> "User":
         if not email:

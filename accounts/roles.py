@@ -1,11 +1,12 @@
 """The three staff roles and exactly what each may do.
 
 A role is a Django group; its permissions are listed here and written to the
-database by migrations (``sync_roles``), so the code is the one place to read
+database after every ``migrate`` (``sync_roles``, on ``post_migrate``), so the code is the one place to read
 who may do what.
 """
 
-from django.db.models import TextChoices
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Q, TextChoices
 
 
 class Role(TextChoices):
@@ -88,27 +89,30 @@ def forget_role(user) -> None:
         pass
 
 
-def sync_roles(apps, schema_editor=None) -> None:
-    """Create the role groups and give each exactly the permissions listed above.
-
-    Runs inside migrations (``apps`` is the historical registry). Permissions of
-    apps not migrated yet are skipped; a later migration runs this again.
-    """
+def sync_roles(apps, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the role groups and give each exactly the permissions listed above; running it again
+    changes nothing. ``apps`` is a registry of models (the migrated state after ``migrate``)."""
+    from django.apps import apps as installed_apps
     from django.contrib.auth.management import create_permissions
 
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+    # post_migrate reaches the apps one by one; a role may name permissions of an app not reached yet.
+    for app_config in installed_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = Q()
         for perm in perms:
             app_label, codename = perm.split(".")
-            wanted.extend(
-                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(wanted)
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.using(using).filter(wanted))
+
+
+def roles_after_migrate(sender, *, apps=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """post_migrate receiver: every migrate (the test database's too) ends with the roles in the code, and
+    so does every flush (which sends the signal with no migration state: the installed models then)."""
+    from django.apps import apps as installed_apps
+
+    sync_roles(apps or installed_apps, using=using)

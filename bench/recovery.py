@@ -27,7 +27,7 @@ def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
 
     from audit.models import Source
     from customers.models import System
-    from sync.models import JobStatus, SyncJob
+    from sync.models import OPEN_JOB_STATUSES, JobStatus, SyncJob
     from sync.selectors import jobs_visible_to
     from sync.services import jobs_retry_bulk
 
@@ -53,7 +53,7 @@ def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
     finally:
         worker.stop()
     counts = {s: mine.filter(status=s).count() for s in JobStatus.values}
-    still_open = sum(counts[s] for s in (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING))
+    still_open = sum(counts[s] for s in OPEN_JOB_STATUSES)
     drained = still_open == 0
     section.note(f"{len(ids):,} dead jobs, retried through jobs_retry_bulk per system (the queue's Retry all), "
                  f"one celery worker with {cfg.workers} prefork processes, beat running; drain allowed "

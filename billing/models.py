@@ -193,6 +193,15 @@ class Refund(StripeMirror):
         indexes = [models.Index(fields=["charge_stripe_id"], name="refund_charge_idx")]
 
 
+# Stripe's dispute statuses that still wait for evidence or a decision (won, lost, ... are closed).
+OPEN_DISPUTE_STATUSES = ("warning_needs_response", "needs_response", "warning_under_review", "under_review")
+
+
+class DisputeQuerySet(models.QuerySet):
+    def open(self) -> "DisputeQuerySet":
+        return self.filter(status__in=OPEN_DISPUTE_STATUSES)
+
+
 class Dispute(StripeMirror):
     charge_stripe_id = models.CharField(max_length=255, blank=True)
     amount = models.BigIntegerField(default=0)
@@ -200,6 +209,8 @@ class Dispute(StripeMirror):
     status = models.CharField(max_length=40, blank=True)
     reason = models.CharField(max_length=60, blank=True)
     evidence_due_by = models.DateTimeField(null=True, blank=True)
+
+    objects = DisputeQuerySet.as_manager()
 
     class Meta(StripeMirror.Meta):
         indexes = [models.Index(fields=["status"], name="dispute_status_idx")]

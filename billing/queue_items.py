@@ -10,9 +10,6 @@ from billing.models import Dispute, EventStatus, Invoice, RefundRequest, RefundS
 from billing.services import BillingError, event_replay
 from core.money import format_money
 
-OPEN_DISPUTE_STATUSES = ["warning_needs_response", "needs_response", "warning_under_review", "under_review"]
-
-
 def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
     """Invoices whose latest payment failed and that nobody has followed up yet."""
     qs = open_items(
@@ -43,7 +40,7 @@ def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
 
 def dispute_items(ctx: QueueContext) -> list[ActionGroup]:
     qs = open_items(
-        Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES),
+        Dispute.objects.open(),
         kind="dispute",
         since=Coalesce("stripe_created", "created_at"),
         ctx=ctx,

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class CustomerStatus(models.TextChoices):
@@ -143,6 +144,25 @@ class ExternalLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}:{self.external_id}"
+
+
+class CustomerUserGrant(UserObjectPermissionBase):
+    """A django-guardian grant of a customer permission to one person: the only record of who may see a
+    restricted customer (assignment writes one; so does sharing). A real foreign key, so lists join it."""
+
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "customer grant to a person"
+
+
+class CustomerGroupGrant(GroupObjectPermissionBase):
+    """The same grant given to a group of staff."""
+
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="group_grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = "customer grant to a group"
 
 
 class CustomerStatusChange(models.Model):

@@ -7,6 +7,7 @@ from audit.services import audit_record
 from customers import hooks
 from customers.models import Customer, CustomerMerge, CustomerStatus, DistinctPair, ExternalLink
 from customers.status import customer_state_refresh
+from customers.visibility import view_grant_give, view_grant_take
 
 
 class CustomerError(Exception):
@@ -88,17 +89,12 @@ def customer_override_clear(*, customer: Customer, actor, source: str) -> Custom
     return locked
 
 
-VIEW_GRANT = "customers.view_customer"
-
-
 def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Customer:
     """Give a customer an owner among the staff (None: nobody).
 
     The owner gets a django-guardian grant to see the customer even when it is
     restricted; the previous owner's grant is revoked. Both are on the record.
     """
-    from guardian.shortcuts import assign_perm, remove_perm
-
     with transaction.atomic():
         # of=self: PostgreSQL cannot lock the nullable side of the join to the previous owner
         locked = Customer.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=customer.pk)
@@ -108,13 +104,25 @@ def customer_assign(*, customer: Customer, assignee, actor, source: str) -> Cust
         locked.save(update_fields=["assigned_to", "updated_at"])
         after = assignee.email if assignee is not None else None
         if previous is not None and previous != assignee:
-            remove_perm(VIEW_GRANT, previous, locked)
+            view_grant_take(customer=locked, user=previous)
         if assignee is not None:
-            assign_perm(VIEW_GRANT, assignee, locked)
+            view_grant_give(customer=locked, user=assignee)
         audit_record(action="customer.assign", source=source, actor=actor, customer=locked, target=locked,
                summary=f"Assigned to {after or 'nobody'}",
                changes={"assigned_to": [before, after],
                         "view_grant": {"revoked": before if before != after else None, "granted": after}})
+    return locked
+
+
+def customer_share(*, customer: Customer, user, shared: bool, actor, source: str) -> Customer:
+    """Let one more person see a restricted customer without making them its owner (or stop it)."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        (view_grant_give if shared else view_grant_take)(customer=locked, user=user)
+        audit_record(action="customer.share" if shared else "customer.unshare", source=source, actor=actor,
+                     customer=locked, target=locked,
+                     summary=f"Shared with {user.email}" if shared else f"No longer shared with {user.email}",
+                     changes={"view_grant": {"granted": user.email} if shared else {"revoked": user.email}})
     return locked
 
 

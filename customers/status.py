@@ -30,9 +30,73 @@ class DerivedState:
     currency: str
 
 
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What status derivation reads of one subscription mirror."""
+
+    stripe_id: str
+    status: str
+    deleted: bool = False
+    amount: int = 0
+    interval: str = "month"
+    interval_count: int = 1
+    plan_name: str = ""
+    currency: str = ""
+
+
 def monthly_amount(amount: int, interval: str, interval_count: int) -> int:
     months = _MONTHS_PER_INTERVAL.get(interval, 1) * max(interval_count, 1)
     return round(amount / months)
+
+
+# --- the rules, on plain values (tests call them without a database) --------------------------
+
+
+def current_subscription(subscriptions: list[SubscriptionFacts]) -> SubscriptionFacts | None:
+    """Of a customer's subscriptions (newest first) the one that decides: the newest live one, else
+    the newest."""
+    live = [s for s in subscriptions if s.status in _LIVE and not s.deleted]
+    return live[0] if live else (subscriptions[0] if subscriptions else None)
+
+
+def subscription_status(sub: SubscriptionFacts) -> str:
+    """The customer status a subscription alone gives (before its invoices are read)."""
+    if sub.deleted:
+        return CustomerStatus.CANCELED
+    return _SUBSCRIPTION_STATUS.get(sub.status, CustomerStatus.ACTIVE)
+
+
+def state_with_subscription(sub: SubscriptionFacts, *, failed_invoice: str | None, currency: str
+                            ) -> DerivedState:
+    """``failed_invoice``: the subscription's newest invoice when its latest payment failed; only an
+    active subscription is turned past due by it."""
+    status = subscription_status(sub)
+    reason = f"Subscription {sub.stripe_id} is {sub.status or 'unknown'}"
+    if status == CustomerStatus.ACTIVE and failed_invoice:
+        status, reason = CustomerStatus.PAST_DUE, f"Invoice {failed_invoice} payment failed"
+    paying = status in (CustomerStatus.ACTIVE, CustomerStatus.PAST_DUE)
+    mrr = monthly_amount(sub.amount, sub.interval, sub.interval_count) if paying else 0
+    plan = sub.plan_name if status != CustomerStatus.CANCELED else ""
+    return DerivedState(status, reason, plan, mrr, sub.currency or currency)
+
+
+def state_without_subscription(*, failed_invoice: str | None, settled_payment: bool, currency: str
+                               ) -> DerivedState:
+    """No subscription on record: a failed latest invoice, else any settled payment, decides."""
+    if failed_invoice:
+        return DerivedState(CustomerStatus.PAST_DUE, f"Invoice {failed_invoice} payment failed", "", 0,
+                            currency)
+    if settled_payment:
+        return DerivedState(CustomerStatus.ACTIVE, "Paid, no subscription on record", "", 0, currency)
+    return DerivedState(CustomerStatus.TRIAL, "No subscription or payment yet", "", 0, currency)
+
+
+# --- reading the facts from the mirrors ---------------------------------------------------------
+
+
+def _facts(sub) -> SubscriptionFacts:
+    return SubscriptionFacts(sub.stripe_id, sub.status, sub.deleted, sub.amount, sub.interval,
+                             sub.interval_count, sub.plan_name, sub.currency)
 
 
 def customer_state_derive(customer: Customer) -> DerivedState:
@@ -41,39 +105,29 @@ def customer_state_derive(customer: Customer) -> DerivedState:
     if customer.stripecustomers.filter(deleted=True).exists():
         return DerivedState(CustomerStatus.CANCELED, "Customer deleted in Stripe", "", 0, customer.currency)
 
-    subscriptions = list(customer.subscriptions.order_by("-stripe_created", "-id"))
-    live = [s for s in subscriptions if s.status in _LIVE and not s.deleted]
-    current = live[0] if live else (subscriptions[0] if subscriptions else None)
+    subscriptions = customer.subscriptions.order_by("-stripe_created", "-id")
+    current = current_subscription([_facts(s) for s in subscriptions])
     if current is None:
         return _without_subscription(customer)
-
-    status = CustomerStatus.CANCELED if current.deleted else _SUBSCRIPTION_STATUS.get(current.status, CustomerStatus.ACTIVE)
-    reason = f"Subscription {current.stripe_id} is {current.status or 'unknown'}"
-    if status == CustomerStatus.ACTIVE:
-        failed = customer.invoices.filter(subscription_stripe_id=current.stripe_id).order_by(
+    failed = None
+    if subscription_status(current) == CustomerStatus.ACTIVE:
+        newest = customer.invoices.filter(subscription_stripe_id=current.stripe_id).order_by(
             "-last_event_created", "-id"
         ).first()
-        if failed is not None and failed.payment_failed:
-            status, reason = CustomerStatus.PAST_DUE, f"Invoice {failed.stripe_id} payment failed"
-    paying = status in (CustomerStatus.ACTIVE, CustomerStatus.PAST_DUE)
-    mrr = monthly_amount(current.amount, current.interval, current.interval_count) if paying else 0
-    plan = current.plan_name if status != CustomerStatus.CANCELED else ""
-    return DerivedState(status, reason, plan, mrr, current.currency or customer.currency)
+        failed = newest.stripe_id if newest is not None and newest.payment_failed else None
+    return state_with_subscription(current, failed_invoice=failed, currency=customer.currency)
 
 
 def _without_subscription(customer: Customer) -> DerivedState:
-    """No subscription on record: the latest invoice, or any settled payment, decides."""
     latest = customer.invoices.order_by("-last_event_created", "-id").first()
-    if latest is not None and latest.payment_failed:
-        return DerivedState(CustomerStatus.PAST_DUE, f"Invoice {latest.stripe_id} payment failed", "", 0, customer.currency)
-    paid = (
+    failed = latest.stripe_id if latest is not None and latest.payment_failed else None
+    settled = not failed and (
         (latest is not None and latest.status == "paid")
         or customer.charges.filter(paid=True, amount__gt=F("amount_refunded")).exists()
         or customer.paymentintents.filter(status="succeeded").exists()
     )
-    if paid:
-        return DerivedState(CustomerStatus.ACTIVE, "Paid, no subscription on record", "", 0, customer.currency)
-    return DerivedState(CustomerStatus.TRIAL, "No subscription or payment yet", "", 0, customer.currency)
+    return state_without_subscription(failed_invoice=failed, settled_payment=settled,
+                                      currency=customer.currency)
 
 
 def snapshot(customer: Customer) -> dict:

@@ -47,11 +47,10 @@ from demo.story import BUSINESS_SPACE, CAST, LATEST, RECENT, Delivery, Story, st
 from support.models import Ticket
 from support.services import ticket_open
 from sync import providers
-from sync.models import JobStatus, MappingRule, SyncJob, SystemState
+from sync.models import MappingRule, SyncJob, SystemState
 from sync.services import job_run, mapping_rule_edit, mapping_rules_current, system_pause
 
 WORKER = "seed_demo"
-WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
 
 
 class DemoError(Exception):
@@ -145,7 +144,7 @@ def _deliver(delivery: Delivery, seeding: _Seeding, report: SeedReport) -> None:
         event = StripeEvent.objects.get(stripe_id=delivery.event["id"])
         if event.status == EventStatus.RECEIVED:
             event_process(event_id=event.pk)
-            for pk in SyncJob.objects.filter(source_event=event, status__in=WAITING).order_by("pk").values_list(
+            for pk in SyncJob.objects.waiting().filter(source_event=event).order_by("pk").values_list(
                     "pk", flat=True):
                 job_run(job_id=pk, worker=WORKER)
             event.refresh_from_db()
@@ -268,6 +267,6 @@ def _routed_ticket(*, support, customer: Customer, report: SeedReport) -> None:
                              category="access", priority="high", token=token, actor=support, source=Source.COMMAND,
                              note="The card was charged a few hours ago; the invitation email never came (not in spam).")
     ticket.refresh_from_db()
-    if ticket.sync_job_id and SyncJob.objects.filter(pk=ticket.sync_job_id, status__in=WAITING).exists():
+    if ticket.sync_job_id and SyncJob.objects.waiting().filter(pk=ticket.sync_job_id).exists():
         job_run(job_id=ticket.sync_job_id, worker=WORKER)  # the desk gets it (its wake-up may have done it already)
     report.actions.append(f"support: ticket {ticket.pk} routed to the {ticket.group or '(no)'} group")

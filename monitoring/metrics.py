@@ -22,10 +22,9 @@ from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Incident
 from monitoring.signins import signins
 from sync import metrics as sync_metrics
-from sync.models import JobStatus, SyncJob, SystemState
+from sync.models import OPEN_JOB_STATUSES, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS
 
-OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)
 WAITING_EVENT_STATUSES = (EventStatus.RECEIVED, EventStatus.FAILED)
 
 
@@ -55,11 +54,11 @@ class DatabaseCollector(Collector):
     def _jobs(self, now):
         # GROUP BY over unfinished jobs only (status index): succeeded jobs are never read.
         counts = {(r["system"], r["status"]): r["n"] for r in
-                  SyncJob.objects.filter(status__in=OPEN_STATUSES).values("system", "status")
+                  SyncJob.objects.open().values("system", "status")
                   .annotate(n=Count("id")).order_by()}
         open_jobs = _gauge("switchboard_sync_jobs_open", "Outbound jobs not finished yet", ["system", "status"])
         for system in SYNCED_SYSTEMS:
-            for status in OPEN_STATUSES:
+            for status in OPEN_JOB_STATUSES:
                 open_jobs.add_metric([system, status], counts.get((system, status), 0))
         yield open_jobs
 

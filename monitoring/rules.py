@@ -21,7 +21,7 @@ from customers.models import System
 from monitoring.heartbeats import heartbeat_ages, heartbeats_stale, watched_long_enough
 from monitoring.models import Heartbeat
 from monitoring.signins import SIGNIN
-from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob, SystemState
+from sync.models import ReasonCode, SyncAttempt, SyncJob, SystemState
 from sync.providers import provider_for
 from sync.services.control import paused_systems
 
@@ -146,7 +146,7 @@ def backlog(now: datetime) -> list[Finding]:
     workers are gone, stuck or far too slow. Paused systems are left out (they have their own
     queue item). Reads only waiting jobs, through the (status, next_attempt_at) index."""
     cutoff = now - timedelta(minutes=settings.ALERT_BACKLOG_MINUTES)
-    late = SyncJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RETRYING], next_attempt_at__lt=cutoff)
+    late = SyncJob.objects.waiting().filter(next_attempt_at__lt=cutoff)
     paused = paused_systems()
     if paused:
         late = late.exclude(system__in=paused)

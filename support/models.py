@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from core.versioned import VersionedRules
 
 
 class TicketSource(models.TextChoices):
@@ -94,16 +95,10 @@ class Ticket(models.Model):
         return self.subject
 
 
-class RoutingRule(models.Model):
-    """One version of the support routing rules. An edit adds a version; none is overwritten."""
+class RoutingRule(VersionedRules):
+    """One version of the support routing rules (one set, no scope)."""
 
     version = models.PositiveIntegerField(unique=True)
-    rules = models.JSONField(default=dict)
-    note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-version"]

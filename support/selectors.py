@@ -1,12 +1,13 @@
 from django.db.models import QuerySet
 
+from core.versioned import version_history
 from customers.models import Customer
 from customers.visibility import customers_visible_to
 from support.models import RoutingRule, Ticket
 
 
 def routing_rule_history() -> QuerySet[RoutingRule]:
-    return RoutingRule.objects.select_related("created_by").order_by("-version")[:20]
+    return version_history(RoutingRule)[:20]
 
 
 def link_candidates(*, ticket: Ticket, user) -> list[Customer]:

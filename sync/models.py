@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.versioned import VersionedRules
 from customers.models import System
 from sync.providers.errors import ReasonCode  # adapters raise it; jobs keep it
 
@@ -18,18 +19,29 @@ class JobStatus(models.TextChoices):
     SET_ASIDE = "set_aside", "Set aside"
 
 
+# Work that will still run (waiting for its time or a worker, or running now); the rest is finished.
+WAITING_JOB_STATUSES = (JobStatus.PENDING, JobStatus.RETRYING)
+OPEN_JOB_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)
+
+
 class SyncJobQuerySet(models.QuerySet):
     def dead(self) -> "SyncJobQuerySet":
         return self.filter(status=JobStatus.DEAD)
 
     def open(self) -> "SyncJobQuerySet":
-        return self.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING])
+        """Not finished: waiting or running."""
+        return self.filter(status__in=OPEN_JOB_STATUSES)
+
+    def open_or_dead(self) -> "SyncJobQuerySet":
+        """Not delivered (yet): open, or given up and waiting for a person."""
+        return self.filter(status__in=[*OPEN_JOB_STATUSES, JobStatus.DEAD])
+
+    def waiting(self) -> "SyncJobQuerySet":
+        """Open and not running: each waits for its ``next_attempt_at`` or a worker."""
+        return self.filter(status__in=WAITING_JOB_STATUSES)
 
     def due(self, now=None) -> "SyncJobQuerySet":
-        now = now or timezone.now()
-        return self.filter(
-            status__in=[JobStatus.PENDING, JobStatus.RETRYING], next_attempt_at__lte=now
-        )
+        return self.waiting().filter(next_attempt_at__lte=now or timezone.now())
 
     def lease_expired(self, now=None) -> "SyncJobQuerySet":
         now = now or timezone.now()
@@ -118,7 +130,7 @@ class SyncJob(models.Model):
 
     def display_status(self, states: dict | None = None) -> str:
         """The status a person sees: open work of a paused or held system shows as ``paused``."""
-        if self.status in (JobStatus.PENDING, JobStatus.RETRYING) and states:
+        if self.status in WAITING_JOB_STATUSES and states:
             state = states.get(self.system)
             if state is not None and (state.paused or state.held):
                 return "paused"
@@ -174,17 +186,10 @@ class SystemState(models.Model):
         return self.system
 
 
-class MappingRule(models.Model):
-    """One version of what billing facts cause in one system. An edit adds a version; none is overwritten."""
+class MappingRule(VersionedRules):
+    """One version of what billing facts cause in one system (the version's scope)."""
 
     system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
-    version = models.PositiveIntegerField()
-    rules = models.JSONField(default=dict)
-    note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["system", "-version"]

@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 from customers.models import Customer, System
 from customers.selectors import SyncState
 from customers.visibility import customer_visibility_q
-from sync.models import JobStatus, SyncJob
+from sync.models import OPEN_JOB_STATUSES, JobStatus, SyncJob
 from sync.services.control import ALL, system_states
 
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
@@ -74,7 +74,7 @@ def customer_job_flags() -> dict[str, Exists]:
     jobs = SyncJob.objects.filter(customer=OuterRef("pk"))
     return {
         "has_dead_jobs": Exists(jobs.filter(status=JobStatus.DEAD)),
-        "has_open_jobs": Exists(jobs.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING])),
+        "has_open_jobs": Exists(jobs.open()),
     }
 
 
@@ -101,7 +101,7 @@ def customer_sync_state(customer: Customer) -> list[SystemSync]:
         c = counts.get(value, Counter())
         if c[JobStatus.DEAD]:
             state = SyncState.FAILED
-        elif c[JobStatus.PENDING] or c[JobStatus.RUNNING] or c[JobStatus.RETRYING]:
+        elif any(c[status] for status in OPEN_JOB_STATUSES):
             state = SyncState.PENDING
         elif c[JobStatus.SUCCEEDED]:
             state = SyncState.SYNCED

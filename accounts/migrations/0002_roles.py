@@ -1,10 +1,6 @@
+"""Roles are written after every migrate (accounts.apps: sync_roles on post_migrate), not here."""
+
 from django.db import migrations
-
-from accounts.roles import sync_roles
-
-
-def noop(apps, schema_editor) -> None:
-    """Groups are left in place on reverse; they hold no data of their own."""
 
 
 class Migration(migrations.Migration):
@@ -17,4 +13,4 @@ class Migration(migrations.Migration):
         ("sync", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(sync_roles, noop)]
+    operations = []

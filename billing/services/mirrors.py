@@ -8,6 +8,7 @@ lands (the create is then the older one), and a deletion is final.
 from django.db import IntegrityError, transaction
 
 from billing import parsing as p
+from billing.ordering import event_is_stale, event_place, event_rank
 from billing.models import (
     Charge,
     Dispute,
@@ -24,44 +25,17 @@ from customers.models import Customer
 from customers.status import customer_state_refresh
 
 
-# Stripe's `created` has one-second resolution. Within one second, an event that usually
-# comes later in an object's life wins; equal ranks fall back to the event id, so the
-# outcome never depends on the order of delivery.
-_LATE_IN_LIFE = {
-    ".created": 0,
-    "payment_failed": 1,
-    ".failed": 1,
-    ".updated": 2,
-    ".trial_will_end": 2,
-    "succeeded": 3,
-    ".paid": 3,
-    ".refunded": 4,
-    ".closed": 5,
-    ".deleted": 6,
-}
-
-
-def event_rank(event_type: str) -> int:
-    for suffix, rank in _LATE_IN_LIFE.items():
-        if event_type.endswith(suffix):
-            return rank
-    return 2
-
-
 def event_order_key(event: StripeEvent) -> tuple[float, int, str]:
-    """Where an event stands in Stripe's order (the same whatever order it arrived in)."""
+    """Where an event stands in Stripe's order, as a value that survives JSON (seconds, rank, id)."""
     return (event.created.timestamp(), event_rank(event.type), event.stripe_id)
 
 
 def _is_stale(row: StripeMirror, event: StripeEvent, deleting: bool) -> bool:
-    """Deletion is final: nothing undoes it, and it applies even over a newer-looking update."""
-    if row.deleted != deleting:
-        return row.deleted
-    if row.last_event_created is None:
-        return False
-    mine = (event.created, event_rank(event.type), event.stripe_id)
-    theirs = (row.last_event_created, row.last_event_rank, row.last_event_id)
-    return mine < theirs
+    applied = None
+    if row.last_event_created is not None:
+        applied = (row.last_event_created, row.last_event_rank, row.last_event_id)
+    place = event_place(created=event.created, event_type=event.type, event_id=event.stripe_id)
+    return event_is_stale(event=place, deleting=deleting, applied=applied, deleted=row.deleted)
 
 
 def mirror_apply(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import Source
 from audit.services import audit_record
 from sync.errors import SyncError
-from sync.models import JobStatus, SyncJob, SystemState
+from sync.models import OPEN_JOB_STATUSES, JobStatus, SyncJob, SystemState
 from sync.providers import SANDBOX, configured_provider, missing_credentials, provider_for
 from sync.rules import SYNCED_SYSTEMS
 from sync.services.outbox import jobs_enqueue_on_commit
@@ -109,13 +109,12 @@ def system_states(*, jobs=None) -> dict[str, SystemView]:
     rows = {s.system: s for s in SystemState.objects.select_related("paused_by")}
     # Only unfinished jobs are read, through the status index: the succeeded ones (nearly every
     # row) never are. Counting per system over the whole table took 0.1-0.3 s at 300,000 jobs.
-    open_statuses = [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING]
     counts = {
         r["system"]: r
-        for r in (SyncJob.objects.all() if jobs is None else jobs).filter(status__in=[*open_statuses, JobStatus.DEAD])
+        for r in (SyncJob.objects.all() if jobs is None else jobs).open_or_dead()
         .order_by()
         .values("system").annotate(
-            open=Count("id", filter=Q(status__in=open_statuses)),
+            open=Count("id", filter=Q(status__in=OPEN_JOB_STATUSES)),
             dead=Count("id", filter=Q(status=JobStatus.DEAD)),
         )
     }

@@ -20,7 +20,7 @@ from core.logs import log_hash
 from customers.services import CustomerError, customer_link
 from sync import metrics
 from sync.hooks import success_hooks_run
-from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
+from sync.models import WAITING_JOB_STATUSES, JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.errors import ProviderError
 from sync.providers.http import recording
@@ -30,14 +30,13 @@ from sync.services.outbox import jobs_enqueue_on_commit
 from sync.services.payload import job_payload, jobs_with_payload_facts
 
 log = structlog.get_logger(__name__)
-WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
 
 
 def job_run(*, job_id: int, worker: str) -> str:
     """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
     now = timezone.now()
     job = jobs_with_payload_facts().filter(pk=job_id).first()
-    if job is None or job.status not in WAITING or job.next_attempt_at > now:
+    if job is None or job.status not in WAITING_JOB_STATUSES or job.next_attempt_at > now:
         return "not_due"
     gate = system_gate(system=job.system, now=now)
     if gate.paused:
@@ -57,7 +56,7 @@ def job_run(*, job_id: int, worker: str) -> str:
 
 def _postpone(job: SyncJob, at: datetime, now: datetime) -> None:
     """Wait without spending an attempt; wake again on time when the wait is short."""
-    moved = SyncJob.objects.filter(pk=job.pk, status__in=WAITING, next_attempt_at__lte=now).update(
+    moved = SyncJob.objects.due(now).filter(pk=job.pk).update(
         next_attempt_at=at, updated_at=now, enqueued_at=None
     )
     delay = (at - now).total_seconds()
@@ -66,7 +65,7 @@ def _postpone(job: SyncJob, at: datetime, now: datetime) -> None:
 
 
 def _claim(job: SyncJob, worker: str, now: datetime) -> bool:
-    won = SyncJob.objects.filter(pk=job.pk, status__in=WAITING, next_attempt_at__lte=now).update(
+    won = SyncJob.objects.due(now).filter(pk=job.pk).update(
         status=JobStatus.RUNNING,
         attempts=F("attempts") + 1,
         lease_owner=worker[:100],

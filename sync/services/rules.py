@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from audit.models import Source
+from core.versioned import rules_diff, version_current, version_history, version_save
 from audit.services import audit_record
 from sync.errors import SyncError
 from sync.models import MappingRule
@@ -21,14 +22,14 @@ def mapping_rules_current() -> dict[str, MappingRule]:
 
 
 def mapping_rule_current(*, system: str) -> MappingRule:
-    rule = MappingRule.objects.filter(system=system).order_by("-version").first()
+    rule = version_current(MappingRule, system=system)
     if rule is None:
         raise SyncError(f"There are no mapping rules for {system!r}.")
     return rule
 
 
 def mapping_rule_history(*, system: str):
-    return MappingRule.objects.filter(system=system).select_related("created_by").order_by("-version")
+    return version_history(MappingRule, system=system)
 
 
 def mapping_rule_edit(
@@ -40,22 +41,15 @@ def mapping_rule_edit(
         raise SyncError(" ".join(problems))
     try:
         with transaction.atomic():
-            previous = MappingRule.objects.select_for_update().filter(system=system).order_by("-version").first()
+            previous, rule = version_save(MappingRule, rules=rules, actor=actor, note=note, system=system)
             before = previous.rules if previous else DEFAULT_RULES.get(system, {})
-            rule = MappingRule.objects.create(
-                system=system,
-                version=(previous.version + 1) if previous else 1,
-                rules=rules,
-                note=note[:300],
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
             audit_record(
                 action="sync.mapping_rule_edit",
                 source=source,
                 actor=actor,
                 target=rule,
                 summary=f"Mapping rules for {system} changed to version {rule.version}",
-                changes={"before": before, "after": rules, "version": rule.version},
+                changes={"before": before, "after": rules, "diff": rules_diff(before, rules), "version": rule.version},
             )
     except IntegrityError as exc:  # two editors saved at once (SQLite has no row lock)
         raise SyncError("Someone else changed these rules at the same moment; reload and try again.") from exc

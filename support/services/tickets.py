@@ -1,0 +1,142 @@
+"""Tickets people open: staff on a customer, anyone through the public form, and linking a form ticket."""
+
+import structlog
+from django.db import IntegrityError, transaction
+
+from audit.models import Source
+from audit.services import audit_record
+from core.logs import log_hash
+from customers.models import Customer
+from support.errors import SupportError
+from support.models import Ticket, TicketCategory, TicketSource
+from support.services.planning import desk_job, ticket_write
+from sync.services.outbox import jobs_enqueue_on_commit
+
+log = structlog.get_logger(__name__)
+
+
+def ticket_open(
+    *,
+    customer: Customer,
+    subject: str,
+    category: str,
+    priority: str,
+    note: str,
+    actor,
+    token: str,
+    source: str = Source.UI,
+) -> Ticket:
+    """A person opens a case on a customer. ``token`` makes a double submit open one ticket."""
+    if customer.merged_into_id:
+        raise SupportError("This customer was merged into another; open the case there.")
+    key = f"staff:{token}"
+    try:
+        ticket = _staff_ticket(key, customer, subject, category, priority, note, actor, source)
+    except IntegrityError:  # the same submit, twice at once: the first one stands
+        ticket = Ticket.objects.get(idempotency_key=key)
+    return ticket
+
+
+def _staff_ticket(key, customer, subject, category, priority, note, actor, source) -> Ticket:
+    with transaction.atomic():
+        ticket, job, created = ticket_write(
+            key=key,
+            customer=customer,
+            subject=subject,
+            category=category,
+            priority=priority,
+            text=note,
+            source=TicketSource.STAFF,
+            opened_by=actor,
+        )
+        if created:
+            audit_record(
+                action="support.ticket_open",
+                source=source,
+                actor=actor,
+                customer=customer,
+                target=ticket,
+                summary=f"Support case opened: {ticket.subject}",
+                changes={"priority": ticket.priority, "group": ticket.group, "category": category},
+            )
+            jobs_enqueue_on_commit(job_ids=[job.pk])
+    return ticket
+
+
+def customer_for_email(email: str) -> Customer | None:
+    """The one live customer with this email, or None when there is none or more than one."""
+    matches = list(Customer.objects.live().filter(email__iexact=email.strip()).exclude(email="")[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def ticket_submit(*, name: str, email: str, category: str, message: str, token: str) -> Ticket:
+    """A person writes in through the public form. Stored first; the desk gets it when it can."""
+    customer = customer_for_email(email)
+    topic = dict(TicketCategory.choices).get(category, "Support request")
+    subject = f"{topic}: {message.strip().splitlines()[0][:80]}"
+    key = f"form:{token}"
+    try:
+        ticket = _form_ticket(key, customer, subject, name, email, category, message)
+    except IntegrityError:  # the same submit, twice at once: the first one stands
+        ticket = Ticket.objects.get(idempotency_key=key)
+    log.info(
+        "support.form_ticket",
+        ticket_id=ticket.pk,
+        matched=ticket.customer_id is not None,
+        email=log_hash(email.lower()),
+    )
+    return ticket
+
+
+def _form_ticket(key, customer, subject, name, email, category, message) -> Ticket:
+    with transaction.atomic():
+        ticket, job, created = ticket_write(
+            key=key,
+            customer=customer,
+            subject=subject,
+            category=category,
+            priority=None,
+            text=message,
+            source=TicketSource.FORM,
+            requester={"name": name, "email": email},
+        )
+        if created:
+            audit_record(
+                action="support.ticket_submit",
+                source=Source.UI,
+                customer=customer,
+                target=ticket,
+                summary="Support form submitted" + ("" if customer else " (no single customer matched)"),
+                changes={"priority": ticket.priority, "group": ticket.group, "matched": customer is not None},
+            )
+            if job is not None:
+                jobs_enqueue_on_commit(job_ids=[job.pk])
+    return ticket
+
+
+def ticket_link(*, ticket: Ticket, customer: Customer, actor, source: str = Source.UI) -> Ticket:
+    """A person says whose form ticket this is; only then is it sent to the desk."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.customer_id is not None:
+            raise SupportError("This ticket already belongs to a customer.")
+        if customer.merged_into_id:
+            raise SupportError("That customer was merged into another; choose the one that was kept.")
+        locked.customer, locked.needs_match = customer, False
+        locked.save(update_fields=["customer", "needs_match", "updated_at"])
+        requester = (
+            {"name": locked.requester_name, "email": locked.requester_email}
+            if locked.requester_email
+            else None
+        )
+        job = desk_job(locked, customer, requester, cause=locked.idempotency_key)
+        audit_record(
+            action="support.ticket_link",
+            source=source,
+            actor=actor,
+            customer=customer,
+            target=locked,
+            summary=f"Form ticket linked to {customer.public_id}",
+        )
+        jobs_enqueue_on_commit(job_ids=[job.pk])
+    return locked
