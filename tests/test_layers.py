@@ -13,7 +13,7 @@ APPS = ("accounts", "action_queue", "audit", "billing", "config", "core", "custo
 MAX_LATE_IMPORTS = 10
 MAX_MODULE_LINES = 500
 # Known to be over and being split into a package; each entry fails once its module is back under the limit.
-LONG_FOR_NOW = {"support/services.py"}
+LONG_FOR_NOW: set[str] = set()
 
 
 def project_modules() -> list[Path]:
