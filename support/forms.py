@@ -97,6 +97,7 @@ class RoutingRuleForm(_Styled):
     note = forms.CharField(
         max_length=300, required=False, help_text="Why you changed them (kept with the version)."
     )
+    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean_rules(self) -> dict:
         try:
