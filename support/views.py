@@ -84,6 +84,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 category=data["category"],
                 message=data["message"],
                 token=data["token"],
+                urgency=data["urgency"],
+                plan=data["plan"],
+                device=data["device"],
             )
         return redirect("support_request_thanks")
     status = 422 if request.method == "POST" else 200
