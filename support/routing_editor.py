@@ -172,8 +172,9 @@ def routing_from_post(data, current: dict) -> tuple[dict, dict[str, str]]:
         if position and not position.isdigit():
             errors[prefix + "position"] = f"{label}: the position is a number."
         order = int(position) if position.isdigit() else n + 1
-        placed.append((order, n, _in_key_order(spec, old_routes[n] if known else {})))
-    routes = [spec for _, _, spec in sorted(placed, key=lambda p: (p[0], p[1]))]
+        # A route moved to a taken position goes before the one already there.
+        placed.append((order, order == n + 1, n, _in_key_order(spec, old_routes[n] if known else {})))
+    routes = [spec for *_, spec in sorted(placed, key=lambda p: p[:3])]
     return {**current, "billing_facts": facts, "routes": routes}, errors
 
 

@@ -87,7 +87,8 @@ def mapping_rules(request: HttpRequest) -> HttpResponse:
 def _review(system: str, current, rules: dict, note: str) -> dict:
     sample = sample_customer()
     rows = []
-    for step in preview(system, rules, sample=sample, compare_with=current.rules):
+    state = {key: sample[key] for key in ("plan", "mrr", "currency")}
+    for step in preview(system, rules, sample=state, compare_with=current.rules):
         label = f"{step.label} (differs from now)" if step.changed else step.label
         for job in step.jobs or [None]:
             sent = {k: v for k, v in job.payload.items() if k not in ("mrr", "currency")} if job else {}

@@ -71,3 +71,12 @@ def test_a_tag_with_a_space_is_refused_at_its_row_and_nothing_is_saved(client, o
     assert response.status_code == 422
     assert "Route 3: tags are single words separated by commas." in response.content.decode()
     assert "big customer" in response.content.decode() and RoutingRule.objects.count() == 1
+
+
+def test_a_route_moved_to_a_taken_position_goes_before_the_one_there(client, owner):
+    client.force_login(owner)
+    fields = form_fields(client.get("/support/routing/").content.decode(), "routing-rows")
+    fields["route__3__position"] = "2"
+    review, saved = review_then_save(client, fields)
+    routes = routing_rule_current().rules["routes"]
+    assert routes[1] == DEFAULT_ROUTING["routes"][3] and routes[2] == DEFAULT_ROUTING["routes"][1]
