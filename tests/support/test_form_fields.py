@@ -5,7 +5,7 @@ import re
 import pytest
 
 from support.models import Ticket
-from tests.support.test_form import GOOD, URL, submit, token  # noqa: F401 (fixtures)
+from tests.support.test_form import URL, submit  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
 
