@@ -24,6 +24,13 @@ def sized(request, page):
 @pytest.fixture
 def sign_in(live_server, page):
     def _sign_in(role: str):
+        from django.contrib.contenttypes.models import ContentType
+
+        from tests.browser.conftest import _roles
+
+        # an earlier live-server test may have emptied the tables the migrations filled (the role groups)
+        ContentType.objects.clear_cache()
+        _roles()
         user = UserFactory(email=f"{role}@switchboard.test", role=role)
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Email").fill(user.email)
