@@ -63,7 +63,8 @@ class Kind:
     at all; ``model`` is the row an item comes from, ``customer_path`` the path from
     that row to its customer ("" when the rows are customers, None when they have
     none); ``narrow(user, rows)`` keeps the rows this person may act on beyond
-    customer visibility (a role may retry some systems' jobs only).
+    customer visibility (a role may retry some systems' jobs only). ``watches``
+    names what the kind shows, for the empty queue to say what would appear there.
     """
 
     name: str
@@ -74,6 +75,7 @@ class Kind:
     narrow: Callable[[object, QuerySet], QuerySet] | None = None
     actions: tuple[RowAction, ...] = ()
     group_actions: tuple[GroupAction, ...] = ()
+    watches: str = ""
 
     def action(self, name: str) -> RowAction | None:
         return next((a for a in self.actions if a.name == name), None)

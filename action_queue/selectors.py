@@ -1,6 +1,6 @@
 """Reads for the "needs action now" screens: every open item a person may act on, or one of them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from action_queue import registry
 from action_queue.items import ActionGroup, ActionItem, QueueContext, attach_people, count_together
@@ -10,6 +10,7 @@ from action_queue.items import ActionGroup, ActionItem, QueueContext, attach_peo
 class Queue:
     groups: list[ActionGroup]
     mine: bool
+    watches: list[str] = field(default_factory=list)  # what would appear here for this person
 
     @property
     def total(self) -> int:
@@ -19,11 +20,13 @@ class Queue:
 def action_items_for(*, user, mine: bool = False) -> Queue:
     """Every open item this person may act on, grouped, newest problems first."""
     ctx = QueueContext(user=user, mine=mine)
-    groups = [group for kind in registry.kinds() if kind.allowed(user) for group in kind.read(ctx)]
+    allowed = [kind for kind in registry.kinds() if kind.allowed(user)]
+    groups = [group for kind in allowed for group in kind.read(ctx)]
     groups.sort(key=lambda g: g.newest, reverse=True)
     count_together(groups)
     attach_people([i for g in groups for i in g.items], ctx)
-    return Queue(groups=groups, mine=mine)
+    watches = list(dict.fromkeys(kind.watches for kind in allowed if kind.watches))
+    return Queue(groups=groups, mine=mine, watches=watches)
 
 
 def action_item_for(*, user, kind: str, object_id: str) -> ActionItem | None:

@@ -41,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _row(request: HttpRequest, kind: str, object_id: str, *, done: str = "", error: str = "", status: int = 200):
     """The queue row after an action: the open item again, or a line saying what happened to it."""
     item = None if done else selectors.action_item_for(user=request.user, kind=kind, object_id=object_id)
+    group_key = request.POST.get("group", "")[:100]
     context = {
         "item": item,
         "kind": kind,
@@ -48,8 +49,17 @@ def _row(request: HttpRequest, kind: str, object_id: str, *, done: str = "", err
         "dom_id": dom_id(kind, object_id),
         "done": done or ("" if item else "This item is no longer open."),
         "error": error,
+        "group_key": group_key,
+        "counts": _counts(request, group_key) if request.htmx and group_key and not item else None,
     }
     return render(request, "action_queue/_row.html", context, status=status)
+
+
+def _counts(request: HttpRequest, group_key: str) -> dict:
+    """The counts the page shows after an item left its group: the group's and the total."""
+    queue = selectors.action_items_for(user=request.user)
+    found = next((g for g in queue.groups if g.key == group_key), None)
+    return {"group": group_key, "group_count": found.count if found else 0, "total": queue.total}
 
 
 @require_POST

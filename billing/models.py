@@ -62,6 +62,13 @@ class StripeEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"
 
+    @property
+    def error_text(self) -> str:
+        """The error as one line: the class once, whether or not the message already starts with it."""
+        if not self.error_class or self.last_error.startswith(self.error_class):
+            return self.last_error
+        return f"{self.error_class}: {self.last_error}"
+
 
 class StripeMirror(models.Model):
     """Fields every local copy of a Stripe object shares.

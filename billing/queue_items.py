@@ -140,13 +140,21 @@ def _may(perm: str):
 
 
 def register() -> None:
-    registry.register(registry.Kind("failed_payment", failed_payment_items, _may("billing.issue_refund"), model=Invoice))
-    registry.register(registry.Kind("dispute", dispute_items, _may("billing.issue_refund"), model=Dispute))
+    registry.register(registry.Kind(
+        "failed_payment", failed_payment_items, _may("billing.issue_refund"), model=Invoice,
+        watches="failed payments nobody has followed up",
+    ))
+    registry.register(registry.Kind(
+        "dispute", dispute_items, _may("billing.issue_refund"), model=Dispute,
+        watches="open disputes",
+    ))
     registry.register(registry.Kind(
         "failed_event", failed_event_items, _may("billing.replay_event"), model=StripeEvent,
         actions=(registry.RowAction("replay", "queue_replay", _replay),),
+        watches="Stripe events that could not be applied",
     ))
     registry.register(registry.Kind(
         "refund_approval", refund_approval_items, _may("billing.approve_refund"), model=RefundRequest,
+        watches="refunds waiting for your approval",
     ))
     registry.register_last_event(last_event_received_at)

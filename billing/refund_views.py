@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.models import Source
 from billing import refund_selectors as selectors
 from billing.models import RefundRequest, RefundStatus
+from billing.stripe_client import stripe_connected
 from billing.refund_forms import DecisionForm, RefundConfirmForm, RefundFilterForm, RefundForm
 from billing.services.refunds import (
     RefundError,
@@ -19,6 +20,7 @@ from billing.services.refunds import (
     refund_execute,
     refund_needs_approval,
     refund_reject,
+    refund_retry,
     refund_submit,
     refundable_amount,
 )
@@ -53,6 +55,9 @@ def refund_new(request: HttpRequest, public_id: str) -> HttpResponse:
     """Step one: charge, amount, reason. A valid POST shows the confirmation; nothing is written yet."""
     customer = get_refund_customer_for(request, public_id)
     charges = selectors.refundable_charges(customer=customer)
+    if not stripe_connected():  # said before anyone fills in a form that could only fail
+        context = {"customer": customer, "charges": charges, "not_connected": True}
+        return render(request, "billing/refunds/new.html", context, status=200 if request.method == "GET" else 422)
     if request.method == "GET":
         form = RefundForm(customer=customer, initial={"charge": request.GET.get("charge", "")})
         return render(request, "billing/refunds/new.html", {"customer": customer, "form": form, "charges": charges})
@@ -77,7 +82,7 @@ def refund_new(request: HttpRequest, public_id: str) -> HttpResponse:
         "reason_label": dict(form.fields["reason"].choices)[form.cleaned_data["reason"]],
         "note": form.cleaned_data["note"],
         "token": secrets.token_urlsafe(24),
-        "needs_approval": refund_needs_approval(amount),
+        "needs_approval": refund_needs_approval(amount, charge.currency),
     }
     return render(request, "billing/refunds/confirm.html", context)
 
@@ -130,6 +135,9 @@ def refund_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.has_perm("billing.approve_refund")
         and refund.requested_by_id != user.pk,
         "can_resend": refund.status == RefundStatus.PENDING and not refund.stripe_refund_id,
+        # Refused before Stripe made a refund: it can go again once the cause is fixed.
+        "can_retry": refund.status == RefundStatus.FAILED and not refund.stripe_refund_id,
+        "connected": stripe_connected(),
         "decision_form": DecisionForm(),
     }
     return render(request, "billing/refunds/detail.html", context)
@@ -158,6 +166,19 @@ def refund_send(request: HttpRequest, pk: int) -> HttpResponse:
     refund = get_refund_request_for(request, pk)
     try:
         refund = refund_execute(request=refund, actor=request.user, source=Source.UI)
+    except RefundError as exc:
+        messages.error(request, str(exc))
+    else:
+        _announce(request, refund)
+    return redirect_after_post(request, reverse("refund_detail", args=[refund.pk]))
+
+
+@require_POST
+def refund_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send again a refund Stripe refused before making one, now that its cause is fixed."""
+    refund = get_refund_request_for(request, pk)
+    try:
+        refund = refund_retry(request=refund, actor=request.user, source=Source.UI)
     except RefundError as exc:
         messages.error(request, str(exc))
     else:

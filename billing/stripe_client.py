@@ -35,6 +35,11 @@ class StripeRefund:
     raw: dict
 
 
+def stripe_connected() -> bool:
+    """Whether calls to Stripe's API (refunds, reconciliation) can be made at all."""
+    return bool(settings.STRIPE_API_KEY)
+
+
 def stripe_client() -> stripe.StripeClient:
     if not settings.STRIPE_API_KEY:
         raise StripeCallError(

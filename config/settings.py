@@ -238,6 +238,10 @@ STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=30)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Refunds above this amount (minor units, any currency) wait for an owner's approval.
 REFUND_APPROVAL_THRESHOLD = env.int("REFUND_APPROVAL_THRESHOLD", default=50000)
+# Per currency, in its own minor units ("jpy=80000,kwd=150000"); others scale the one above by their exponent.
+REFUND_APPROVAL_THRESHOLDS = {
+    code.lower(): int(value) for code, value in env.dict("REFUND_APPROVAL_THRESHOLDS", default={}).items()
+}
 # Which Stripe mode this install serves; events of the other mode are stored, flagged, not applied.
 STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=is_live_key(STRIPE_API_KEY))
 

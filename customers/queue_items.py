@@ -90,8 +90,10 @@ def register() -> None:
     registry.register(registry.Kind(
         "needs_review", needs_review_items, lambda user: user.has_perm("customers.merge_customer"),
         model=Customer, customer_path="",
+        watches="customers whose identity needs a decision",
     ))
     registry.register(registry.Kind(
         "override_conflict", override_conflict_items, lambda user: user.has_perm("customers.override_status"),
         model=Customer, customer_path="",
+        watches="manual overrides that contradict billing",
     ))

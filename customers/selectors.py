@@ -6,6 +6,7 @@ from itertools import chain
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,11 +41,17 @@ def customer_search(*, user, query: str = "", status: str = "", plan: str = "", 
         by_link = ExternalLink.objects.filter(external_id=query)
         # A UNION of the two id lookups, not an OR: an OR of an indexed column and a
         # subquery is a filter PostgreSQL applies to every customer (70 ms at 100,000).
+        # An id of a merged-away record finds the customer it was merged into (two merges deep).
         exact = list(
-            Customer.objects.filter(public_id=query).order_by().values_list("pk", flat=True)
-            .union(by_link.order_by().values_list("customer_id", flat=True))[:20]
+            Customer.objects.filter(public_id=query).order_by()
+            .values_list(Coalesce("merged_into__merged_into_id", "merged_into_id", "pk"), flat=True)
+            .union(by_link.order_by().values_list(
+                Coalesce("customer__merged_into__merged_into_id", "customer__merged_into_id", "customer_id"), flat=True
+            ))[:20]
         )
         text = Q(email__icontains=query) | Q(name__icontains=query)
+        # ... and so do its email and name
+        text |= Q(pk__in=Customer.objects.filter(text, merged_into__isnull=False).values("merged_into_id"))
         if exact and " " not in query:
             qs = qs.filter(pk__in=exact)
         else:  # text with a space may also be part of a name: the exact ids and every text match
@@ -93,6 +100,13 @@ def plans_in_use() -> list[str]:
 
 # --- customer 360 ------------------------------------------------------------------
 
+def merged_records(customer: Customer) -> list[dict]:
+    """The records merged into this customer, each with the email and outside ids it still holds (an id
+    stays on the merged record when the survivor already has one in that system): still theirs to find."""
+    old = customer.merged_from.prefetch_related("links").order_by("pk")[:10]
+    return [{"record": record, "links": [(link, link_url(link)) for link in record.links.all()]} for record in old]
+
+
 def customer_360(*, customer: Customer, user) -> dict:
     """Everything the 360 shows of one customer, by the names the page uses; billing rows only for
     those who may see billing."""
@@ -103,7 +117,7 @@ def customer_360(*, customer: Customer, user) -> dict:
         "timeline": customer_timeline(customer),
         "tickets": list(customer.tickets.all()[:20]),
         "open_merges": customer_open_merges(customer),
-        "merged_from": list(customer.merged_from.all()[:10]),
+        "merged_from": merged_records(customer),
     }
     if user.has_perm("customers.view_billing"):
         reads.update(

@@ -28,6 +28,9 @@ from customers.visibility import customer_visible
 # --- authorization helpers: one per object -------------------------------------------
 
 
+OVERRIDE_DRAFT = "override_draft"
+
+
 def get_customer_for(request: HttpRequest, public_id: str, *, perm: str = "customers.view_customer") -> Customer:
     """The customer, if this person holds ``perm`` and may see it (restricted customers); else 403."""
     if not request.user.has_perm(perm):
@@ -78,7 +81,8 @@ def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     if customer.merged_into_id:
         messages.info(request, f"{customer.public_id} was merged into this customer.")
         return redirect("customer_detail", customer.merged_into.public_id)
-    return render(request, "customers/detail.html", _detail_context(request, customer))
+    return render(request, "customers/detail.html",
+                  _detail_context(request, customer, override_form=_override_draft(request, customer)))
 
 
 def _back_to_customer(request: HttpRequest, customer: Customer) -> HttpResponse:
@@ -89,17 +93,38 @@ def _back_to_customer(request: HttpRequest, customer: Customer) -> HttpResponse:
 def customer_override(request: HttpRequest, public_id: str) -> HttpResponse:
     customer = get_customer_for(request, public_id, perm="customers.override_status")
     form = OverrideForm(request.POST)
+    error = ""
     if form.is_valid():
         try:
             customer_override_set(
                 customer=customer, **form.cleaned_data, actor=request.user, source=Source.UI
             )
         except CustomerError as exc:
-            form.add_error(None, str(exc))
+            error = str(exc)
         else:
             messages.success(request, "Override saved. It is shown wherever this customer appears.")
             return _back_to_customer(request, customer)
-    return render(request, "customers/detail.html", _detail_context(request, customer, override_form=form), status=422)
+    # Refused: back to the page (a reload must not send the form again), with what was typed and why.
+    request.session[OVERRIDE_DRAFT] = {
+        "public_id": customer.public_id,
+        "data": {name: request.POST.get(name, "") for name in ("status", "reason", "expires_at")},
+        "error": error,
+    }
+    messages.error(request, "The override was not saved; see the form below.")
+    return redirect_after_post(request, reverse("customer_detail", args=[customer.public_id]) + "#override-form")
+
+
+def _override_draft(request: HttpRequest, customer: Customer) -> OverrideForm | None:
+    """The override form a refused POST left for this customer's page, checked again to show its errors."""
+    draft = request.session.get(OVERRIDE_DRAFT)
+    if not draft or draft.get("public_id") != customer.public_id:
+        return None
+    del request.session[OVERRIDE_DRAFT]
+    form = OverrideForm(draft["data"])
+    form.is_valid()
+    if draft.get("error"):
+        form.add_error(None, draft["error"])
+    return form
 
 
 @require_POST

@@ -246,8 +246,8 @@ def _refund_for_approval(*, finance, charge_id: str, report: SeedReport) -> None
     if RefundRequest.objects.filter(submit_token=token).exists():
         return
     charge = Charge.objects.get(stripe_id=charge_id)
-    amount = charge.amount // 2 if refund_needs_approval(charge.amount // 2) else charge.amount
-    if not refund_needs_approval(amount):
+    amount = charge.amount // 2 if refund_needs_approval(charge.amount // 2, charge.currency) else charge.amount
+    if not refund_needs_approval(amount, charge.currency):
         report.actions.append("finance: no refund of the annual payment is above REFUND_APPROVAL_THRESHOLD; none asked")
         return
     with _acting(finance):

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.text import count_of
 from monitoring.models import Incident
 from monitoring.rules import RULES, Finding
 from sync.models import JobStatus, SyncJob
@@ -209,7 +210,7 @@ def _fact_order(fact: str) -> tuple[int, str]:
 def _named(incident: Incident, new: list[str]) -> str:
     noun = RULES[incident.rule].noun if incident.rule in RULES else ""
     shown = ", ".join(f"#{f}" for f in new[:NAMED_FACTS]) + (f" and {len(new) - NAMED_FACTS} more" if len(new) > NAMED_FACTS else "")
-    return f"{len(new)} new {noun + ('s' if len(new) != 1 else '') if noun else 'fact(s)'}: {shown}"
+    return f"{count_of(len(new), 'new ' + (noun or 'fact'))}: {shown}"
 
 
 def _duration(delta: timedelta) -> str:

@@ -57,5 +57,11 @@ def drift_items(ctx: QueueContext) -> list[ActionGroup]:
 
 def register() -> None:
     may_see_health = lambda user: user.has_perm("monitoring.view_health")  # noqa: E731
-    registry.register(registry.Kind("incident", incident_items, may_see_health, model=Incident, customer_path=None))
-    registry.register(registry.Kind("stripe_drift", drift_items, may_see_health, model=Drift))
+    registry.register(registry.Kind(
+        "incident", incident_items, may_see_health, model=Incident, customer_path=None,
+        watches="open incidents",
+    ))
+    registry.register(registry.Kind(
+        "stripe_drift", drift_items, may_see_health, model=Drift,
+        watches="differences between Stripe and Switchboard",
+    ))

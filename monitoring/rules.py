@@ -17,6 +17,7 @@ from django.utils import timezone
 from billing import counters
 from billing.models import Drift, EventStatus, StripeEvent
 from billing.webhooks import SIGNATURE_REASONS
+from core.text import count_of
 from customers.models import System
 from monitoring.heartbeats import heartbeat_ages, heartbeats_stale, watched_long_enough
 from monitoring.models import Heartbeat
@@ -155,7 +156,7 @@ def backlog(now: datetime) -> list[Finding]:
         return []
     pk, system, action, due = oldest
     return [Finding(
-        f"Outbound work is not draining: {late.count()} job(s) due for over {settings.ALERT_BACKLOG_MINUTES} min "
+        f"Outbound work is not draining: {count_of(late.count(), 'job')} due for over {settings.ALERT_BACKLOG_MINUTES} min "
         f"and not started; the oldest (#{pk} {system} {action}) has been due since {when(due, now)}",
         path("job_list", "?status=pending"),
     )]
@@ -227,7 +228,7 @@ def dead_jobs(now: datetime) -> list[Finding]:
     newest = SyncJob.objects.get(pk=ids[0])
     reason = newest.get_reason_code_display() or "failed"
     return [Finding(
-        f"{SyncJob.objects.dead().count() if len(ids) == MAX_FACTS else len(ids)} outbound job(s) dead; newest: "
+        f"{count_of(SyncJob.objects.dead().count() if len(ids) == MAX_FACTS else len(ids), 'outbound job')} dead; newest: "
         f"#{newest.pk} {newest.system} {newest.action} ({reason})",
         path("job_list", "?status=dead"), facts=tuple(ids),
     )]
@@ -238,5 +239,5 @@ def stripe_drift(now: datetime) -> list[Finding]:
     ids = [str(pk) for pk in Drift.objects.open().order_by("-pk").values_list("pk", flat=True)[:MAX_FACTS]]
     if not ids:
         return []
-    return [Finding(f"{len(ids)} difference(s) between Stripe and Switchboard", path("system_health"),
+    return [Finding(f"{count_of(len(ids), 'difference')} between Stripe and Switchboard", path("system_health"),
                     facts=tuple(ids))]

@@ -45,6 +45,14 @@ class CaseForm(_Once):
     )
 
 
+URGENCY_CHOICES = [
+    ("", "Not sure"),
+    ("low", "It can wait a few days"),
+    ("normal", "I would like an answer today"),
+    ("high", "I cannot work or get in until it is fixed"),
+]
+
+
 class SupportRequestForm(_Once):
     name = forms.CharField(
         max_length=200, label="Your name", error_messages={"required": "Please tell us your name."}
@@ -57,13 +65,28 @@ class SupportRequestForm(_Once):
             "invalid": "That does not look like an email address (name@example.com).",
         },
     )
+    # No topic is chosen for the person: a guess sends a question to the wrong people.
     category = forms.ChoiceField(
-        choices=TicketCategory.choices,
+        choices=[("", "Choose a topic"), *TicketCategory.choices],
         label="What is it about?",
         error_messages={
             "required": "Please choose what your message is about.",
             "invalid_choice": "Please choose one of the listed topics.",
         },
+    )
+    urgency = forms.ChoiceField(
+        choices=URGENCY_CHOICES,
+        required=False,
+        label="How urgent is it for you?",
+        error_messages={"invalid_choice": "Please choose one of the listed answers."},
+    )
+    plan = forms.CharField(
+        max_length=100, required=False, label="Your plan, if you know it",
+        help_text="As on your invoice (for example Pro). Leave it empty if you are not sure.",
+    )
+    device = forms.CharField(
+        max_length=200, required=False, label="Device and browser, if something is not working",
+        help_text="For example: iPhone 15, Safari; or Windows laptop, Chrome.",
     )
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -97,6 +120,7 @@ class RoutingRuleForm(_Styled):
     note = forms.CharField(
         max_length=300, required=False, help_text="Why you changed them (kept with the version)."
     )
+    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean_rules(self) -> dict:
         try:

@@ -1,11 +1,23 @@
-"""Support's part of the queue: tickets the support desk does not have yet."""
+"""Support's part of the queue: what needs the support desk.
 
-from django.db.models import F, Q
+Tickets the desk does not have yet (no customer matched, or the desk is failing), paying
+customers who cannot get in, and for people who do not handle money, the failed payments
+and disputes whose ticket is open (finance sees those as money, under billing's kinds).
+"""
+
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 
 from action_queue import registry
 from action_queue.items import ActionGroup, ActionItem, QueueContext, one_group, open_items, page_of
+from billing.models import Dispute, Invoice
+from billing.queue_items import OPEN_DISPUTE_STATUSES
+from core.money import format_money
+from customers.models import CustomerStatus, System
 from support.models import Ticket, TicketStatus
-from sync.models import JobStatus
+from sync.models import JobStatus, SyncJob
+
+CLOSED_TICKET = [TicketStatus.SOLVED, TicketStatus.CLOSED]
 
 
 def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
@@ -34,7 +46,143 @@ def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
     return one_group("support_ticket", "Tickets waiting for the support desk", count, items)
 
 
+def unlinked_message_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Form messages from an email no single customer has: answered by the desk, waiting to be linked."""
+    qs = open_items(
+        Ticket.objects.filter(needs_match=True, customer__isnull=True).exclude(status=TicketStatus.PENDING),
+        kind="unlinked_message", since=F("created_at"), ctx=ctx, customer_path=None,
+    )
+    count, rows = page_of(qs, ctx, shown=("subject", "requester_email", "status"))
+    items = [
+        ActionItem(
+            kind="unlinked_message",
+            object_id=str(t.pk),
+            what=f"Message from {t.requester_email or 'an unknown sender'}: {t.subject}",
+            reason=f"In the desk ({t.get_status_display().lower()}); no customer has this email yet: link it to one",
+            since=t.q_since,
+            url=ctx.url("support_ticket_detail", t.pk),
+            url_label="Link",
+            actions=("assign", "resolve"),
+        )
+        for t in rows
+    ]
+    return one_group("unlinked_message", "Form messages to link to a customer", count, items)
+
+
+def no_access_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Paying customers whose community access has not been granted: the grant is dead or still retrying."""
+    qs = open_items(
+        SyncJob.objects.filter(
+            system=System.COMMUNITY, action="grant_access", status__in=[JobStatus.DEAD, JobStatus.RETRYING],
+            customer__status__in=[CustomerStatus.ACTIVE, CustomerStatus.PAST_DUE], customer__mrr__gt=0,
+        ),
+        kind="no_access", since=F("created_at"), ctx=ctx,
+    )
+    count, rows = page_of(qs, ctx, shown=("customer_id", "status", "last_error", "created_at"))
+    items = [
+        ActionItem(
+            kind="no_access",
+            object_id=str(job.pk),
+            what="Paying customer without community access",
+            reason=("The invitation failed for good" if job.status == JobStatus.DEAD else "The invitation is still retrying")
+            + (f": {job.last_error}" if job.last_error else ""),
+            since=job.q_since,
+            customer_id=job.customer_id,
+            url=ctx.url("job_detail", job.pk),
+            url_label="Details",
+            actions=("assign", "resolve"),
+        )
+        for job in rows
+    ]
+    return one_group("no_access", "Paying customers without access", count, items)
+
+
+# The facts that open a ticket about a failed payment or a dispute: the Stripe event, or the status the
+# mapping rules open a ticket for.
+PAYMENT_FAILED_FACTS = ["invoice.payment_failed", "status:past_due"]
+DISPUTE_FACTS = ["charge.dispute.created"]
+
+
+def _open_ticket(facts: list[str]) -> Exists:
+    tickets = Ticket.objects.filter(customer=OuterRef("customer_id"), fact__in=facts)
+    return Exists(tickets.exclude(status__in=CLOSED_TICKET))
+
+
+def ticketed_failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
+    qs = open_items(
+        Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False)
+        .filter(_open_ticket(PAYMENT_FAILED_FACTS)),
+        kind="ticketed_failed_payment", since=Coalesce("last_event_created", "updated_at"), ctx=ctx,
+    )
+    count, rows = page_of(qs, ctx, shown=("customer_id", "amount_due", "currency", "number", "stripe_id"))
+    items = [
+        ActionItem(
+            kind="ticketed_failed_payment",
+            object_id=str(inv.pk),
+            what=f"Payment failed: {format_money(inv.amount_due, inv.currency)}",
+            reason=f"Invoice {inv.number or inv.stripe_id}; the customer's ticket is open",
+            since=inv.q_since,
+            customer_id=inv.customer_id,
+            url_label="Open customer",
+            opens_customer=True,
+            actions=("assign", "resolve"),
+        )
+        for inv in rows
+    ]
+    return one_group("ticketed_failed_payment", "Failed payments with an open ticket", count, items)
+
+
+def ticketed_dispute_items(ctx: QueueContext) -> list[ActionGroup]:
+    qs = open_items(
+        Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES, customer__isnull=False)
+        .filter(_open_ticket(DISPUTE_FACTS)),
+        kind="ticketed_dispute", since=Coalesce("stripe_created", "created_at"), ctx=ctx,
+    )
+    count, rows = page_of(qs, ctx, shown=("customer_id", "status", "amount", "currency", "reason"))
+    items = [
+        ActionItem(
+            kind="ticketed_dispute",
+            object_id=str(d.pk),
+            what=f"Dispute {d.status.replace('_', ' ')}: {format_money(d.amount, d.currency)}",
+            reason=f"{d.reason.replace('_', ' ') or 'No reason given'}; the customer's ticket is open",
+            since=d.q_since,
+            customer_id=d.customer_id,
+            url_label="Open customer",
+            opens_customer=True,
+            actions=("assign", "resolve"),
+        )
+        for d in rows
+    ]
+    return one_group("ticketed_dispute", "Open disputes with an open ticket", count, items)
+
+
+def _answers_customers(user) -> bool:
+    return user.has_perm("support.open_ticket")
+
+
+def _answers_but_not_money(user) -> bool:
+    """Support, not finance: whoever handles money sees failed payments and disputes as billing's items."""
+    return user.has_perm("support.view_ticket") and not user.has_perm("billing.issue_refund")
+
+
 def register() -> None:
     registry.register(registry.Kind(
-        "support_ticket", support_ticket_items, lambda user: user.has_perm("support.open_ticket"), model=Ticket,
+        "support_ticket", support_ticket_items, _answers_customers, model=Ticket,
+        watches="tickets the support desk has not accepted",
+    ))
+    registry.register(registry.Kind(
+        "unlinked_message", unlinked_message_items, _answers_customers, model=Ticket, customer_path=None,
+        watches="form messages from people who are not linked to a customer",
+    ))
+    registry.register(registry.Kind(
+        "no_access", no_access_items, _answers_customers, model=SyncJob,
+        watches="paying customers whose community access did not go through",
+    ))
+    registry.register(registry.Kind(
+        "ticketed_failed_payment", ticketed_failed_payment_items, _answers_but_not_money, model=Invoice,
+        watches="failed payments whose ticket is open",
+    ))
+    registry.register(registry.Kind(
+        "ticketed_dispute", ticketed_dispute_items, _answers_but_not_money, model=Dispute,
+        watches="open disputes whose ticket is open",
     ))

@@ -7,15 +7,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import redirect_after_post
+from core.jsondiff import json_diff
 from core.ratelimit import rate_limited
 from customers.models import Customer
 from customers.views import get_customer_for
 from customers.visibility import customer_visible
 from support import selectors
 from support.forms import CaseForm, RoutingRuleForm, SupportRequestForm, new_token
-from support.models import Ticket
+from support.models import Ticket, TicketCategory
+from support.routing_editor import SAMPLE_SENDERS, routing_from_post, routing_preview, routing_rows
+from support.rules import PRIORITY_ORDER, STATES, routing_problems
 from support.services import (
     SupportError,
     routing_rule_current,
@@ -79,6 +84,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 category=data["category"],
                 message=data["message"],
                 token=data["token"],
+                urgency=data["urgency"],
+                plan=data["plan"],
+                device=data["device"],
             )
         return redirect("support_request_thanks")
     status = 422 if request.method == "POST" else 200
@@ -90,26 +98,70 @@ def request_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "support/request_thanks.html")
 
 
+def _routing_page(request: HttpRequest, current, *, form, editor, review=None, advanced=False, status=200):
+    context = {
+        "form": form, "editor": editor, "review": review, "advanced": advanced, "current": current,
+        "history": selectors.routing_rule_history(), "categories": TicketCategory.choices,
+        "states": sorted(STATES), "priorities": PRIORITY_ORDER,
+    }
+    return render(request, "support/routing.html", context, status=status)
+
+
+def _routing_review(current, rules: dict, note: str) -> dict:
+    plan = Customer.objects.live().exclude(plan="").order_by("pk").values_list("plan", flat=True).first() or "Pro"
+    return {
+        "changes": json_diff(current.rules, rules),
+        "preview_head": ["Message about", *[who for who, _ in SAMPLE_SENDERS]],
+        "preview_rows": routing_preview(rules, plan=plan, compare_with=current.rules),
+        "sample": f"a message on the {plan} plan (group · priority)",
+        "form": RoutingRuleForm(initial={"rules": json.dumps(rules, indent=2), "note": note,
+                                         "base_version": current.version}),
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def routing_rules(request: HttpRequest) -> HttpResponse:
+    """The rules as rows; "Review changes" shows the difference and where messages would go; "Save" adds a
+    version (the advanced view edits the JSON itself)."""
     if not request.user.has_perm("support.edit_routing"):
         raise PermissionDenied
     current = routing_rule_current()
-    form = RoutingRuleForm(request.POST or None, initial={"rules": json.dumps(current.rules, indent=2)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            rule = routing_rule_edit(
-                rules=form.cleaned_data["rules"], note=form.cleaned_data["note"], actor=request.user
-            )
-        except SupportError as exc:
-            form.add_error("rules", str(exc))
+    initial = {"rules": json.dumps(current.rules, indent=2), "base_version": current.version}
+    if request.method == "GET":
+        return _routing_page(request, current, form=RoutingRuleForm(initial=initial), editor=routing_rows(current.rules))
+    note = request.POST.get("note", "")[:300]
+    if request.POST.get("step") == "review" and request.POST.get("mode") != "json":
+        rules, errors = routing_from_post(request.POST, current.rules)
+        editor = routing_rows(current.rules, data=request.POST, errors=errors)
+        problems = list(errors.values()) or routing_problems(rules)
+        if problems:
+            editor.errors = errors or {"__all__": " ".join(problems)}
+            return _routing_page(request, current, form=RoutingRuleForm(initial=initial), editor=editor, status=422)
+        review = _routing_review(current, rules, note)
+        return _routing_page(request, current, form=RoutingRuleForm(initial=initial), editor=editor, review=review)
+    form = RoutingRuleForm(request.POST)
+    if form.is_valid():
+        rules = form.cleaned_data["rules"]
+        if request.POST.get("step") == "review":
+            problems = routing_problems(rules)
+            if not problems:
+                review = _routing_review(current, rules, note)
+                return _routing_page(request, current, form=form, editor=routing_rows(rules), review=review,
+                                     advanced=True)
+            form.add_error("rules", " ".join(problems))
+        elif "base_version" in request.POST and form.cleaned_data["base_version"] != current.version:
+            form.add_error("rules", "Someone saved the routing rules since you opened them; review the newest version.")
         else:
-            messages.success(
-                request, f"Routing rules saved as version {rule.version}. New tickets use them now."
-            )
-            return redirect("support_routing")
-    context = {"form": form, "current": current, "history": selectors.routing_rule_history()}
-    return render(request, "support/routing.html", context, status=422 if request.method == "POST" else 200)
+            try:
+                rule = routing_rule_edit(rules=rules, note=form.cleaned_data["note"], actor=request.user)
+            except SupportError as exc:
+                form.add_error("rules", str(exc))
+            else:
+                messages.success(
+                    request, f"Routing rules saved as version {rule.version}. New tickets use them now."
+                )
+                return redirect_after_post(request, reverse("support_routing"))
+    return _routing_page(request, current, form=form, editor=routing_rows(current.rules), advanced=True, status=422)
 
 
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -161,10 +161,12 @@ def register() -> None:
         narrow=lambda user, rows: rows.filter(system__in=retryable_systems(user)),
         actions=(registry.RowAction("retry", "queue_retry", _retry),),
         group_actions=(registry.GroupAction("system/<slug:system>/retry-all/", "queue_retry_all", queue_retry_all),),
+        watches="outbound jobs that failed for good in the systems you may retry",
     ))
     registry.register(registry.Kind(
         "system", system_items, lambda user: user.has_perm("sync.pause_system"), model=SystemState,
         customer_path=None,
         actions=(registry.RowAction("resume", "queue_resume", _resume,
                                     confirm="Resume {system}? Waiting work starts immediately."),),
+        watches="systems that are paused or failing",
     ))

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 
+from audit.context import current_correlation_id
+from audit.models import AuditEvent
 from customers.models import Customer, System
 from customers.selectors import SyncState
 from customers.visibility import customer_visibility_q
@@ -111,3 +113,25 @@ def customer_sync_state(customer: Customer) -> list[SystemSync]:
             state = "never"
         states.append(SystemSync(value, label, state, latest.get(value), dict(c)))
     return states
+
+
+BATCH_ACTIONS = {"sync.jobs_retry_bulk": "jobs", "sync.simulated_replay": "sent"}
+
+
+def batch_entry_of_request(*, actor):
+    """The audit entry of the bulk retry (or replay) this request just did, by its correlation id."""
+    entries = AuditEvent.objects.filter(action__in=BATCH_ACTIONS, actor=actor)
+    correlation_id = current_correlation_id()
+    if correlation_id:
+        entries = entries.filter(correlation_id=correlation_id)
+    return entries.order_by("-pk").only("pk").first()
+
+
+def batch_from_audit(key: str) -> dict | None:
+    """A bulk retry's jobs and title as its audit entry records them (None when ``key`` names none)."""
+    if not key.isdigit():
+        return None
+    entry = AuditEvent.objects.filter(pk=key, action__in=BATCH_ACTIONS).only("action", "summary", "changes").first()
+    if entry is None:
+        return None
+    return {"title": entry.summary, "ids": list(entry.changes.get(BATCH_ACTIONS[entry.action], [])), "skipped": []}

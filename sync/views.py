@@ -66,13 +66,16 @@ def job_list(request: HttpRequest) -> HttpResponse:
     )
     page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
     systems = selectors.job_log_systems(user=request.user)
+    retryable = selectors.retryable_systems(request.user)
     for job in page.rows:
         job.shown_status = job.display_status(systems)
+        job.selectable = job.system in retryable and job.status in RETRYABLE
     context = {
         "form": form,
         "page": page,
-        "retryable_systems": selectors.retryable_systems(request.user),
-        "retryable_statuses": RETRYABLE,
+        "retryable_systems": retryable,
+        # "Retry selected" only where this page has a job this person may tick
+        "any_selectable": any(job.selectable for job in page.rows),
         "systems": list(systems.values()),
     }
     if request.htmx and not request.htmx.boosted:
@@ -146,9 +149,14 @@ def _act_on_job(request: HttpRequest, job: SyncJob, service: Callable[..., SyncJ
 
 
 def start_batch(request: HttpRequest, lines, title: str, *, ids: list[int] | None = None) -> str:
-    """Remember which jobs a bulk retry requeued (or ``ids``, the jobs a replay wrote), so its
-    progress can be followed."""
-    key = secrets.token_urlsafe(8)
+    """The key of the progress page of a bulk retry (or of a replay, whose ``ids`` are the jobs it wrote).
+
+    The jobs are those the action's audit entry records, so anyone allowed to see sync jobs can
+    follow the link from another browser; this session keeps only what was left out, for the
+    person who did it.
+    """
+    entry = selectors.batch_entry_of_request(actor=request.user)
+    key = str(entry.pk) if entry is not None else secrets.token_urlsafe(8)
     batches = request.session.get(BATCH_SESSION_KEY, {})
     batches = dict(list(batches.items())[-4:])  # keep the session small: the last few batches
     batches[key] = {
@@ -264,12 +272,13 @@ def retry_batch(request: HttpRequest, key: str) -> HttpResponse:
     """Progress of a bulk retry: how many of its jobs are waiting, running, done or dead again."""
     if not request.user.has_perm("sync.view_syncjob"):
         raise PermissionDenied
-    batch = request.session.get(BATCH_SESSION_KEY, {}).get(key)
+    batch = request.session.get(BATCH_SESSION_KEY, {}).get(key) or selectors.batch_from_audit(key)
     if batch is None:
-        raise Http404("That retry is not known in this session.")
-    rows = SyncJob.objects.filter(pk__in=batch["ids"]).order_by().values("status").annotate(n=Count("id"))
+        raise Http404("There is no such retry.")
+    jobs = selectors.jobs_visible_to(user=request.user).filter(pk__in=batch["ids"])
+    rows = jobs.order_by().values("status").annotate(n=Count("id"))
     counts = Counter({row["status"]: row["n"] for row in rows})
-    total = len(batch["ids"])
+    total = sum(counts.values())
     finished = counts[JobStatus.SUCCEEDED] + counts[JobStatus.DEAD] + counts[JobStatus.SET_ASIDE]
     context = {
         "key": key,

@@ -22,7 +22,7 @@ from billing import parsing as p
 from billing import stripe_client
 from billing.errors import BillingError
 from billing.models import Charge, Refund, RefundReason, RefundRequest, RefundStatus
-from core.money import format_money
+from core.money import decimals, format_money
 
 # Stripe refund states that hold (or will hold) the money back from the charge.
 _LIVE_REFUND_STATES = ("succeeded", "pending", "requires_action")
@@ -75,8 +75,22 @@ def _check_refundable(charge: Charge, amount: int, currency: str) -> None:
         )
 
 
-def refund_needs_approval(amount: int) -> bool:
-    return amount > settings.REFUND_APPROVAL_THRESHOLD
+NOT_CONNECTED = "Stripe is not connected: refunds need STRIPE_API_KEY (see .env.example)."
+
+
+def approval_threshold(currency: str) -> int:
+    """The approval limit in ``currency``'s minor units: a per-currency setting, else the general one
+    (set in minor units of a two-decimal currency) moved by the currency's own exponent, so 500.00 USD
+    is 500 JPY and 500.000 KWD rather than 50,000 JPY and 50.000 KWD."""
+    code = (currency or "").lower()
+    own = settings.REFUND_APPROVAL_THRESHOLDS.get(code)
+    if own is not None:
+        return int(own)
+    return settings.REFUND_APPROVAL_THRESHOLD * 10 ** decimals(code) // 100
+
+
+def refund_needs_approval(amount: int, currency: str) -> bool:
+    return amount > approval_threshold(currency)
 
 
 def refund_request(
@@ -102,7 +116,7 @@ def refund_request(
             if existing is not None:
                 return existing
         _check_refundable(locked, amount, currency)
-        needs_approval = refund_needs_approval(amount)
+        needs_approval = refund_needs_approval(amount, locked.currency)
         try:
             with transaction.atomic():
                 request = RefundRequest.objects.create(
@@ -225,6 +239,8 @@ def refund_execute(*, request: RefundRequest, actor=None, source: str = Source.U
     Stripe's refusal marks the request failed with a sentence; an unknown outcome
     (timeout, 5xx) leaves it pending with the sentence, ready to retry.
     """
+    if not stripe_client.stripe_connected():  # nothing to record: Stripe was never asked
+        raise RefundError(NOT_CONNECTED)
     claimed = _claim(request)
     if claimed is None:
         return RefundRequest.objects.get(pk=request.pk)
@@ -245,13 +261,37 @@ def refund_submit(
     *, charge: Charge, amount: int, reason: str, note: str, actor, submit_token: str, source: str = Source.UI
 ) -> RefundRequest:
     """Request a refund and, when it needs no approval, send it at once. A second submit of the same
-    confirmation (same token) returns the first request and sends nothing."""
+    confirmation (same token) returns the first request and sends nothing. Without a Stripe key nothing
+    is recorded: the request could only fail."""
+    if not stripe_client.stripe_connected():
+        raise RefundError(NOT_CONNECTED)
     request = refund_request(
         charge=charge, amount=amount, reason=reason, note=note, actor=actor, submit_token=submit_token, source=source
     )
     if request.status == RefundStatus.REQUESTED and request.attempts == 0:
         request = refund_execute(request=request, actor=actor, source=source)
     return request
+
+
+def refund_retry(*, request: RefundRequest, actor, source: str = Source.UI) -> RefundRequest:
+    """Send again a refund Stripe refused without making one (a missing or revoked key, an API error),
+    once its cause is fixed. A new idempotency key: Stripe may have kept the refusal under the old one."""
+    if not stripe_client.stripe_connected():
+        raise RefundError(NOT_CONNECTED)
+    with transaction.atomic():
+        locked = RefundRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != RefundStatus.FAILED or locked.stripe_refund_id:
+            raise RefundError("Only a refund Stripe refused before making it can be sent again; ask for a new one.")
+        before = locked.error
+        locked.status, locked.error, locked.finished_at = RefundStatus.REQUESTED, "", None
+        locked.idempotency_key = f"refund-request-{locked.pk}-try-{locked.attempts + 1}"
+        locked.save(update_fields=["status", "error", "finished_at", "idempotency_key", "updated_at"])
+        audit_record(
+            action="refund.retried", source=source, actor=actor, customer=locked.customer, target=locked,
+            summary=f"Refund of {format_money(locked.amount, locked.currency)} sent again after: {before}"[:300],
+            changes={"status": [RefundStatus.FAILED, RefundStatus.REQUESTED], "attempt": locked.attempts + 1},
+        )
+    return refund_execute(request=locked, actor=actor, source=source)
 
 
 def _record_error(request: RefundRequest, exc: stripe_client.StripeCallError, *, actor, source: str) -> RefundRequest:
@@ -394,6 +434,8 @@ def refunds_resend_unconfirmed(*, now=None, limit: int = 50) -> int:
     """Ask Stripe again about requests left pending without its answer (a timeout, a process that died
     mid-call), with the same idempotency key. Older than the key's lifetime they are left to a person."""
     now = now or timezone.now()
+    if not stripe_client.stripe_connected():
+        return 0  # the key was removed: they wait, still pending, for it to come back
     due = RefundRequest.objects.filter(
         status=RefundStatus.PENDING,
         stripe_refund_id="",

@@ -82,6 +82,7 @@ def ticket_write(
     requester: dict | None = None,
     sync_rule_version: int | None = None,
     job_cause: str = "",
+    plan_hint: str = "",
 ) -> tuple[Ticket, SyncJob | None, bool]:
     """Write the ticket and the job that creates it in the desk, inside the caller's transaction.
 
@@ -93,7 +94,7 @@ def ticket_write(
         return existing, None, False
     rules = routing_rule_current()
     states = billing_states(customer)
-    routed = route(rules.rules, category=category, plan=customer.plan if customer else "", states=states)
+    routed = route(rules.rules, category=category, plan=customer.plan if customer else plan_hint, states=states)
     if priority is None:
         final_priority = routed.priority
     elif source == TicketSource.STAFF:

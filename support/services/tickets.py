@@ -69,14 +69,31 @@ def customer_for_email(email: str) -> Customer | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def ticket_submit(*, name: str, email: str, category: str, message: str, token: str) -> Ticket:
-    """A person writes in through the public form. Stored first; the desk gets it when it can."""
+URGENCY_LABELS = {"low": "can wait a few days", "normal": "an answer today", "high": "cannot work until fixed"}
+
+
+def ticket_submit(
+    *, name: str, email: str, category: str, message: str, token: str, urgency: str = "", plan: str = "",
+    device: str = "",
+) -> Ticket:
+    """A person writes in through the public form. Stored first; the desk gets it when it can.
+
+    Their urgency can raise the routed priority, never lower it; the plan they name routes the
+    message only when no customer has their email (a matched customer's plan is the billing one).
+    """
     customer = customer_for_email(email)
     topic = dict(TicketCategory.choices).get(category, "Support request")
     subject = f"{topic}: {message.strip().splitlines()[0][:80]}"
     key = f"form:{token}"
+    asked = [f"Urgency (as given): {URGENCY_LABELS[urgency]}" if urgency in URGENCY_LABELS else "",
+             f"Plan (as given): {plan.strip()}" if plan.strip() else "",
+             f"Device: {device.strip()}" if device.strip() else ""]
+    if any(asked):
+        message = message.rstrip() + "\n\n" + "\n".join(line for line in asked if line)
+    priority = urgency if urgency in URGENCY_LABELS else None
     try:
-        ticket = _form_ticket(key, customer, subject, name, email, category, message)
+        ticket = _form_ticket(key, customer, subject, name, email, category, message, priority=priority,
+                              plan_hint=plan.strip())
     except IntegrityError:  # the same submit, twice at once: the first one stands
         ticket = Ticket.objects.get(idempotency_key=key)
     log.info(
@@ -88,14 +105,15 @@ def ticket_submit(*, name: str, email: str, category: str, message: str, token: 
     return ticket
 
 
-def _form_ticket(key, customer, subject, name, email, category, message) -> Ticket:
+def _form_ticket(key, customer, subject, name, email, category, message, *, priority=None, plan_hint="") -> Ticket:
     with transaction.atomic():
         ticket, job, created = ticket_write(
             key=key,
             customer=customer,
             subject=subject,
             category=category,
-            priority=None,
+            priority=priority,
+            plan_hint=plan_hint,
             text=message,
             source=TicketSource.FORM,
             requester={"name": name, "email": email},

@@ -59,10 +59,19 @@ def refreshed_payload(job: SyncJob, rules: dict | None = None) -> dict:
 
 def _changes(job: SyncJob, payload: dict) -> list[str]:
     return [
-        f"{key} {job.payload.get(key)!s} to {payload.get(key)!s}"
+        _change(key, job.payload.get(key), payload.get(key))
         for key in COMPARED
         if key in payload and job.payload.get(key) != payload.get(key)
     ]
+
+
+def _change(key: str, old, new) -> str:
+    """"status past_due to active"; a value that was not there is not printed as Python's None."""
+    if old in (None, ""):
+        return f"{key} to {new}"
+    if new in (None, ""):
+        return f"{key} from {old} to nothing"
+    return f"{key} {old} to {new}"
 
 
 def _same_kind(action: str) -> list[str]:

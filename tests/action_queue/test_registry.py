@@ -101,6 +101,8 @@ def test_every_app_registers_its_own_kinds():
         "failed_payment": "billing.queue_items", "dispute": "billing.queue_items",
         "failed_event": "billing.queue_items", "refund_approval": "billing.queue_items",
         "dead_job": "sync.queue_items", "system": "sync.queue_items",
-        "support_ticket": "support.queue_items",
+        "support_ticket": "support.queue_items", "unlinked_message": "support.queue_items",
+        "no_access": "support.queue_items", "ticketed_failed_payment": "support.queue_items",
+        "ticketed_dispute": "support.queue_items",
         "incident": "monitoring.queue_items", "stripe_drift": "monitoring.queue_items",
     }

@@ -108,11 +108,16 @@ def test_a_stripe_server_error_leaves_the_request_pending_for_a_retry(stripe_fak
     assert stripe_fake.created == 1
 
 
-def test_without_an_api_key_nothing_is_sent(settings, finance):
+def test_without_an_api_key_nothing_is_sent_and_no_failure_is_recorded(settings, finance):
+    from billing.services.refunds import RefundError
+
     settings.STRIPE_API_KEY = ""
-    result = refund_execute(request=_requested(finance), actor=finance)
-    assert result.status == RefundStatus.FAILED
-    assert "STRIPE_API_KEY" in result.error
+    requested = _requested(finance)
+    with pytest.raises(RefundError, match="Stripe is not connected"):
+        refund_execute(request=requested, actor=finance)
+    requested.refresh_from_db()
+    assert (requested.status, requested.attempts, requested.error) == (RefundStatus.REQUESTED, 0, "")
+    assert not AuditEvent.objects.filter(action="refund.failed").exists()
 
 
 def test_the_scheduler_resends_an_unconfirmed_refund_without_refunding_twice(stripe_fake, finance, settings):

@@ -104,9 +104,10 @@ def test_override_needs_a_reason_and_an_expiry_and_is_audited_and_shown(client, 
     c = helpers.customer(status=CustomerStatus.PAST_DUE)
     client.force_login(owner)
     url = reverse("customer_override", args=[c.public_id])
-    assert client.post(url, {"status": "active", "reason": "", "expires_at": ""}).status_code == 422
+    assert client.post(url, {"status": "active", "reason": "", "expires_at": ""}).status_code == 302
     past = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    assert client.post(url, {"status": "active", "reason": "Goodwill", "expires_at": past}).status_code == 422
+    assert client.post(url, {"status": "active", "reason": "Goodwill", "expires_at": past}).status_code == 302
+    assert not Customer.objects.get(pk=c.pk).override_active
     future = (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     assert client.post(url, {"status": "active", "reason": "Goodwill", "expires_at": future}).status_code == 302
     c.refresh_from_db()

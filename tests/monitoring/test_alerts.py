@@ -128,7 +128,7 @@ def test_a_set_aside_dead_job_resolves_its_incident(channels, owner):
     job_set_aside(job=job, actor=owner, note="customer deleted in the CRM on purpose")
     alerts_evaluate()
     assert Incident.objects.get(rule="dead_jobs").resolved_at is not None
-    assert slack_texts(channels)[-1].startswith("[Switchboard] Resolved: 1 outbound job(s) dead")
+    assert slack_texts(channels)[-1].startswith("[Switchboard] Resolved: 1 outbound job dead")
 
 
 def test_an_alert_goes_out_even_when_every_outbound_system_is_paused(channels, owner):
@@ -234,17 +234,17 @@ def test_the_health_screen_names_each_open_incident_and_whether_anyone_was_told(
     assert "<strong>Outside system down</strong> · CRM (sandbox) is down" in open_part
     assert "no message has gone out yet" in open_part
     resolved_part = page[page.index('id="resolved-incidents"'):]
-    assert "<strong>Outbound jobs dead</strong> · 1 outbound job(s) dead" in resolved_part
+    assert "<strong>Outbound jobs dead</strong> · 1 outbound job dead" in resolved_part
     assert "1 set aside</a>" in page
 
 
 def test_the_queue_shows_an_open_incident_with_its_rule_and_message_state(client, owner, settings):
     settings.ALERT_EMAILS, settings.ALERT_SLACK_WEBHOOK_URL, settings.ALERT_NO_WEBHOOK_MINUTES = [], "", 0
-    Incident.objects.create(rule="backlog", summary="Outbound work is not draining: 3 job(s) due", link="/sync/jobs/",
+    Incident.objects.create(rule="backlog", summary="Outbound work is not draining: 3 jobs due", link="/sync/jobs/",
                             opened_at=timezone.now(), facts=["on"])
     client.force_login(owner)
     page = client.get("/").content.decode()
-    assert "Outbound work is not draining: 3 job(s) due" in page
+    assert "Outbound work is not draining: 3 jobs due" in page
     assert "Work not draining · no message has gone out yet: check the alert channel" in page
 
 

@@ -114,7 +114,7 @@ ALARMS = [
           "3 of 30 (10.0%) outbound job attempts failed in 15 min"),
     Alarm("system_down", _crm_failing, lambda w: breaker_record_success(system="crm"),
           "CRM (HubSpot) is down: no call has succeeded since", settings={"HUBSPOT_ACCESS_TOKEN": "token"}),
-    Alarm("backlog", _late_job, _late_job_done, "Outbound work is not draining: 1 job(s) due for over 10 min"),
+    Alarm("backlog", _late_job, _late_job_done, "Outbound work is not draining: 1 job due for over 10 min"),
     Alarm("no_webhook", _silence, lambda w: StripeEventFactory(status=EventStatus.PROCESSED),
           "No Stripe webhook for over 60 min", settings={"ALERT_NO_WEBHOOK_MINUTES": 60}),
     # A rejected signature is also a failed webhook; that rule is kept out of this one's way.
@@ -126,9 +126,9 @@ ALARMS = [
     Alarm("heartbeat", lambda w: w.clock.shift(timedelta(seconds=w.settings.HEARTBEAT_STALE_SECONDS + 1)),
           lambda w: heartbeat_record(name="scheduler"), "The scheduler (celery beat) has shown no life since",
           beats=("worker",)),
-    Alarm("dead_jobs", _dead_job, _set_aside, "1 outbound job(s) dead; newest:"),
+    Alarm("dead_jobs", _dead_job, _set_aside, "1 outbound job dead; newest:"),
     Alarm("stripe_drift", _drift, lambda w: Drift.objects.update(resolved_at=w.now()),
-          "1 difference(s) between Stripe and Switchboard"),
+          "1 difference between Stripe and Switchboard"),
 ]
 
 

@@ -200,7 +200,7 @@ def test_a_job_dying_and_then_the_scheduler_dying_each_reach_a_person_once(make_
         wait_for(lambda: stack.beats("worker"), "the worker's watchdog")
 
         job_id = int(stack.run_script(DEAD_JOB))
-        wait_for(lambda: receiver.texts("[Switchboard] Incident opened: 1 outbound job(s) dead"), "the dead-job message")
+        wait_for(lambda: receiver.texts("[Switchboard] Incident opened: 1 outbound job dead"), "the dead-job message")
         (finished,) = stack.query("SELECT finished_at FROM sync_syncjob WHERE id = %s", [job_id])[0]
         assert receiver.texts(SCHEDULER_MISSING) == []
 
@@ -212,7 +212,7 @@ def test_a_job_dying_and_then_the_scheduler_dying_each_reach_a_person_once(make_
     finally:
         crm.stop()
     assert len(receiver.texts(SCHEDULER_MISSING)) == 1
-    assert len(receiver.texts("[Switchboard] Incident opened: 1 outbound job(s) dead")) == 1
+    assert len(receiver.texts("[Switchboard] Incident opened: 1 outbound job dead")) == 1
     finished_at = finished.timestamp() if hasattr(finished, "timestamp") else _sqlite_time(finished)
     print(f"new dead job -> message {receiver.first('[Switchboard] Incident opened: 1 outbound') - finished_at:.2f} s; "
           f"scheduler killed -> message {told - killed:.2f} s "

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from core.text import count_of
 
 from monitoring.checks import CRITICAL, ITEMS
 
@@ -19,5 +20,5 @@ class Command(BaseCommand):
             self.stdout.write(write(f"  {label} {item.title}: {problem}"))
             self.stdout.write(f"          without it, {item.breaks}.")
         if critical:
-            raise CommandError(f"{critical} critical item(s) missing: not ready to launch.")
+            raise CommandError(f"{count_of(critical, 'critical item')} missing: not ready to launch.")
         self.stdout.write(self.style.SUCCESS("Ready to launch."))
