@@ -13,8 +13,8 @@ job_attempts = Counter(
 # Every wake-up a worker acts on, by what it found: a throttled backlog shows here as rate_limited
 # and not_due wake-ups, one "ran" outcome (succeeded, retrying, dead) per call to the tool.
 job_wakeups = Counter(
-    "switchboard_sync_job_wakeups", "Job wake-ups run by a worker, by outcome (succeeded, rate_limited, not_due...)",
-    ["outcome"],
+    "switchboard_sync_job_wakeups", "Job wake-ups run by a worker, by system and outcome (succeeded, rate_limited...)",
+    ["system", "outcome"],
 )
 job_latency_seconds = Histogram(
     "switchboard_sync_job_latency_seconds", "Outbound job written -> confirmed by the tool", ["system"],

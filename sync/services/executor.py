@@ -35,31 +35,31 @@ WAITING = (JobStatus.PENDING, JobStatus.RETRYING)
 
 def job_run(*, job_id: int, worker: str) -> str:
     """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
-    outcome = _job_run(job_id, worker)
-    metrics.job_wakeups.labels(outcome).inc()
+    system, outcome = _job_run(job_id, worker)
+    metrics.job_wakeups.labels(system, outcome).inc()
     return outcome
 
 
-def _job_run(job_id: int, worker: str) -> str:
+def _job_run(job_id: int, worker: str) -> tuple[str, str]:
     now = timezone.now()
     job = jobs_with_payload_facts().filter(pk=job_id).first()
     if job is None or job.status not in WAITING or job.next_attempt_at > now:
-        return "not_due"
+        return (job.system if job else ""), "not_due"
     gate = system_gate(system=job.system, now=now)
     if gate.paused:
-        return "paused"  # stays pending; system_resume wakes it
+        return job.system, "paused"  # stays pending; system_resume wakes it
     if gate.breaker == HELD:
         _postpone(job, gate.until + timedelta(seconds=random.uniform(0, 5)), now)
-        return "held"
+        return job.system, "held"
     provider = provider_for(job.system)
     if not holds_slot(job.rate_slot_at, provider, now):
         wait = rate_take(provider=provider, action=job.action)
         if wait > 0:  # the slot is this job's now: parked until then, woken once
             _postpone(job, now + timedelta(seconds=wait), now, slot=True)
-            return "rate_limited"
+            return job.system, "rate_limited"
     if not _claim(job, worker, now):
-        return "claimed_elsewhere"
-    return _execute(job, provider, worker, gate=gate)
+        return job.system, "claimed_elsewhere"
+    return job.system, _execute(job, provider, worker, gate=gate)
 
 
 def _postpone(job: SyncJob, at: datetime, now: datetime, *, slot: bool = False) -> None:
