@@ -148,8 +148,9 @@ def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], s
     (``None``: now; a job whose slot is beyond the sweeper's next run is left to it) and the
     parked jobs (their ``enqueued_at`` already written)."""
     now = timezone.now()
-    rows = (SyncJob.objects.filter(pk__in=job_ids, status__in=[JobStatus.PENDING, JobStatus.RETRYING],
-                                   next_attempt_at__lte=now)
+    # Only a job still waiting takes its slot: one a worker claimed meanwhile keeps what it has.
+    waiting = SyncJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RETRYING])
+    rows = (waiting.filter(pk__in=job_ids, next_attempt_at__lte=now)
             .order_by("pk").values_list("pk", "system", "action", "rate_slot_at"))
     asking: dict = defaultdict(list)
     for pk, system, action, slot in rows:
@@ -168,10 +169,10 @@ def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], s
         elif (delay := (parked[pk] - now).total_seconds()) <= settings.SYNC_SWEEP_INTERVAL:
             groups[math.ceil(delay * 10) / 10].append(pk)  # rounded up: never before its slot
     if len(parked) < len(slots):
-        SyncJob.objects.filter(pk__in=[pk for pk in slots if pk not in parked]).update(rate_slot_at=now)
+        waiting.filter(pk__in=[pk for pk in slots if pk not in parked]).update(rate_slot_at=now)
     if parked:
         woken = {pk for delay, ids in groups.items() if delay is not None for pk in ids}
-        SyncJob.objects.filter(pk__in=list(parked)).update(
+        waiting.filter(pk__in=list(parked)).update(
             next_attempt_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in parked.items()]),
             rate_slot_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in parked.items()]),
             enqueued_at=Case(When(pk__in=list(woken), then=Value(now)), default=None),

@@ -11,8 +11,8 @@ from django.utils import timezone
 from config.celery import JOBS_QUEUE, app
 from config.outages import BROKER
 from sync.models import JobStatus, SyncJob
-from sync.ratelimit import rate_reserve
 from sync.providers import provider_for
+from sync.ratelimit import rate_reserve
 from sync.services import jobs_enqueue, jobs_sweep
 from tests.sync import fakes
 from tests.sync.helpers import make_job, run
