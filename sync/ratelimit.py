@@ -40,7 +40,7 @@ for i = 4, #ARGV do
   tokens = tokens - tonumber(ARGV[i])
   if tokens >= 0 then waits[#waits + 1] = '0' else waits[#waits + 1] = tostring(-tokens / rate) end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
 redis.call('EXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate) + 60)
 return waits
 """
