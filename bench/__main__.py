@@ -4,6 +4,9 @@ Starts everything it measures (its own PostgreSQL database, gunicorn, celery wor
 loopback provider fakes), sends traffic only to 127.0.0.1, bounds every loop in count and time,
 and stops and drops all of it at the end, also on Ctrl-C or a failure.
 
+``--parts throttled`` holds Kit to its published limit with a few hundred jobs waiting while
+events keep arriving: event latency, wake-ups per call to the tool, Redis over time.
+
 ``--parts soak [--soak-minutes 60]`` runs the embedded stack (SQLite, no Redis) under faults for
 an hour; it is not part of the default run.
 """
@@ -21,7 +24,7 @@ from bench import infra
 from bench.report import Section, markdown, utcnow, write
 from bench.stack import Stack
 
-PARTS = ("door", "pipeline", "screens", "recovery")
+PARTS = ("door", "pipeline", "screens", "recovery", "throttled")
 # Only when asked for by name, and without the PostgreSQL stack the others share.
 EMBEDDED_PARTS = ("soak",)
 TITLES = {
@@ -29,7 +32,8 @@ TITLES = {
     "pipeline": "2. Pipeline: event received -> provider confirmed",
     "screens": "3. Screens at size",
     "recovery": "4. Recovery: retry all dead jobs",
-    "soak": "5. Soak: the embedded stack under faults",
+    "throttled": "5. A throttled tool: Kit at its published limit with a backlog, events arriving",
+    "soak": "6. Soak: the embedded stack under faults",
 }
 
 
@@ -62,7 +66,7 @@ def preflight() -> None:
 
 
 def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Section], sizes: dict) -> None:
-    from bench import door, pipeline, recovery, screens, soak
+    from bench import door, pipeline, recovery, screens, soak, throttled
 
     for part in args.parts:
         if infra.interrupted.is_set():
@@ -83,6 +87,8 @@ def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Sect
                 screens.run(cfg, section, sizes)
             elif part == "recovery":
                 recovery.run(stack, recovery.QUICK if args.quick else recovery.FULL, section, screens.owner())
+            elif part == "throttled":
+                throttled.run(stack, throttled.QUICK if args.quick else throttled.FULL, section)
             elif part == "soak":
                 soak.run(soak.Config.for_minutes(args.soak_minutes), section)
         except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers

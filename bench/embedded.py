@@ -28,7 +28,7 @@ import requests
 from bench.infra import BIN, ROOT, free_port
 from demo.stripe_events import body, customer, event, sign, subscription
 
-PROCESSES = ("web", "worker", "beat")
+PROCESSES = ("web", "worker", "events", "beat")
 # The webhook secret of the stack this module starts (its own install: nothing real verifies with it).
 SECRET = "whsec_embedded_stack_" + secrets.token_hex(16)
 # Everything that could point a child at another database, broker, settings module or real tool.

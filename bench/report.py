@@ -32,6 +32,11 @@ class Section:
         self.notes.append(text)
 
 
+def at_least(values: tuple[float, ...]) -> tuple[str, ...]:
+    """Figures that are lower bounds (work was still open when they were taken), marked so."""
+    return tuple(f"≥ {fmt(float(v))}" for v in values)
+
+
 def fmt(value: Value | None) -> str:
     if value is None:
         return ""

@@ -119,13 +119,15 @@ class Stack:
         except requests.RequestException:
             return False
 
-    def start_worker(self, concurrency: int) -> infra.Proc:
-        """One ``celery worker`` with ``concurrency`` prefork processes (the Procfile's shape)."""
-        name = f"bench{concurrency}-{time.monotonic_ns()}@localhost"
-        worker = infra.Proc(f"worker-{concurrency}", [
+    def start_worker(self, concurrency: int, *, queues: str = "", env: dict[str, str] | None = None) -> infra.Proc:
+        """One ``celery worker`` with ``concurrency`` prefork processes (the Procfile's shape): every
+        queue, or only ``queues`` (the Procfile's ``events`` worker); ``env`` adds to the settings."""
+        label = f"{queues or 'worker'}-{concurrency}"
+        name = f"bench-{label}-{time.monotonic_ns()}@localhost"
+        worker = infra.Proc(label, [
             str(infra.BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={concurrency}",
-            f"--hostname={name}", "--without-gossip", "--without-mingle",
-        ], self.env, self.tmp)
+            f"--hostname={name}", "--without-gossip", "--without-mingle", *([f"--queues={queues}"] if queues else []),
+        ], {**self.env, **(env or {})}, self.tmp)
         from config.celery import app
 
         def ready() -> bool:

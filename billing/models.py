@@ -40,6 +40,9 @@ class StripeEvent(models.Model):
         null=True, blank=True, help_text="Which configured webhook secret verified it (0 = first)"
     )
     correlation_id = models.CharField(max_length=64, blank=True)
+    # When a wake-up was last published for it: the sweeper sends another only once this one
+    # has had time to arrive, so the broker holds at most one per waiting event.
+    woken_at = models.DateTimeField(null=True, blank=True)
 
     objects = StripeEventQuerySet.as_manager()
 

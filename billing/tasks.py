@@ -5,7 +5,8 @@ from celery import shared_task
 from django.conf import settings
 
 from audit.models import Source
-from billing.services.processing import event_process, events_due
+from billing.models import StripeEvent
+from billing.services.processing import event_process, events_due, events_mark_woken
 from billing.services.reconcile import stripe_reconcile
 from billing.services.refunds import refunds_resend_unconfirmed
 from core.outages import BROKER, BROKER_ERRORS
@@ -20,11 +21,25 @@ def process_event(event_id: int) -> str:
 
 @shared_task(name="billing.sweep_events")
 def sweep_events() -> int:
-    """Re-send events whose wake-up was lost or whose retry is due: the database is the record."""
+    """Re-send events whose wake-up was lost or whose retry is due: the database is the record.
+    An event whose last wake-up is younger than the grace period is left to it."""
     due = events_due()
-    for event_id in due:
-        enqueue_event(event_id)
-    return len(due)
+    if not due or BROKER.down:
+        return 0
+    events_mark_woken(event_ids=due)
+    sent = 0
+    try:
+        with process_event.app.producer_or_acquire() as producer:  # one connection for the batch
+            for event_id in due:
+                process_event.apply_async(args=[event_id], producer=producer)
+                sent += 1
+    except BROKER_ERRORS as exc:  # the rows are the record: the next sweep tries again
+        BROKER.failed(exc)
+        log.warning("stripe_event.sweep_enqueue_failed", sent=sent, error=type(exc).__name__)
+        StripeEvent.objects.filter(pk__in=due[sent:]).update(woken_at=None)
+    else:
+        BROKER.answered()
+    return sent
 
 
 @shared_task(name="billing.resend_unconfirmed_refunds")

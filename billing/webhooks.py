@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -120,6 +121,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
             mode_mismatch=mismatch,
             status=EventStatus.IGNORED if mismatch else EventStatus.RECEIVED,
             last_error="Live-mode event on a test-mode install, or the reverse: not applied" if mismatch else "",
+            # The wake-up is published right after commit; if that fails the sweeper sends it.
+            woken_at=None if mismatch else timezone.now(),
         )
         if not mismatch:
             transaction.on_commit(lambda: enqueue_event(event.pk))

@@ -17,7 +17,9 @@ app.autodiscover_tasks()
 # Three queues; a worker started without -Q consumes all of them, in this order:
 # beat's few periodic tasks (sweepers, heartbeat) never wait behind a backlog;
 # outbound jobs come before new events, so work already started finishes first
-# and a burst of events cannot starve the jobs they caused.
+# and a burst of events cannot starve the jobs they caused. Events get capacity of
+# their own instead: the Procfile's `events` worker consumes only EVENTS_QUEUE, so a
+# Stripe event never waits behind outbound work, however large its backlog.
 DEFAULT_QUEUE, JOBS_QUEUE, EVENTS_QUEUE = "celery", "sync", "events"
 app.conf.task_default_queue = DEFAULT_QUEUE
 app.conf.task_queues = [

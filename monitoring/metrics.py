@@ -130,6 +130,7 @@ def scrape() -> bytes:
 OBSERVED = (
     billing_metrics.webhook_requests, billing_metrics.events_processed, billing_metrics.event_processing_seconds,
     billing_metrics.event_delay_seconds, sync_metrics.job_attempts, sync_metrics.job_latency_seconds, signins,
+    sync_metrics.job_wakeups,
 )
 
 

@@ -10,6 +10,12 @@ job_attempts = Counter(
     "switchboard_sync_job_attempts", "Calls to an outside tool, by system and result (ok/transient/permanent)",
     ["system", "outcome"],
 )
+# Every wake-up a worker acts on, by what it found: a throttled backlog shows here as rate_limited
+# and not_due wake-ups, one "ran" outcome (succeeded, retrying, dead) per call to the tool.
+job_wakeups = Counter(
+    "switchboard_sync_job_wakeups", "Job wake-ups run by a worker, by system and outcome (succeeded, rate_limited...)",
+    ["system", "outcome"],
+)
 job_latency_seconds = Histogram(
     "switchboard_sync_job_latency_seconds", "Outbound job written -> confirmed by the tool", ["system"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600),

@@ -70,6 +70,9 @@ class SyncJob(models.Model):
     rule_version = models.PositiveIntegerField(null=True, blank=True)
     # When a wake-up was last published: the sweeper re-publishes only stale ones.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The tool's rate-limit slot this job has reserved (its tokens are taken): from then, for one
+    # rate-limit window, it runs without asking the bucket again. Cleared when a worker claims it.
+    rate_slot_at = models.DateTimeField(null=True, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

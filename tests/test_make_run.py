@@ -124,7 +124,8 @@ def test_make_run_serves_the_product_keeps_running_when_the_worker_dies_and_stop
                 os.kill(first["worker"], signal.SIGKILL)
                 run.wait_for(lambda: any(how == "restarted" for _, how, _ in run.pids()), "the worker's restart")
                 assert [(n, h) for n, h, _ in run.pids()] == [
-                    ("web", "started"), ("worker", "started"), ("beat", "started"), ("worker", "restarted")]
+                    ("web", "started"), ("worker", "started"), ("events", "started"), ("beat", "started"),
+                    ("worker", "restarted")]
                 assert alive(first["web"]) and alive(first["beat"])
                 assert _status(f"{base}/accounts/login/") == 200
         finally:

@@ -37,7 +37,7 @@ def supervise(tmp_path: Path, procfile: str) -> tuple[subprocess.Popen, Path]:
 
 def test_the_procfile_is_read_without_its_comments():
     children = read_procfile(Path(__file__).parent.parent / "Procfile.local")
-    assert [c.name for c in children] == ["web", "worker", "beat"]
+    assert [c.name for c in children] == ["web", "worker", "events", "beat"]
 
 
 def test_exit_reasons_name_the_signal():

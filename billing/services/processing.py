@@ -6,6 +6,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.db import DataError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.context import bind_correlation_id, new_correlation_id
@@ -235,12 +236,22 @@ def event_replay(*, event: StripeEvent, actor=None, source: str) -> str:
 
 
 def events_due(now=None) -> list[int]:
-    """Events whose wake-up was lost (still received after a grace period) or whose retry is due."""
+    """Events that need a wake-up: still received after a grace period, or due for a retry, and
+    without one sent in the last grace period (a wake-up in flight is not sent again)."""
     now = now or timezone.now()
-    grace = timedelta(seconds=settings.STRIPE_EVENT_SWEEP_GRACE_SECONDS)
-    stuck = StripeEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=now - grace)
-    due = StripeEvent.objects.filter(status=EventStatus.FAILED, next_attempt_at__lte=now)
+    lease = now - timedelta(seconds=settings.STRIPE_EVENT_SWEEP_GRACE_SECONDS)
+    not_in_flight = Q(woken_at__isnull=True) | Q(woken_at__lt=lease)
+    stuck = StripeEvent.objects.filter(not_in_flight, status=EventStatus.RECEIVED, received_at__lt=lease)
+    # A retry that came due after its last wake-up needs a new one.
+    due = StripeEvent.objects.filter(not_in_flight | Q(woken_at__lt=F("next_attempt_at")),
+                                     status=EventStatus.FAILED, next_attempt_at__lte=now)
     ids = list(stuck.values_list("pk", flat=True)[:500]) + list(due.values_list("pk", flat=True)[:500])
     return sorted(set(ids))
+
+
+def events_mark_woken(*, event_ids: list[int], now=None) -> None:
+    """Record that a wake-up is being published for these events (before it is, so a fast worker
+    never sees a stale mark)."""
+    StripeEvent.objects.filter(pk__in=event_ids).update(woken_at=now or timezone.now())
 
 

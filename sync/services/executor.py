@@ -24,7 +24,7 @@ from sync.models import WAITING_JOB_STATUSES, JobStatus, ReasonCode, SyncAttempt
 from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.errors import ProviderError
 from sync.providers.http import recording
-from sync.ratelimit import rate_take
+from sync.ratelimit import holds_slot, rate_take
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
 from sync.services.outbox import jobs_enqueue_on_commit
 from sync.services.payload import job_payload, jobs_with_payload_facts
@@ -34,30 +34,38 @@ log = structlog.get_logger(__name__)
 
 def job_run(*, job_id: int, worker: str) -> str:
     """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
+    system, outcome = _job_run(job_id, worker)
+    metrics.job_wakeups.labels(system, outcome).inc()
+    return outcome
+
+
+def _job_run(job_id: int, worker: str) -> tuple[str, str]:
     now = timezone.now()
     job = jobs_with_payload_facts().filter(pk=job_id).first()
     if job is None or job.status not in WAITING_JOB_STATUSES or job.next_attempt_at > now:
-        return "not_due"
+        return (job.system if job else ""), "not_due"
     gate = system_gate(system=job.system, now=now)
     if gate.paused:
-        return "paused"  # stays pending; system_resume wakes it
+        return job.system, "paused"  # stays pending; system_resume wakes it
     if gate.breaker == HELD:
         _postpone(job, gate.until + timedelta(seconds=random.uniform(0, 5)), now)
-        return "held"
+        return job.system, "held"
     provider = provider_for(job.system)
-    wait = rate_take(provider=provider, action=job.action)
-    if wait > 0:
-        _postpone(job, now + timedelta(seconds=wait + random.uniform(0, 0.05)), now)
-        return "rate_limited"
+    if not holds_slot(job.rate_slot_at, provider, now):
+        wait = rate_take(provider=provider, action=job.action)
+        if wait > 0:  # the slot is this job's now: parked until then, woken once
+            _postpone(job, now + timedelta(seconds=wait), now, slot=True)
+            return job.system, "rate_limited"
     if not _claim(job, worker, now):
-        return "claimed_elsewhere"
-    return _execute(job, provider, worker, gate=gate)
+        return job.system, "claimed_elsewhere"
+    return job.system, _execute(job, provider, worker, gate=gate)
 
 
-def _postpone(job: SyncJob, at: datetime, now: datetime) -> None:
-    """Wait without spending an attempt; wake again on time when the wait is short."""
+def _postpone(job: SyncJob, at: datetime, now: datetime, *, slot: bool = False) -> None:
+    """Wait without spending an attempt; wake again on time when the wait is short, else the
+    sweeper wakes it on time. ``slot``: ``at`` is the rate-limit slot the job reserved."""
     moved = SyncJob.objects.due(now).filter(pk=job.pk).update(
-        next_attempt_at=at, updated_at=now, enqueued_at=None
+        next_attempt_at=at, rate_slot_at=at if slot else None, updated_at=now, enqueued_at=None
     )
     delay = (at - now).total_seconds()
     if moved and delay <= settings.SYNC_SWEEP_INTERVAL:
@@ -70,6 +78,7 @@ def _claim(job: SyncJob, worker: str, now: datetime) -> bool:
         attempts=F("attempts") + 1,
         lease_owner=worker[:100],
         lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+        rate_slot_at=None,
         updated_at=now,
     )
     if won:  # what the UPDATE wrote, without reading the row again

@@ -5,9 +5,14 @@
 """
 
 import hashlib
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta
 
 import structlog
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from audit.context import current_correlation_id
@@ -15,6 +20,8 @@ from billing.consumers import BillingChange
 from core.outages import BROKER, BROKER_ERRORS
 from customers.models import Customer
 from sync.models import SyncJob
+from sync.providers import provider_for
+from sync.ratelimit import holds_slot, rate_reserve
 from sync.rules import TICKET_ACTION, planned_work
 from sync.services.rules import mapping_rules_current
 
@@ -97,7 +104,12 @@ def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None
 
 
 def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: bool = False) -> int:
-    """Publish one wake-up per job. A broker failure is logged, never raised: the sweeper repairs it."""
+    """Publish one wake-up per job. A broker failure is logged, never raised: the sweeper repairs it.
+
+    Jobs due now (no ``countdown``) first reserve their tool's rate-limit slot: one whose slot is
+    later is parked until it and woken once, then (by the sweeper when the slot is further off
+    than its next run), rather than woken now to find no token.
+    """
     from sync.tasks import run_job  # a real cycle: the task runs the executor, which enqueues through here
 
     if not job_ids:
@@ -106,22 +118,64 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
         if marked:
             SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=None)
         return 0
-    if not marked:
+    groups, parked = ({countdown: list(job_ids)}, set()) if countdown else _reserve_slots(list(job_ids))
+    unmarked = [pk for ids in groups.values() for pk in ids if pk not in parked]
+    if not marked and unmarked:
         # Marked before publishing, so a fast worker's own later changes are not overwritten.
-        SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=timezone.now())
+        SyncJob.objects.filter(pk__in=unmarked).update(enqueued_at=timezone.now())
+    order = [(delay, pk) for delay, ids in groups.items() for pk in ids]
     sent = 0
     try:
         # One pooled broker connection for the whole batch, instead of one checkout per message.
         with run_job.app.producer_or_acquire() as producer:
-            for pk in job_ids:
-                run_job.apply_async(args=[pk], countdown=countdown, producer=producer)
+            for delay, pk in order:
+                run_job.apply_async(args=[pk], countdown=delay, producer=producer)
                 sent += 1
     except BROKER_ERRORS as exc:  # the row is the record; a lost wake-up is repaired later
         BROKER.failed(exc)
-        log.warning("sync.enqueue_failed", job_id=job_ids[min(sent, len(job_ids) - 1)],
+        log.warning("sync.enqueue_failed", job_id=order[min(sent, len(order) - 1)][1],
                     error_class=type(exc).__name__)
         # The broker is down: stop spending the publish retry policy once per job.
-        SyncJob.objects.filter(pk__in=job_ids[sent:]).update(enqueued_at=None)
+        SyncJob.objects.filter(pk__in=[pk for _, pk in order[sent:]]).update(enqueued_at=None)
     else:
         BROKER.answered()
     return sent
+
+
+def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], set[int]]:
+    """Reserve a rate-limit slot for each due job without one (one bucket call per tool, in job
+    order); park those whose slot is later. Returns the jobs to wake grouped by countdown
+    (``None``: now; a job whose slot is beyond the sweeper's next run is left to it) and the
+    parked jobs (their ``enqueued_at`` already written)."""
+    now = timezone.now()
+    # Only a job still waiting takes its slot: one a worker claimed meanwhile keeps what it has.
+    waiting = SyncJob.objects.waiting()
+    rows = (waiting.filter(pk__in=job_ids, next_attempt_at__lte=now)
+            .order_by("pk").values_list("pk", "system", "action", "rate_slot_at"))
+    asking: dict = defaultdict(list)
+    for pk, system, action, slot in rows:
+        provider = provider_for(system)
+        if not holds_slot(slot, provider, now):
+            asking[provider].append((pk, action))
+    slots: dict[int, datetime] = {}
+    for provider, jobs in asking.items():
+        waits = rate_reserve(provider=provider, actions=[action for _, action in jobs])
+        slots.update({pk: now + timedelta(seconds=wait) for (pk, _), wait in zip(jobs, waits)})
+    parked = {pk: at for pk, at in slots.items() if at > now}
+    groups: dict[float | None, list[int]] = defaultdict(list)
+    for pk in job_ids:
+        if pk not in parked:
+            groups[None].append(pk)
+        elif (delay := (parked[pk] - now).total_seconds()) <= settings.SYNC_SWEEP_INTERVAL:
+            groups[math.ceil(delay * 10) / 10].append(pk)  # rounded up: never before its slot
+    if len(parked) < len(slots):
+        waiting.filter(pk__in=[pk for pk in slots if pk not in parked]).update(rate_slot_at=now)
+    if parked:
+        woken = {pk for delay, ids in groups.items() if delay is not None for pk in ids}
+        waiting.filter(pk__in=list(parked)).update(
+            next_attempt_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in parked.items()]),
+            rate_slot_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in parked.items()]),
+            enqueued_at=Case(When(pk__in=list(woken), then=Value(now)), default=None),
+            updated_at=now,
+        )
+    return dict(groups), set(parked)

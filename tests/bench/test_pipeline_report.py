@@ -1,0 +1,34 @@
+"""The pipeline part reports latency over the events that completed, and marks it as a lower
+bound ("≥") while any event is still open."""
+
+from datetime import UTC, datetime, timedelta
+
+from bench.pipeline import _completed_event_latencies, completed_figures
+from bench.report import at_least
+
+T0 = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_only_events_with_every_job_confirmed_count_and_an_open_one_is_counted_as_open():
+    # (status, received, processed, pk) and (status, finished, received, event pk), as measure() reads them
+    events = [("processed", at(0), at(0.1), 1), ("processed", at(0), at(0.2), 2), ("received", at(0), None, 3),
+              ("processed", at(0), at(0.3), 4)]
+    jobs = [("succeeded", at(0.5), at(0), 1), ("succeeded", at(0.9), at(0), 1),
+            ("succeeded", at(0.4), at(0), 2), ("pending", None, at(0), 2),
+            ("dead", at(0.6), at(0), 4)]
+    assert _completed_event_latencies(events, jobs) == ([0.9], 3)
+
+
+def test_an_event_without_jobs_completes_when_it_is_applied():
+    assert _completed_event_latencies([("processed", at(0), at(0.25), 1)], []) == ([0.25], 0)
+
+
+def test_figures_are_lower_bounds_while_anything_is_open():
+    assert completed_figures((0.5, 0.9, 1.2), completed=10, still_open=0) == (0.5, 0.9, 1.2)
+    assert completed_figures((0.5, 0.9, 12.0), completed=10, still_open=1) == ("≥ 0.50", "≥ 0.90", "≥ 12.0")
+    assert completed_figures((float("nan"),) * 3, completed=0, still_open=5) == "no event completed"
+    assert at_least((83.0,)) == ("≥ 83.0",)
