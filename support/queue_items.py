@@ -11,7 +11,6 @@ from django.db.models.functions import Coalesce
 from action_queue import registry
 from action_queue.items import ActionGroup, ActionItem, QueueContext, one_group, open_items, page_of
 from billing.models import Dispute, Invoice
-from billing.queue_items import OPEN_DISPUTE_STATUSES
 from core.money import format_money
 from customers.models import CustomerStatus, System
 from support.models import Ticket, TicketStatus
@@ -134,7 +133,7 @@ def ticketed_failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
 
 def ticketed_dispute_items(ctx: QueueContext) -> list[ActionGroup]:
     qs = open_items(
-        Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES, customer__isnull=False)
+        Dispute.objects.open().filter(customer__isnull=False)
         .filter(_open_ticket(DISPUTE_FACTS)),
         kind="ticketed_dispute", since=Coalesce("stripe_created", "created_at"), ctx=ctx,
     )
