@@ -47,7 +47,7 @@ class MakeRun:
     def pids(self) -> list[tuple[str, str, int]]:
         return [(name, how, int(pid)) for name, how, pid in STARTED.findall(self.output)]
 
-    def wait_for(self, check, what: str, timeout: float = 120) -> None:
+    def wait_for(self, check, what: str, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while not check():
             assert self.proc.poll() is None, f"make run exited:\n{self.output}"
