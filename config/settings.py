@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.toasts.HtmxMessagesMiddleware",  # after MessageMiddleware: it hands htmx answers their messages
 ]
 
 ROOT_URLCONF = "config.urls"

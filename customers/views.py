@@ -49,6 +49,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.customer_search(user=request.user, **form.search_filters())
     page = keyset_page(qs, cursor=filters.get("cursor", ""))
+    if request.GET.get("go") == "1" and filters.get("q") and len(page.rows) == 1 and not page.next_cursor:
+        # Asked from the navigation's search box: one match is the customer they meant.
+        return redirect("customer_detail", page.rows[0].public_id)
     context = {"form": form, "page": page, "plans": selectors.plans_in_use(), "query": filters.get("q", "")}
     if request.htmx and not request.htmx.boosted:
         return render(request, "customers/list.html#results", context)

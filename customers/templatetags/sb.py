@@ -98,3 +98,18 @@ def pretty_json(value) -> str:
     import json
 
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def having(items, spec: str) -> list:
+    """The items whose attribute matches: ``rows|having:"payment_failed"`` (truthy),
+    ``rows|having:"state=failed"``, ``rows|having:"status!=solved"``."""
+    negate = "!=" in spec
+    name, _, wanted = spec.partition("!=" if negate else "=")
+    picked = []
+    for item in items or ():
+        value = getattr(item, name, None)
+        matches = str(value) == wanted if wanted or "=" in spec else bool(value)
+        if matches != negate:
+            picked.append(item)
+    return picked
