@@ -147,7 +147,8 @@ def register() -> None:
     registry.register(registry.Kind("dispute", dispute_items, _may("billing.issue_refund"), model=Dispute))
     registry.register(registry.Kind(
         "failed_event", failed_event_items, _may("billing.replay_event"), model=StripeEvent,
-        actions=(registry.RowAction("replay", "queue_replay", _replay),),
+        actions=(registry.RowAction("replay", "queue_replay", _replay,
+                                     confirm="Apply this webhook event again? Changes already applied are skipped."),),
     ))
     registry.register(registry.Kind(
         "refund_approval", refund_approval_items, _may("billing.approve_refund"), model=RefundRequest,
