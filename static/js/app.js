@@ -104,6 +104,22 @@
       !!el.querySelector("details[open]");
   }
 
+  // A new row stays marked for a while, also when later refreshes bring a fresh copy of it.
+  const NEW_MS = 30000;
+  function markNew(row, since) {
+    row.classList.add("queue-item-new");
+    row.dataset.newSince = String(since || Date.now());
+  }
+  function carryNewMarks(old, fresh) {
+    const pairs = old.matches("li.queue-item") ? [[old, fresh]] : Array.from(old.querySelectorAll("li.queue-item-new")).map(function (row) {
+      return [row, fresh.querySelector("#" + CSS.escape(row.id))];
+    });
+    pairs.forEach(function (pair) {
+      const since = Number(pair[0].dataset.newSince || 0);
+      if (pair[1] && since && Date.now() - since < NEW_MS) markNew(pair[1], since);
+    });
+  }
+
   function reconcile(oldParent, newParent) {
     let added = 0;
     const oldByKey = new Map();
@@ -120,13 +136,14 @@
           if (!old.matches("li.queue-item")) added += reconcile(old, fresh);
           placed = old;
         } else {
+          carryNewMarks(old, fresh);
           old.replaceWith(fresh);
           htmx.process(fresh);
         }
       } else {
-        added += fresh.matches("li.queue-item") ? 1 : fresh.querySelectorAll("li.queue-item").length;
-        fresh.querySelectorAll("li.queue-item").forEach(function (li) { li.classList.add("queue-item-new"); });
-        if (fresh.matches("li.queue-item")) fresh.classList.add("queue-item-new");
+        const rows = fresh.matches("li.queue-item") ? [fresh] : Array.from(fresh.querySelectorAll("li.queue-item"));
+        added += rows.length;
+        rows.forEach(markNew);
         if (previous) previous.after(fresh); else oldParent.prepend(fresh);
         htmx.process(fresh);
       }
@@ -136,6 +153,14 @@
       if (!kept.has(old) && !held(old) && old.isConnected) old.remove();
     });
     return added;
+  }
+
+  function pinned(region) {
+    const active = document.activeElement;
+    if (active && active !== document.body && region.contains(active)) return active;
+    return Array.from(region.querySelectorAll("li.queue-item")).find(function (row) {
+      return row.getBoundingClientRect().bottom > 0;
+    }) || null;
   }
 
   function setUpQueueRefresh() {
@@ -155,14 +180,24 @@
       if (!region || region.id !== "queue-region" || event.detail.elt !== region) return;
       if (event.detail.xhr.status !== 200) return;
       event.detail.shouldSwap = false;
-      const scrollX = window.scrollX, scrollY = window.scrollY;
+      // What the person looks at stays where it is on the screen: the element they are on, else the
+      // first row in view; rows added or removed above it scroll the page by as much.
+      const anchor = pinned(region);
+      const before = anchor ? anchor.getBoundingClientRect().top : 0;
       const template = document.createElement("template");
       template.innerHTML = event.detail.serverResponse;
       const added = reconcile(region, template.content);
       labelCells(region);
-      if (window.scrollX !== scrollX || window.scrollY !== scrollY) window.scrollTo(scrollX, scrollY);
       const news = document.getElementById("queue-news");
-      if (news) news.textContent = added ? added + " new item" + (added === 1 ? "" : "s") + " added to the list" : "";
+      if (news && added) {
+        news.textContent = added + " new item" + (added === 1 ? "" : "s") + " added to the list";
+        clearTimeout(news.sbClear);
+        news.sbClear = setTimeout(function () { news.textContent = ""; }, NEW_MS);
+      }
+      if (anchor && anchor.isConnected) {
+        const shift = anchor.getBoundingClientRect().top - before;
+        if (Math.abs(shift) >= 1) window.scrollBy(0, shift);
+      }
       region.dispatchEvent(new CustomEvent("sb:queue-refreshed", { bubbles: true, detail: { added: added } }));
     });
   }
@@ -192,15 +227,17 @@
       const list = Array.isArray(event.detail.value) ? event.detail.value : [event.detail];
       list.forEach(function (t) { toast(t.text, t.level); });
     });
-    // A queue row's outcome ("Queued again", an error) also as a toast; tables that came in get labels.
-    document.body.addEventListener("htmx:afterSwap", function (event) {
-      const target = event.detail.target;
-      if (target && target.id !== "queue-region") labelCells(target.closest("main") || document);
-      document.querySelectorAll(".queue-item-done:not([data-toasted])").forEach(function (done) {
-        done.setAttribute("data-toasted", "1");
-        const error = done.querySelector(".alert-danger");
-        toast(error ? error.textContent.trim() : done.textContent.replace("✓", "").trim(), error ? "danger" : "success");
-      });
+    // Content htmx brought in (it says so on the new element, connected): its tables get labels, and a
+    // queue row's outcome ("Queued again", an error) is also said in a toast.
+    document.addEventListener("htmx:load", function (event) {
+      const el = event.detail.elt;
+      if (!(el instanceof Element) || el === document.body) return;
+      if (el.querySelector("table.table") || el.closest("table.table")) labelCells(el.closest("main") || document);
+      if (el.matches(".queue-item-done") && !el.dataset.toasted) {
+        el.dataset.toasted = "1";
+        const error = el.querySelector(".alert-danger");
+        toast(error ? error.textContent.trim() : el.textContent.replace("✓", "").trim(), error ? "danger" : "success");
+      }
     });
 
     // Show server errors of htmx requests instead of failing silently.
