@@ -5,7 +5,8 @@ loopback provider fakes), sends traffic only to 127.0.0.1, bounds every loop in 
 and stops and drops all of it at the end, also on Ctrl-C or a failure.
 
 ``--parts soak [--soak-minutes 60]`` runs the embedded stack (SQLite, no Redis) under faults for
-an hour; it is not part of the default run.
+an hour; it is not part of the default run. Nor is ``--parts lighthouse``: npm's Lighthouse scores
+three screens, desktop and mobile, against the demo served as `make run` serves it.
 """
 
 import argparse
@@ -23,13 +24,14 @@ from bench.stack import Stack
 
 PARTS = ("door", "pipeline", "screens", "recovery")
 # Only when asked for by name, and without the PostgreSQL stack the others share.
-EMBEDDED_PARTS = ("soak",)
+EMBEDDED_PARTS = ("soak", "lighthouse")
 TITLES = {
     "door": "1. Webhook door (wrk, gunicorn, PostgreSQL)",
     "pipeline": "2. Pipeline: event received -> provider confirmed",
     "screens": "3. Screens at size",
     "recovery": "4. Recovery: retry all dead jobs",
     "soak": "5. Soak: the embedded stack under faults",
+    "lighthouse": "6. Lighthouse: performance and accessibility of the screens",
 }
 
 
@@ -62,7 +64,7 @@ def preflight() -> None:
 
 
 def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Section], sizes: dict) -> None:
-    from bench import door, pipeline, recovery, screens, soak
+    from bench import door, lighthouse, pipeline, recovery, screens, soak
 
     for part in args.parts:
         if infra.interrupted.is_set():
@@ -85,6 +87,8 @@ def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Sect
                 recovery.run(stack, recovery.QUICK if args.quick else recovery.FULL, section, screens.owner())
             elif part == "soak":
                 soak.run(soak.Config.for_minutes(args.soak_minutes), section)
+            elif part == "lighthouse":
+                lighthouse.run(section)
         except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers
             if infra.interrupted.is_set():
                 raise KeyboardInterrupt("interrupted") from exc
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(sections, machine, {k: f"{v:,}" for k, v in sizes.items()}, started,
                     time.monotonic() - clock, args.quick)
     print("\n" + text)
-    name = f"{started:%Y-%m-%d}" + ("" if shared_stack else "-soak")
+    name = f"{started:%Y-%m-%d}" + ("" if shared_stack else "-" + "-".join(args.parts))
     out = args.out or (None if args.quick else infra.ROOT / "bench" / "results" / f"{name}.md")
     if out:
         write(text, out)

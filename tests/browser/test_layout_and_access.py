@@ -109,3 +109,18 @@ def test_axe_finds_no_serious_or_critical_problem_on_the_public_pages(seeded, pa
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"], f"{path} is {width} px wide on a {name}"
     assert not problems, "\n".join(problems)
+
+
+def test_readme_screenshots_at_phone_width(seeded, login, page, live_server, shot):
+    from customers.models import Customer
+
+    page.set_viewport_size(PHONE)
+    login("owner")
+    expect(page.locator("section.queue-group").first).to_be_visible()
+    shot("home-phone", docs="home-phone.png")
+    customer = Customer.objects.exclude(override_status="").get()
+    _visit(page, f"{live_server.url}/customers/{customer.public_id}/")
+    expect(page.locator("#key-facts")).to_be_in_viewport()
+    shot("customer-360-phone", docs="customer-360-phone.png")
+    page.get_by_role("button", name="Menu").click()
+    shot("menu-phone", docs="menu-phone.png")
