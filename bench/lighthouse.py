@@ -9,6 +9,7 @@ signed-in pages get the owner's session cookie.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -56,13 +57,17 @@ def _wait(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
-def _session_cookie(base: str) -> str:
-    from demo.logins import DEMO_PASSWORD
+def _demo_password() -> str:
+    # Read, not imported: demo.logins needs Django set up, and this process talks to the app over HTTP.
+    source = (ROOT / "demo" / "logins.py").read_text()
+    return re.search(r'^DEMO_PASSWORD = "([^"]+)"', source, re.MULTILINE).group(1)
 
+
+def _session_cookie(base: str) -> str:
     with requests.Session() as s:
         s.get(f"{base}/accounts/login/", timeout=10)
         s.post(f"{base}/accounts/login/", timeout=10, headers={"Referer": f"{base}/accounts/login/"},
-               data={"username": "owner@demo.switchboard.test", "password": DEMO_PASSWORD,
+               data={"username": "owner@demo.switchboard.test", "password": _demo_password(),
                      "csrfmiddlewaretoken": s.cookies["csrftoken"]})
         if "sessionid" not in s.cookies:
             raise RuntimeError("the owner's demo login was refused")
