@@ -1,5 +1,6 @@
 """What the browser downloads: a favicon, and every script and style sheet also stored compressed."""
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,12 @@ def test_collected_static_files_have_compressed_copies_and_hashed_names(tmp_path
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_pages_are_sent_compressed_to_browsers_that_accept_it(client, owner):
+    client.force_login(owner)
+    plain = client.get(reverse("home"))
+    packed = client.get(reverse("home"), headers={"accept-encoding": "gzip"})
+    assert packed["Content-Encoding"] == "gzip"
+    assert len(packed.content) < len(plain.content) / 2
+    assert gzip.decompress(packed.content).startswith(b"<!doctype html>")
