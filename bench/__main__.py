@@ -8,7 +8,8 @@ and stops and drops all of it at the end, also on Ctrl-C or a failure.
 events keep arriving: event latency, wake-ups per call to the tool, Redis over time.
 
 ``--parts soak [--soak-minutes 60]`` runs the embedded stack (SQLite, no Redis) under faults for
-an hour; it is not part of the default run.
+an hour; it is not part of the default run. Nor is ``--parts lighthouse``: npm's Lighthouse scores
+three screens, desktop and mobile, against the demo served as `make run` serves it.
 """
 
 import argparse
@@ -26,7 +27,7 @@ from bench.stack import Stack
 
 PARTS = ("door", "pipeline", "screens", "recovery", "throttled")
 # Only when asked for by name, and without the PostgreSQL stack the others share.
-EMBEDDED_PARTS = ("soak",)
+EMBEDDED_PARTS = ("soak", "lighthouse")
 TITLES = {
     "door": "1. Webhook door (wrk, gunicorn, PostgreSQL)",
     "pipeline": "2. Pipeline: event received -> provider confirmed",
@@ -34,6 +35,7 @@ TITLES = {
     "recovery": "4. Recovery: retry all dead jobs",
     "throttled": "5. A throttled tool: Kit at its published limit with a backlog, events arriving",
     "soak": "6. Soak: the embedded stack under faults",
+    "lighthouse": "7. Lighthouse: performance and accessibility of the screens",
 }
 
 
@@ -66,7 +68,7 @@ def preflight() -> None:
 
 
 def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Section], sizes: dict) -> None:
-    from bench import door, pipeline, recovery, screens, soak, throttled
+    from bench import door, lighthouse, pipeline, recovery, screens, soak, throttled
 
     for part in args.parts:
         if infra.interrupted.is_set():
@@ -91,6 +93,8 @@ def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Sect
                 throttled.run(stack, throttled.QUICK if args.quick else throttled.FULL, section)
             elif part == "soak":
                 soak.run(soak.Config.for_minutes(args.soak_minutes), section)
+            elif part == "lighthouse":
+                lighthouse.run(section)
         except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' numbers
             if infra.interrupted.is_set():
                 raise KeyboardInterrupt("interrupted") from exc
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(sections, machine, {k: f"{v:,}" for k, v in sizes.items()}, started,
                     time.monotonic() - clock, args.quick)
     print("\n" + text)
-    name = f"{started:%Y-%m-%d}" + ("" if shared_stack else "-soak")
+    name = f"{started:%Y-%m-%d}" + ("" if shared_stack else "-" + "-".join(args.parts))
     out = args.out or (None if args.quick else infra.ROOT / "bench" / "results" / f"{name}.md")
     if out:
         write(text, out)

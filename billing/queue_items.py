@@ -150,7 +150,8 @@ def register() -> None:
     ))
     registry.register(registry.Kind(
         "failed_event", failed_event_items, _may("billing.replay_event"), model=StripeEvent,
-        actions=(registry.RowAction("replay", "queue_replay", _replay),),
+        actions=(registry.RowAction("replay", "queue_replay", _replay,
+                                     confirm="Apply this webhook event again? Changes already applied are skipped."),),
         watches="Stripe events that could not be applied",
     ))
     registry.register(registry.Kind(

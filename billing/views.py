@@ -15,7 +15,7 @@ from billing.errors import BillingError
 from billing.forms import EventFilterForm
 from billing.models import StripeEvent
 from core.http import redirect_after_post
-from core.paging import keyset_page
+from core.paging import keyset_page, sort_choice
 from customers.visibility import customer_visible
 
 
@@ -28,6 +28,9 @@ def get_event_for(request: HttpRequest, pk: int, *, perm: str = "billing.view_st
     return event
 
 
+EVENT_SORTS = {"id": "pk", "type": "type", "created": "created"}
+
+
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("billing.view_stripeevent"):
@@ -37,7 +40,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.event_list(
         user=request.user, type=f.get("type", ""), status=f.get("status", ""), query=f.get("q", "")
     )
-    page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
+    _, order = sort_choice(request.GET, EVENT_SORTS, default="-pk")  # newest first by id: the primary key
+    page = keyset_page(qs, cursor=f.get("cursor", ""), order=order)
     context = {"form": form, "page": page, "types": selectors.event_types()}
     if request.htmx and not request.htmx.boosted:
         return render(request, "billing/event_list.html#results", context)

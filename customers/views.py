@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import Source
 from core.http import redirect_after_post
-from core.paging import keyset_page
+from core.paging import keyset_page, sort_choice
 from customers import selectors
 from customers.forms import AssignForm, CustomerFilterForm, DistinctForm, MergeForm, OverrideForm
 from customers.models import Customer, CustomerMerge
@@ -44,6 +44,9 @@ def get_customer_for(request: HttpRequest, public_id: str, *, perm: str = "custo
 # --- customers ---------------------------------------------------------------------------
 
 
+CUSTOMER_SORTS = {"name": "name", "mrr": "mrr", "since": "created_at"}
+
+
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("customers.view_customer"):
@@ -51,7 +54,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.customer_search(user=request.user, **form.search_filters())
-    page = keyset_page(qs, cursor=filters.get("cursor", ""))
+    _, order = sort_choice(request.GET, CUSTOMER_SORTS, default="-created_at")
+    page = keyset_page(qs, cursor=filters.get("cursor", ""), order=order)
+    if request.GET.get("go") == "1" and filters.get("q") and len(page.rows) == 1 and not page.next_cursor:
+        # Asked from the navigation's search box: one match is the customer they meant.
+        return redirect("customer_detail", page.rows[0].public_id)
     context = {"form": form, "page": page, "plans": selectors.plans_in_use(), "query": filters.get("q", "")}
     if request.htmx and not request.htmx.boosted:
         return render(request, "customers/list.html#results", context)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.models import Source
 from core.http import redirect_after_post
-from core.paging import keyset_page
+from core.paging import keyset_page, sort_choice
 from core.redact import redact
 from customers.visibility import customer_visible
 from sync import selectors
@@ -51,6 +51,9 @@ def _check_system(system: str, *, allow_all: bool = False) -> None:
         raise Http404("No such system.")
 
 
+JOB_SORTS = {"id": "pk", "attempts": "attempts", "updated": "updated_at"}
+
+
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("sync.view_syncjob"):
@@ -64,7 +67,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         action=f.get("action", ""),
         customer=f.get("customer", ""),
     )
-    page = keyset_page(qs, cursor=f.get("cursor", ""), time_field=None)  # newest first by id: the primary key
+    _, order = sort_choice(request.GET, JOB_SORTS, default="-pk")  # newest first by id: the primary key
+    page = keyset_page(qs, cursor=f.get("cursor", ""), order=order)
     systems = selectors.job_log_systems(user=request.user)
     retryable = selectors.retryable_systems(request.user)
     for job in page.rows:

@@ -1,6 +1,7 @@
 """Small display helpers shared by every screen."""
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django import template
 from django.utils import timezone
@@ -98,3 +99,64 @@ def pretty_json(value) -> str:
     import json
 
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def having(items, spec: str) -> list:
+    """The items whose attribute matches: ``rows|having:"payment_failed"`` (truthy),
+    ``rows|having:"state=failed"``, ``rows|having:"status!=solved"``."""
+    negate = "!=" in spec
+    name, _, wanted = spec.partition("!=" if negate else "=")
+    picked = []
+    for item in items or ():
+        value = getattr(item, name, None)
+        matches = str(value) == wanted if wanted or "=" in spec else bool(value)
+        if matches != negate:
+            picked.append(item)
+    return picked
+
+
+@register.simple_tag(takes_context=True)
+def page_number(context, page) -> int:
+    """Where a keyset page sits (the links carry it along): 1 whenever nothing comes before it."""
+    if not page.prev_cursor:
+        return 1
+    try:
+        return max(2, int(context["request"].GET.get("page", "2")))
+    except ValueError:
+        return 2
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label: str, first: str = "-"):
+    """A column header that sorts the list by ``key`` (``first`` is the direction of the first click)
+    and says how the list is sorted now."""
+    current = context["request"].GET.get("sort", "")
+    if current.lstrip("-") == key:
+        descending = current.startswith("-")
+        state, mark, flip = ("descending", "▼", key) if descending else ("ascending", "▲", f"-{key}")
+    else:
+        state, mark, flip = "", "", f"{first if first == '-' else ''}{key}"
+    href = query_with(context, sort=flip, cursor="", page="")
+    return format_html(
+        '<th scope="col"{}><a class="sort" href="{}">{} <span class="sort-mark" aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{}</span></a></th>',
+        format_html(' aria-sort="{}"', state) if state else "", href, label, mark or "↕",
+        f", sorted {state}" if state else ", sort by this column",
+    )
+
+
+@register.inclusion_tag("_filter_chips.html", takes_context=True)
+def filter_chips(context, form, *ignored: str) -> dict:
+    """What a list is filtered by, one chip each, each a link that removes it."""
+    params = context["request"].GET
+    chips = []
+    for name, field in form.fields.items():
+        value = params.get(name, "").strip()
+        if not value or name in ("cursor", *ignored):
+            continue
+        shown = dict(getattr(field, "choices", []) or []).get(value, value)
+        label = field.label or name.replace("_", " ").capitalize()
+        chips.append({"label": label, "value": shown, "href": query_with(context, **{name: "", "cursor": "", "page": ""})})
+    keep = {"sort": params["sort"]} if params.get("sort") else {}
+    return {"chips": chips, "clear": "?" + urlencode(keep)}

@@ -1,0 +1,126 @@
+"""Every page of every role on a phone and a small laptop: nothing wider than the screen, who is signed
+in always shown, and axe-core finds no serious or critical accessibility problem."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.every_page import PUBLIC_PAGES, ROLES, pages_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
+VIEWPORTS = {"phone": PHONE, "laptop": LAPTOP}
+
+
+def _visit(page, url: str):
+    response = page.goto(url)
+    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+    return response
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(role, seeded, login, page, live_server):
+    login(role)
+    wide = []
+    for name, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        for path in pages_for(role):
+            _visit(page, live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                wide.append(f"{path} is {width} px wide on a {viewport['width']} px {name}")
+    assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_signed_in_email_and_role_are_shown_at_every_width(role, viewport, seeded, login, page, live_server):
+    login(role)
+    page.set_viewport_size(VIEWPORTS[viewport])
+    _visit(page, live_server.url + pages_for(role)[1])
+    identity = page.locator("#identity")
+    expect(identity).to_be_visible()
+    expect(identity.locator(".sb-role")).to_have_text(role)
+    expect(identity).to_contain_text(f"{role}@demo.switchboard.test")
+    box = identity.locator(".sb-identity-email").bounding_box()
+    assert box and box["width"] > 100  # the email itself, not an ellipsis
+
+
+def test_on_a_phone_the_navigation_folds_into_one_menu_button(seeded, login, page, live_server):
+    login("owner")
+    page.set_viewport_size(PHONE)
+    _visit(page, live_server.url + "/")
+    header = page.locator("header.navbar")
+    links = page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers")
+    expect(links).to_be_hidden()
+    assert header.bounding_box()["height"] < 120  # two short lines, not five rows of links
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(links).to_be_visible()
+    links.click()
+    expect(page).to_have_url(f"{live_server.url}/customers/")
+
+
+def test_a_skip_link_is_the_first_stop_and_leads_to_the_content(seeded, login, page, live_server):
+    login("support")
+    _visit(page, live_server.url + "/sync/jobs/")  # a page whose form does not take focus itself
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    skip.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def _serious(results) -> list[str]:
+    found = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in ("serious", "critical"):
+            targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_axe_finds_no_serious_or_critical_problem_on_any_page(role, seeded, login, page, live_server):
+    axe = Axe()
+    login(role)
+    problems = []
+    for name, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        for path in pages_for(role):
+            _visit(page, live_server.url + path)
+            problems += [f"{path} ({name}): {p}" for p in _serious(axe.run(page))]
+    assert not problems, "\n".join(problems)
+
+
+def test_axe_finds_no_serious_or_critical_problem_on_the_public_pages(seeded, page, live_server):
+    axe = Axe()
+    problems = []
+    for name, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        for path in PUBLIC_PAGES:
+            _visit(page, live_server.url + path)
+            problems += [f"{path} ({name}): {p}" for p in _serious(axe.run(page))]
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{path} is {width} px wide on a {name}"
+    assert not problems, "\n".join(problems)
+
+
+def test_readme_screenshots_at_phone_width(seeded, login, page, live_server, shot):
+    from customers.models import Customer
+
+    page.set_viewport_size(PHONE)
+    login("owner")
+    expect(page.locator("section.queue-group").first).to_be_visible()
+    shot("home-phone", docs="home-phone.png")
+    customer = Customer.objects.exclude(override_status="").get()
+    _visit(page, f"{live_server.url}/customers/{customer.public_id}/")
+    expect(page.locator("#key-facts")).to_be_in_viewport()
+    shot("customer-360-phone", docs="customer-360-phone.png")
+    page.get_by_role("button", name="Menu").click()
+    shot("menu-phone", docs="menu-phone.png")
