@@ -58,7 +58,7 @@ def events_queue():
     """Publish for real (no eager worker) to this run's broker; ``events_queue()`` counts the
     wake-ups waiting in the events queue."""
     from config.celery import EVENTS_QUEUE, app
-    from config.outages import BROKER
+    from core.outages import BROKER
 
     def waiting() -> int:
         with app.connection_for_write() as conn:

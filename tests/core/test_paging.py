@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from core.paging import keyset_page, sort_choice
 from customers.models import Customer
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
 
 from core.toasts import EVENT, HtmxMessagesMiddleware
-from tests.screens import helpers
+from tests import helpers
 from sync.models import JobStatus
 
 pytestmark = pytest.mark.django_db

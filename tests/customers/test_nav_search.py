@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.screens import helpers
+from tests import helpers
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from config.celery import JOBS_QUEUE, app
-from config.outages import BROKER
+from core.outages import BROKER
 from sync.models import JobStatus, SyncJob
 from sync.providers import provider_for
 from sync.ratelimit import rate_reserve
