@@ -136,18 +136,3 @@ def test_restrict_asks_first_and_does_nothing_when_declined(seeded, login, page,
     assert asked and "Restrict" in asked[0]
     customer.refresh_from_db()
     assert not customer.restricted
-
-
-@pytest.mark.parametrize("form", ["#override-form", "#assign-form"])
-def test_a_slow_action_shows_it_is_working_and_takes_no_second_click(form, seeded, login, page, live_server):
-    login("owner")
-    customer = Customer.objects.filter(status=CustomerStatus.ACTIVE).order_by("pk").first()
-    page.goto(f"{live_server.url}/customers/{customer.public_id}/")
-    page.route(re.compile(r"/(override|assign)/$"), lambda route: None)  # the answer never comes
-    page.on("dialog", lambda dialog: dialog.accept())
-    if form == "#override-form":
-        page.locator("#id_reason").fill("Paid by bank transfer")
-        page.locator("#id_expires_at").fill("2099-01-01T00:00")
-    page.locator(form).locator("button[type=submit]").click(no_wait_after=True)
-    expect(page.locator(form)).to_have_attribute("aria-busy", "true")
-    expect(page.locator(form).locator(".spinner-border")).to_be_visible()
