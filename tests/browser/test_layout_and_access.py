@@ -31,7 +31,18 @@ def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(role, seeded, login, p
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > viewport["width"]:
                 wide.append(f"{path} is {width} px wide on a {viewport['width']} px {name}")
+            wide += [f"{path} breaks the button word {word!r} on a {name}" for word in page.evaluate(BROKEN_WORDS)]
     assert not wide, "\n".join(wide)
+
+
+# Visible one-word buttons whose word the browser split over two lines ("Everythin" / "g").
+BROKEN_WORDS = """() => [...document.querySelectorAll('main .btn')].filter(el => {
+  const text = el.innerText.trim();
+  if (!text || /\\s/.test(text) || !el.offsetParent) return false;
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+}).map(el => el.innerText.trim())"""
 
 
 @pytest.mark.parametrize("role", ROLES)
