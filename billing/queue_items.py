@@ -10,11 +10,12 @@ from billing.models import Dispute, EventStatus, Invoice, RefundRequest, RefundS
 from billing.services import BillingError, event_replay
 from core.money import format_money
 
-def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
-    """Invoices whose latest payment failed and that nobody has followed up yet."""
+def failed_payment_group(ctx: QueueContext, invoices, *, kind: str, title: str, why=None) -> list[ActionGroup]:
+    """One group of failed payments from ``invoices``; ``why(invoice)`` is the reason shown (by default,
+    the attempts). Support's "failed payments with an open ticket" is this group over its own invoices."""
     qs = open_items(
-        Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False),
-        kind="failed_payment",
+        invoices,
+        kind=kind,
         # Since Stripe's latest declined attempt (the newest event applied to the invoice), not since
         # the row was written: history that arrives late is days old.
         since=Coalesce("last_event_created", "updated_at"),
@@ -23,10 +24,10 @@ def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
     count, rows = page_of(qs, ctx, shown=("customer_id", "amount_due", "currency", "number", "stripe_id", "attempt_count"))
     items = [
         ActionItem(
-            kind="failed_payment",
+            kind=kind,
             object_id=str(inv.pk),
             what=f"Payment failed: {format_money(inv.amount_due, inv.currency)}",
-            reason=f"Invoice {inv.number or inv.stripe_id}, {inv.attempt_count} attempt{'s' if inv.attempt_count != 1 else ''}",
+            reason=(why or _attempts)(inv),
             since=inv.q_since,
             customer_id=inv.customer_id,
             url_label="Open customer",
@@ -35,34 +36,51 @@ def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
         )
         for inv in rows
     ]
-    return one_group("failed_payment", "Failed payments without follow-up", count, items)
+    return one_group(kind, title, count, items)
+
+
+def _attempts(inv: Invoice) -> str:
+    return f"Invoice {inv.number or inv.stripe_id}, {inv.attempt_count} attempt{'s' if inv.attempt_count != 1 else ''}"
+
+
+def failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Invoices whose latest payment failed and that nobody has followed up yet."""
+    return failed_payment_group(
+        ctx, Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False),
+        kind="failed_payment", title="Failed payments without follow-up",
+    )
+
+
+def dispute_group(ctx: QueueContext, disputes, *, kind: str, title: str, why=None) -> list[ActionGroup]:
+    """One group of open disputes from ``disputes``; ``why(dispute)`` is the reason shown (by default,
+    Stripe's reason and when evidence is due)."""
+    qs = open_items(disputes, kind=kind, since=Coalesce("stripe_created", "created_at"), ctx=ctx)
+    count, rows = page_of(qs, ctx, shown=("customer_id", "status", "amount", "currency", "reason", "evidence_due_by"))
+    items = [
+        ActionItem(
+            kind=kind,
+            object_id=str(d.pk),
+            what=f"Dispute {d.status.replace('_', ' ')}: {format_money(d.amount, d.currency)}",
+            reason=(why or _evidence_due)(d),
+            since=d.q_since,
+            customer_id=d.customer_id,
+            url_label="Open customer",
+            opens_customer=True,
+            actions=("assign", "resolve"),
+        )
+        for d in rows
+    ]
+    return one_group(kind, title, count, items)
+
+
+def _evidence_due(d: Dispute) -> str:
+    due = f"; evidence due {timezone.localtime(d.evidence_due_by):%d %b %H:%M}" if d.evidence_due_by else ""
+    return f"{d.reason.replace('_', ' ') or 'No reason given'}{due}"
 
 
 def dispute_items(ctx: QueueContext) -> list[ActionGroup]:
-    qs = open_items(
-        Dispute.objects.open(),
-        kind="dispute",
-        since=Coalesce("stripe_created", "created_at"),
-        ctx=ctx,
-    )
-    count, rows = page_of(qs, ctx, shown=("customer_id", "status", "amount", "currency", "reason", "evidence_due_by"))
-    items = []
-    for d in rows:
-        due = f"; evidence due {timezone.localtime(d.evidence_due_by):%d %b %H:%M}" if d.evidence_due_by else ""
-        items.append(
-            ActionItem(
-                kind="dispute",
-                object_id=str(d.pk),
-                what=f"Dispute {d.status.replace('_', ' ')}: {format_money(d.amount, d.currency)}",
-                reason=f"{d.reason.replace('_', ' ') or 'No reason given'}{due}",
-                since=d.q_since,
-                customer_id=d.customer_id,
-                url_label="Open customer",
-                opens_customer=True,
-                actions=("assign", "resolve"),
-            )
-        )
-    return one_group("dispute", "Open disputes", count, items)
+    """Disputes Stripe still holds open."""
+    return dispute_group(ctx, Dispute.objects.open(), kind="dispute", title="Open disputes")
 
 
 def failed_event_items(ctx: QueueContext) -> list[ActionGroup]:

@@ -6,12 +6,11 @@ and disputes whose ticket is open (finance sees those as money, under billing's 
 """
 
 from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Coalesce
 
 from action_queue import registry
 from action_queue.items import ActionGroup, ActionItem, QueueContext, one_group, open_items, page_of
 from billing.models import Dispute, Invoice
-from core.money import format_money
+from billing.queue_items import dispute_group, failed_payment_group
 from customers.models import CustomerStatus, System
 from support.models import Ticket, TicketStatus
 from sync.models import JobStatus, SyncJob
@@ -108,51 +107,21 @@ def _open_ticket(facts: list[str]) -> Exists:
 
 
 def ticketed_failed_payment_items(ctx: QueueContext) -> list[ActionGroup]:
-    qs = open_items(
+    return failed_payment_group(
+        ctx,
         Invoice.objects.filter(payment_failed=True, status="open", customer__isnull=False)
         .filter(_open_ticket(PAYMENT_FAILED_FACTS)),
-        kind="ticketed_failed_payment", since=Coalesce("last_event_created", "updated_at"), ctx=ctx,
+        kind="ticketed_failed_payment", title="Failed payments with an open ticket",
+        why=lambda inv: f"Invoice {inv.number or inv.stripe_id}; the customer's ticket is open",
     )
-    count, rows = page_of(qs, ctx, shown=("customer_id", "amount_due", "currency", "number", "stripe_id"))
-    items = [
-        ActionItem(
-            kind="ticketed_failed_payment",
-            object_id=str(inv.pk),
-            what=f"Payment failed: {format_money(inv.amount_due, inv.currency)}",
-            reason=f"Invoice {inv.number or inv.stripe_id}; the customer's ticket is open",
-            since=inv.q_since,
-            customer_id=inv.customer_id,
-            url_label="Open customer",
-            opens_customer=True,
-            actions=("assign", "resolve"),
-        )
-        for inv in rows
-    ]
-    return one_group("ticketed_failed_payment", "Failed payments with an open ticket", count, items)
 
 
 def ticketed_dispute_items(ctx: QueueContext) -> list[ActionGroup]:
-    qs = open_items(
-        Dispute.objects.open().filter(customer__isnull=False)
-        .filter(_open_ticket(DISPUTE_FACTS)),
-        kind="ticketed_dispute", since=Coalesce("stripe_created", "created_at"), ctx=ctx,
+    return dispute_group(
+        ctx, Dispute.objects.open().filter(customer__isnull=False).filter(_open_ticket(DISPUTE_FACTS)),
+        kind="ticketed_dispute", title="Open disputes with an open ticket",
+        why=lambda d: f"{d.reason.replace('_', ' ') or 'No reason given'}; the customer's ticket is open",
     )
-    count, rows = page_of(qs, ctx, shown=("customer_id", "status", "amount", "currency", "reason"))
-    items = [
-        ActionItem(
-            kind="ticketed_dispute",
-            object_id=str(d.pk),
-            what=f"Dispute {d.status.replace('_', ' ')}: {format_money(d.amount, d.currency)}",
-            reason=f"{d.reason.replace('_', ' ') or 'No reason given'}; the customer's ticket is open",
-            since=d.q_since,
-            customer_id=d.customer_id,
-            url_label="Open customer",
-            opens_customer=True,
-            actions=("assign", "resolve"),
-        )
-        for d in rows
-    ]
-    return one_group("ticketed_dispute", "Open disputes with an open ticket", count, items)
 
 
 def _answers_customers(user) -> bool:
