@@ -163,22 +163,20 @@ def refund_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def refund_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Send again a refund whose outcome is unknown (timeout); Stripe answers with the same refund."""
-    refund = get_refund_request_for(request, pk)
-    try:
-        refund = refund_execute(request=refund, actor=request.user, source=Source.UI)
-    except RefundError as exc:
-        messages.error(request, str(exc))
-    else:
-        _announce(request, refund)
-    return redirect_after_post(request, reverse("refund_detail", args=[refund.pk]))
+    return _send(request, pk, refund_execute)
 
 
 @require_POST
 def refund_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Send again a refund Stripe refused before making one, now that its cause is fixed."""
+    return _send(request, pk, refund_retry)
+
+
+def _send(request: HttpRequest, pk: int, send) -> HttpResponse:
+    """Send a refund through ``send`` (execute or retry), say how it went, and go back to it."""
     refund = get_refund_request_for(request, pk)
     try:
-        refund = refund_retry(request=refund, actor=request.user, source=Source.UI)
+        refund = send(request=refund, actor=request.user, source=Source.UI)
     except RefundError as exc:
         messages.error(request, str(exc))
     else:

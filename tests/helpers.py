@@ -108,3 +108,12 @@ def assert_every_plan_uses(queries: list[str], index: str) -> None:
     for sql in queries:
         result = plan(sql)
         assert index in result, f"{index} not used by:\n{sql}\n{result}"
+
+
+def assert_queries_flat(client, url: str) -> None:
+    """The page at ``url`` makes as many queries with 50 rows of everything as with 5."""
+    fill(5)
+    small = count_queries(client, url)
+    fill(45)
+    large = count_queries(client, url)
+    assert large == small, f"{url}: {small} queries with 5 rows, {large} with 50"

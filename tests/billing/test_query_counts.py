@@ -15,9 +15,4 @@ PAGES = {
 @pytest.mark.parametrize("screen", PAGES)
 def test_query_count_does_not_grow_with_the_data(client, owner, screen):
     client.force_login(owner)
-    headers: dict = {}
-    helpers.fill(5)
-    small = helpers.count_queries(client, PAGES[screen](), **headers)
-    helpers.fill(45)
-    large = helpers.count_queries(client, PAGES[screen](), **headers)
-    assert large == small, f"{screen}: {small} queries with 5 rows, {large} with 50"
+    helpers.assert_queries_flat(client, PAGES[screen]())
