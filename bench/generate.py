@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -75,7 +75,22 @@ def fill(s: Slice, *, seed: int = 9) -> dict[str, int]:
                                      CustomerStatusChange, Dispute)}
     people = [_person(rng, s.start + i, first[Customer] + i, now, STATUSES[i][0] if i < len(STATUSES) else "")
               for i in range(s.customers)]
-    counts = {
+    with transaction.atomic():  # a slice that fails part-way leaves no rows behind and the sequences untouched
+        counts = _copy_slice(rng, people, first, s, now)
+        reset_sequences(list(first))
+    with connection.cursor() as cursor:
+        for model in first:
+            # What autovacuum gives a table of this age: statistics, and a visibility map for index-only scans.
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+    return counts
+
+
+def _copy_slice(rng: random.Random, people: list[dict], first: dict, s: Slice, now: datetime) -> dict[str, int]:
+    from billing.models import Dispute, Invoice, StripeEvent, Subscription
+    from customers.models import Customer, CustomerStatusChange, ExternalLink
+    from sync.models import SyncJob
+
+    return {
         "customers": copy_rows(Customer, CUSTOMER_COLUMNS, (p["row"] for p in people)),
         "links": copy_rows(ExternalLink, LINK_COLUMNS, _links(people, first[ExternalLink], now)),
         "subscriptions": copy_rows(Subscription, SUB_COLUMNS, _subscriptions(people, first[Subscription], now)),
@@ -88,12 +103,6 @@ def fill(s: Slice, *, seed: int = 9) -> dict[str, int]:
         "jobs": copy_rows(SyncJob, JOB_COLUMNS,
                           _jobs(rng, people, first[SyncJob], first[StripeEvent], s, now)),
     }
-    reset_sequences(list(first))
-    with connection.cursor() as cursor:
-        for model in first:
-            # What autovacuum gives a table of this age: statistics, and a visibility map for index-only scans.
-            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
-    return counts
 
 
 def _person(rng: random.Random, n: int, pk: int, now: datetime, status: str) -> dict:
@@ -131,7 +140,7 @@ DISPUTE_COLUMNS = None  # filled from the model below: its fields are read at im
 CHANGE_COLUMNS = ["id", "customer_id", "from_status", "to_status", "reason", "source_event_id", "created_at"]
 EVENT_COLUMNS = ["id", "stripe_id", "type", "api_version", "livemode", "created", "payload", "received_at",
                  "status", "attempts", "last_error", "error_class", "next_attempt_at", "processed_at",
-                 "mode_mismatch", "customer_id", "secret_index", "correlation_id"]
+                 "mode_mismatch", "customer_id", "secret_index", "correlation_id", "stripe_customer_id"]
 JOB_COLUMNS = ["id", "customer_id", "system", "action", "payload", "idempotency_key", "status", "attempts",
                "next_attempt_at", "lease_expires_at", "lease_owner", "last_error", "reason_code", "external_id",
                "source_event_id", "rule_version", "enqueued_at", "correlation_id", "assigned_to_id",
@@ -198,7 +207,7 @@ def _events(rng: random.Random, people: list[dict], pk: int, per: int, now: date
                                   "data": {"object": {"id": f"obj_{p['n']}_{k}", "customer": f"cus_bench{p['n']:08d}"}}})
             yield (pk, stripe_id, etype, "2020-08-27", False, at, payload, at, "failed" if failed else "processed",
                    1, "ValueError while applying the event" if failed else "", "ValueError" if failed else "",
-                   None, None if failed else at, False, p["pk"], 0, "")
+                   None, None if failed else at, False, p["pk"], 0, "", f"cus_bench{p['n']:08d}")
             pk += 1
 
 
