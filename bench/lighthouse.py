@@ -28,7 +28,8 @@ CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 TARGETS = {"performance": 95, "accessibility": 98}
 PRESETS = ("desktop", "mobile")
 METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift",
-           "server-response-time")
+           "server-response-time", "total-byte-weight", "unused-css-rules", "unused-javascript",
+           "mainthread-work-breakdown")
 
 
 def lighthouse_bin() -> Path:

@@ -82,13 +82,53 @@
     });
   }
 
-  // --- busy state for plain (non-htmx) forms: a spinner and no second click while the page loads ---
+  // --- busy state: an action on its way shows a spinner and its button is disabled, so neither a
+  // second click nor Enter can send it twice ---
+  function submitButtons(el) {
+    if (el.matches("button, input[type=submit]")) return [el];
+    return Array.from(el.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]"));
+  }
+  function disable(el) {
+    submitButtons(el).forEach(function (button) {
+      if (button.disabled) return;
+      button.disabled = true;
+      button.dataset.sbBusy = "1";
+    });
+  }
+  function enable(el) {
+    el.classList.remove("sb-busy");
+    el.removeAttribute("aria-busy");
+    el.querySelectorAll("[data-sb-busy]").forEach(function (button) { button.disabled = false; delete button.dataset.sbBusy; });
+    if (el.dataset.sbBusy) { el.disabled = false; delete el.dataset.sbBusy; }
+  }
+
+  // Plain (non-htmx) forms: busy until the next page arrives.
   function markBusy(event) {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || event.defaultPrevented) return;
     if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get") || form.method.toLowerCase() !== "post") return;
+    if (form.classList.contains("sb-busy")) { event.preventDefault(); return; }
     form.classList.add("sb-busy");
     form.setAttribute("aria-busy", "true");
+    // Disabled only after this turn: the browser has then read the form, the clicked button's own
+    // name and value included (a button disabled now would be left out).
+    setTimeout(function () { disable(form); }, 0);
+  }
+
+  // htmx actions (not the refreshes and filters, which are GETs): busy until the answer is in.
+  function setUpBusyActions() {
+    document.addEventListener("htmx:beforeSend", function (event) {
+      const el = event.detail.elt;
+      const config = event.detail.requestConfig;
+      if (!(el instanceof Element) || !config || config.verb === "get") return;
+      // Marked on the element itself: an inherited hx-indicator (the queue's) would light up elsewhere.
+      el.classList.add("sb-busy");
+      el.setAttribute("aria-busy", "true");
+      disable(el);
+    });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt instanceof Element) enable(event.detail.elt);
+    });
   }
 
   // --- the action queue's refresh: never under someone's hands ---
@@ -172,7 +212,7 @@
       const typing = focused && region.contains(focused) && focused.matches("input, textarea, select");
       const drafted = Array.from(region.querySelectorAll("input[name=note]")).some(function (el) { return el.value.trim() !== ""; });
       const open = region.querySelector("details[open]");
-      const busy = region.querySelector(".htmx-request");
+      const busy = region.querySelector(".htmx-request, .sb-busy");
       if (typing || drafted || open || busy) event.preventDefault();
     });
     document.addEventListener("htmx:beforeSwap", function (event) {
@@ -208,9 +248,10 @@
     labelCells(document);
     setUpQueueRefresh();
     document.addEventListener("submit", markBusy);
+    setUpBusyActions();
     // A page shown again from the back/forward cache: its forms are not busy any more.
     window.addEventListener("pageshow", function () {
-      document.querySelectorAll("form.sb-busy").forEach(function (f) { f.classList.remove("sb-busy"); f.removeAttribute("aria-busy"); });
+      document.querySelectorAll("form.sb-busy").forEach(function (f) { f.classList.remove("sb-busy"); enable(f); });
     });
 
     // Ask before actions that change things for customers: <button data-confirm="Really pause?">

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from demo.logins import DEMO_PASSWORD
+from tests.browser import snapshot
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,15 +52,26 @@ def _roles() -> None:
     sync_roles(apps)
 
 
+_SEEDED: list[snapshot.Snapshot] = []
+
+
 @pytest.fixture
 def seeded(transactional_db):
+    """The demo as ``seed_demo`` makes it: seeded once per session, then put back from its snapshot."""
+    from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
 
     # An earlier test that emptied and refilled the database leaves content type ids cached
     # in this process that no longer exist; audit log entries written by the seed would point at them.
     ContentType.objects.clear_cache()
+    if _SEEDED:
+        snapshot.restore(_SEEDED[0])
+        ContentType.objects.clear_cache()
+        return
     _roles()  # in case an earlier live-server test in this session emptied the database without restoring it
+    Path(settings.SANDBOX_STATE_PATH).unlink(missing_ok=True)  # the demo's sandbox tools, nothing older
     call_command("seed_demo", stdout=io.StringIO())
+    _SEEDED.append(snapshot.take())
 
 
 @pytest.fixture
