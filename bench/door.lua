@@ -1,8 +1,9 @@
 -- wrk script for the webhook door. Arguments after "--": <requests file or "-"> <threads> <rate per second or 0>
+-- [<path>, default /webhooks/stripe/: the bare-view baseline is sent the same requests]
 --
 -- The file holds one pre-signed request per line, "<Stripe-Signature>\t<body>" (wrk's Lua cannot
 -- compute an HMAC). Thread k sends lines k, k+threads, k+2*threads, ... so no event is sent twice;
--- "-" sends wrk's default request (the bare-view baseline). A rate above 0 paces each thread with
+-- "-" sends wrk's default request. A rate above 0 paces each thread with
 -- a wall clock, so the server sees about that many requests per second whatever its latency.
 local ffi = require("ffi")
 ffi.cdef [[
@@ -28,6 +29,8 @@ function init(args)
   source = args[1] or "-"
   local nthreads = tonumber(args[2] or "1")
   local rate = tonumber(args[3] or "0")
+  local path = args[4] or "/webhooks/stripe/"
+  repeat_queue = path ~= "/webhooks/stripe/"
   interval = rate > 0 and (1000 * nthreads / rate) or 0
   next_at = 0
   queue = {}
@@ -37,7 +40,7 @@ function init(args)
       if i % nthreads == id then
         local tab = string.find(line, "\t", 1, true)
         local headers = {["Content-Type"] = "application/json", ["Stripe-Signature"] = string.sub(line, 1, tab - 1)}
-        queue[#queue + 1] = wrk.format("POST", "/webhooks/stripe/", headers, string.sub(line, tab + 1))
+        queue[#queue + 1] = wrk.format("POST", path, headers, string.sub(line, tab + 1))
       end
       i = i + 1
     end
@@ -62,6 +65,9 @@ function request()
   if source == "-" then
     sent = sent + 1
     return wrk.request()
+  end
+  if position > #queue and repeat_queue then
+    position = 1  -- the baseline stores nothing: its requests may repeat
   end
   if position > #queue then
     -- Out of unique events: stop rather than send one twice (the report flags it).

@@ -186,6 +186,8 @@ def run_once(stack: Stack, cfg: Config, workers: int, section: Section) -> dict:
     count = cfg.rate * cfg.seconds
     payloads = bodies(prefix, seed_customers(prefix, count))
     worker = stack.start_worker(workers)
+    # As the Procfile runs them: events have a worker of their own (it also watches for new ones).
+    events_worker = stack.start_worker(1, queues="events")
     try:
         sending = time.monotonic()
         statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
@@ -200,6 +202,7 @@ def run_once(stack: Stack, cfg: Config, workers: int, section: Section) -> dict:
         result["send_rate"] = sum(statuses.values()) / sent_in if sent_in else 0.0
     finally:
         worker.stop()
+        events_worker.stop()
         settle(prefix)
         stack.redis.flush()
     return result
@@ -211,7 +214,8 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
     section.note(f"{cfg.rate} events/s for {cfg.seconds} s per run (customer.subscription.created in the shapes "
                  f"of {len(se.API_VERSIONS)} API versions, each for a trialling customer: every event causes CRM, support, community and email "
                  f"jobs); drain allowed {cfg.drain_seconds} s after the last event; one celery worker with N "
-                 f"prefork processes, one beat; fakes answer on loopback")
+                 f"prefork processes, one events worker (one process, the Procfile's), one beat; fakes answer "
+                 f"on loopback")
     results = {}
     for workers in cfg.workers:
         r = results[workers] = run_once(stack, cfg, workers, section)

@@ -1,5 +1,6 @@
 """Part 4, recovery: "retry all" of every dead job (the generator's 10,000) with 2 worker processes
-against the fakes, timed until the last one is confirmed."""
+against the fakes, timed until the last one is confirmed. Run without the screens part, it writes
+the dead jobs itself (one per new customer, in the generator's shapes)."""
 
 import time
 from dataclasses import dataclass
@@ -16,10 +17,24 @@ if TYPE_CHECKING:
 class Config:
     workers: int
     drain_seconds: int
+    dead: int  # the dead jobs retried: those the screens part made, topped up to this many
 
 
-FULL = Config(workers=2, drain_seconds=360)
-QUICK = Config(workers=2, drain_seconds=30)
+FULL = Config(workers=2, drain_seconds=360, dead=10_000)
+QUICK = Config(workers=2, drain_seconds=30, dead=20)  # what the quick screens part makes
+
+
+def _top_up(dead: int) -> None:
+    """Write the dead jobs missing to ``dead`` (the screens part may have made them already)."""
+    from bench import generate
+    from customers.models import Customer
+    from sync.models import SyncJob
+
+    missing = dead - SyncJob.objects.dead().count()
+    if missing > 0:
+        generate.prepare()
+        generate.fill(generate.Slice(start=Customer.objects.count(), customers=missing, events_per_customer=1,
+                                     jobs_per_customer=1, dead=missing))
 
 
 def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
@@ -31,6 +46,7 @@ def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
     from sync.selectors import jobs_visible_to
     from sync.services import jobs_retry_bulk
 
+    _top_up(cfg.dead)
     ids = list(SyncJob.objects.dead().values_list("pk", flat=True))
     if not ids:
         raise RuntimeError("no dead jobs to retry (the screens part makes them)")
@@ -64,8 +80,8 @@ def run(stack: Stack, cfg: Config, section: Section, user: "User") -> None:
     section.row("retry all", "jobs woken by the retry (or by sweeps while it ran) / left waiting",
                 (woken, len(ids) - woken))
     section.row(f"drain with {cfg.workers} worker processes", "seconds to the last confirmed job",
-                elapsed if drained else f"> {elapsed:.0f} (not drained)", target="< 60 s",
-                met=drained and elapsed < 60)
+                elapsed if drained else f"> {elapsed:.0f} (not drained)", target="< 20 s",
+                met=drained and elapsed < 20)
     section.row("after the drain", "succeeded / dead / still open",
                 (counts[JobStatus.SUCCEEDED], counts[JobStatus.DEAD], still_open), met=drained and
                 counts[JobStatus.SUCCEEDED] == len(ids))

@@ -1,6 +1,6 @@
 """Throughput of the outbound-job executor against loopback fakes of HubSpot, Zendesk and Kit.
 
-    .venv/bin/python bench/sync_throughput.py [--jobs 600] [--workers 1 2] [--embedded]
+    .venv/bin/python bench/sync_throughput.py [--jobs 600] [--workers 1 2] [--embedded] [--db-name NAME]
 
 For each worker count: a fresh PostgreSQL database, a private redis-server on a
 free port, real ``celery worker`` processes (prefork, one process per count),
@@ -99,11 +99,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=600)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--embedded", action="store_true", help="SQLite file and file-backed queue")
+    parser.add_argument("--db-name", default=DB, help=f"PostgreSQL database created and dropped (default {DB})")
     args = parser.parse_args()
     hub, zd, kit = fakes.HubSpot().start(), fakes.Zendesk().start(), fakes.Kit().start()
     data_dir = tempfile.mkdtemp(prefix="sb-bench-sync-")
     redis = None if args.embedded else infra.Redis(private=True, shared_db=0, log_dir=Path(data_dir))
-    database_url = "" if args.embedded else infra.database_create(DB)
+    database_url = "" if args.embedded else infra.database_create(args.db_name)
     env = environment(database_url, redis.url if redis else "", hub, zd, kit, data_dir)
     stores = "SQLite + file queue" if args.embedded else "PostgreSQL + Redis"
     try:
@@ -125,7 +126,7 @@ def main() -> None:
         connections.close_all()
         if redis is not None:
             redis.close()
-            infra.database_drop(DB)
+            infra.database_drop(args.db_name)
         for fake in (hub, zd, kit):
             fake.stop()
         subprocess.run(["rm", "-rf", data_dir], check=False) if not os.environ.get("BENCH_KEEP") else print(data_dir)

@@ -24,6 +24,9 @@ class BillingChange:
     event_type: str
     before: dict  # {"status":..., "plan":..., "mrr":..., "currency":...}
     after: dict
+    # Billing's first word on this customer: the outside tools have heard nothing of them yet, so
+    # ``before`` (the new record's defaults) is not what they hold.
+    first: bool = False
 
 
 BillingConsumer = Callable[..., object]  # called as consumer(change=...); what it returns is its own business

@@ -26,6 +26,7 @@ class Envelope:
     livemode: bool
     api_version: str
     raw: dict
+    customer: str = ""  # the Stripe customer the object belongs to, when it names one
 
 
 def _refuse_constant(name: str):
@@ -93,7 +94,12 @@ def event_envelope(body: Any) -> Envelope:
         livemode=livemode,
         api_version=api_version if isinstance(api_version, str) else "",
         raw=body,
+        customer=_short_id(customer_id(data["object"])),
     )
+
+
+def _short_id(value: str) -> str:
+    return value if len(value) <= 255 else ""
 
 
 def ts(value: Any) -> datetime | None:

@@ -27,6 +27,7 @@ app.conf.task_queues = [
 ]
 app.conf.task_routes = {
     "billing.process_event": {"queue": EVENTS_QUEUE},
+    "sync.run_jobs": {"queue": JOBS_QUEUE},
     "sync.run_job": {"queue": JOBS_QUEUE},
 }
 

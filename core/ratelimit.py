@@ -56,14 +56,16 @@ class LocalWindow:
 LOCAL = LocalWindow()
 
 
-def rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
-    """Count this request against ``rate`` per client address; True when over the limit."""
+def rate_limited(request: HttpRequest, *, group: str, rate: str, value: str | None = None) -> bool:
+    """Count this request against ``rate`` per client address (or per ``value``, e.g. an API key's
+    prefix); True when over the limit."""
     if not CACHE.down:
         try:
-            limited = is_ratelimited(request, group=group, key="ip", rate=rate, increment=True)
+            key = "ip" if value is None else (lambda _group, _request: value)
+            limited = is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
         except CACHE_ERRORS as exc:
             CACHE.failed(exc)
         else:
             CACHE.answered()
             return limited
-    return LOCAL.hit(group, client_ip(request), rate)
+    return LOCAL.hit(group, client_ip(request) if value is None else value, rate)

@@ -46,6 +46,48 @@ def _link_once(*, customer: Customer, system: str, external_id: str, provider: s
         return mine
 
 
+def customer_links_record(*, system: str, links: list[tuple[Customer, str]], provider: str = "") -> list[str]:
+    """``customer_link`` for several customers of one system (an outbound batch's answers): one read
+    for all of them and the new links in one savepoint, each link and its audit entry as ``customer_link``
+    writes them. Returns, per link, "" or why it was refused. Anything unusual (an id already used,
+    a customer linked to another id, the same customer or id twice, a race on the unique keys) goes
+    through ``customer_link`` one at a time, after the others, as it would have alone."""
+    links = [(customer, str(external_id).strip()) for customer, external_id in links]
+    errors = [""] * len(links)
+    wanted = [external_id for _, external_id in links if external_id]
+    rows = ExternalLink.objects.filter(Q(external_id__in=wanted) | Q(customer__in=[c for c, _ in links]), system=system)
+    by_id, linked = {}, set()
+    for row in rows:
+        by_id[row.external_id] = row
+        linked.add(row.customer_id)
+    new, one_by_one, taken = [], [], set()
+    for n, (customer, external_id) in enumerate(links):
+        row = by_id.get(external_id)
+        if row is not None and row.customer_id == customer.pk:
+            continue  # already this customer's id there
+        if row is not None or not external_id or customer.pk in linked or external_id in taken:
+            one_by_one.append(n)  # refused, an update, or twice here: the single path says which, in turn
+        else:
+            new.append(n)
+            taken.add(external_id)
+            linked.add(customer.pk)
+    try:
+        with transaction.atomic():
+            for n in new:
+                customer, external_id = links[n]
+                ExternalLink.objects.create(customer=customer, system=system, external_id=external_id,
+                                            provider=provider)
+    except IntegrityError:  # a concurrent writer got there first: each on its own, as customer_link does
+        one_by_one = sorted(one_by_one + new)
+    for n in one_by_one:
+        customer, external_id = links[n]
+        try:
+            customer_link(customer=customer, system=system, external_id=external_id, provider=provider)
+        except CustomerError as exc:
+            errors[n] = str(exc)
+    return errors
+
+
 # --- overrides, assignment, merging ------------------------------------------------------
 # Appended for the screens; each action audits itself inside its own transaction.
 

@@ -22,15 +22,20 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Counters and rate limits live in the cache: each test starts from zero. Content type ids are
-    cached per process too, and a transactional test's flush and restore can change them."""
+    """Counters and rate limits live in the cache (the webhook door's in the process): each test starts
+    from zero. Content type ids are cached per process too, and a transactional test's flush and
+    restore can change them."""
     from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
+    from core.ratelimit import LOCAL
+
     cache.clear()
+    LOCAL.clear()
     ContentType.objects.clear_cache()
     yield
     cache.clear()
+    LOCAL.clear()
     ContentType.objects.clear_cache()
 
 

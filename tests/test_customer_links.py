@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 
 from customers.models import ExternalLink, System
-from customers.services import CustomerError, customer_link
+from auditlog.models import LogEntry
+
+from customers.services import CustomerError, customer_link, customer_links_record
 from tests import helpers
 
 
@@ -22,6 +24,31 @@ def test_linking_is_idempotent_moves_the_customers_own_link_and_refuses_another_
         customer_link(customer=bob, system=System.CRM, external_id="102")
     with pytest.raises(CustomerError, match="empty"):
         customer_link(customer=bob, system=System.CRM, external_id="  ")
+
+
+@pytest.mark.django_db
+def test_linking_many_at_once_gives_each_the_answer_linking_it_alone_would():
+    ada, bob, cy, dee, eve = (helpers.customer() for _ in range(5))
+    customer_link(customer=ada, system=System.CRM, external_id="101")
+    customer_link(customer=dee, system=System.CRM, external_id="401")
+    errors = customer_links_record(system=System.CRM, provider="hubspot", links=[
+        (ada, "101"),  # already hers
+        (bob, " 201 "),  # new
+        (cy, "101"),  # Ada's
+        (dee, "402"),  # moves her own link
+        (eve, "  "),  # empty
+        (bob, "201"),  # the same link twice in one batch
+        (cy, "301"),  # new, after a refusal of the same customer
+    ])
+    assert [bool(e) for e in errors] == [False, False, True, False, True, False, False]
+    assert "already belongs to another customer" in errors[2] and "empty" in errors[4]
+    assert dict(ExternalLink.objects.filter(system=System.CRM).values_list("customer_id", "external_id")) == {
+        ada.pk: "101", bob.pk: "201", cy.pk: "301", dee.pk: "402"}
+    assert ExternalLink.objects.get(customer=bob, system=System.CRM).provider == "hubspot"
+    # each new link has its audit entry, as customer_link writes it
+    for customer in (bob, cy):
+        link = ExternalLink.objects.get(customer=customer, system=System.CRM)
+        assert LogEntry.objects.get_for_object(link).filter(action=LogEntry.Action.CREATE).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,9 +16,11 @@ from billing import parsing as p
 from billing.consumers import BillingChange, billing_change_dispatch
 from billing.errors import BillingError
 from billing.models import EventStatus, Invoice, Refund, StripeEvent
+from billing.ordering import event_place
 from billing.services import mirrors as m
 from billing.services.refunds import refund_settle
 from core.backoff import backoff_seconds
+from core.batch import batch_flush_due, batch_scope
 from customers.identity import Identity, customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
 
@@ -106,12 +108,13 @@ def _apply_event(event: StripeEvent) -> str:
             seen=Identity(email=p.customer_email(obj), name=p.customer_name(obj)),
             seen_as_of=m.event_order_key(event),
         )
+        first = customer.last_event_at is None
         customer.last_event_at = max(filter(None, [customer.last_event_at, event.created]))
         before, after = customer_state_refresh(
             customer=customer, source_event=event, also_save=(*identity, "last_event_at")
         )
         billing_change_dispatch(change=BillingChange(
-            customer=customer, source_event=event, event_type=event.type, before=before, after=after,
+            customer=customer, source_event=event, event_type=event.type, before=before, after=after, first=first,
         ))
     return EventStatus.PROCESSED
 
@@ -149,14 +152,29 @@ def _error_text(exc: Exception, permanent: str) -> str:
     return (f"{text[:300]}. {NOT_RETRIED}" if permanent else text)[:500]
 
 
-def event_process(*, event_id: int) -> str:
-    """Apply one stored event exactly once. Safe to call repeatedly and concurrently."""
+HELD = "held"  # not applied yet: an earlier event of the same customer is still waiting
+
+
+def event_process(*, event_id: int, keep_order: bool = True) -> str:
+    """Apply one stored event exactly once. Safe to call repeatedly and concurrently.
+
+    With ``keep_order``, an event whose customer has an earlier event (in Stripe's order) still
+    waiting is held back instead: it stays received, marked held, and whoever applies (or fails)
+    that earlier event applies it next (``_apply_held``); the sweeper is the safety net."""
+    with batch_scope():  # alone, a batch of one: its consumers read the rules once, as in a batch
+        return _event_process(event_id, keep_order)
+
+
+def _event_process(event_id: int, keep_order: bool) -> str:
     clock = time.monotonic()
     try:
         with transaction.atomic():
             event = StripeEvent.objects.select_for_update().get(pk=event_id)
             if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
                 return event.status
+            if keep_order and _earlier_waiting(event):
+                _hold(event)
+                return HELD
             bind_correlation_id(event.correlation_id or new_correlation_id())
             status = _apply_event(event)
             if event.status != status:  # not yet written by _apply_event
@@ -168,7 +186,50 @@ def event_process(*, event_id: int) -> str:
         _observe(status, clock)
         return status
     _observe(status, clock, received_at=event.received_at)
+    _apply_held(event.stripe_customer_id)
     return status
+
+
+def _earlier_waiting(event: StripeEvent) -> bool:
+    """Whether another event of the same Stripe customer, earlier in Stripe's order, is still waiting."""
+    if not event.stripe_customer_id or event.type not in HANDLED:
+        return False
+    mine = event_place(created=event.created, event_type=event.type, event_id=event.stripe_id)
+    waiting = (StripeEvent.objects.filter(stripe_customer_id=event.stripe_customer_id, status=EventStatus.RECEIVED,
+                                          type__in=list(HANDLED))
+               .exclude(pk=event.pk).values_list("created", "type", "stripe_id"))
+    return any(event_place(created=c, event_type=t, event_id=i) < mine for c, t, i in waiting)
+
+
+def _hold(event: StripeEvent) -> None:
+    """Marked held (``next_attempt_at``: when the sweeper may wake it if no release comes) and in flight."""
+    now = timezone.now()
+    event.woken_at, event.next_attempt_at = now, now + timedelta(seconds=settings.STRIPE_EVENT_SWEEP_GRACE_SECONDS)
+    event.save(update_fields=["woken_at", "next_attempt_at"])
+    log.info("stripe_event.held", event_id=event.stripe_id, type=event.type)
+
+
+def _apply_held(stripe_customer_id: str) -> None:
+    """Apply the customer's held events, in Stripe's order, once the event they waited for is settled.
+
+    Runs after that event's commit, so no hold can slip past it: an event that read the earlier one as
+    still waiting keeps its own row locked until its hold is committed, and the locking read here takes
+    every waiting row of the customer, so it waits for that commit and then reads the row as it became
+    (a read filtered on the hold mark would pass over the row as it was). Rows are locked in id order,
+    so two of these never wait on each other; SQLite runs one writer at a time."""
+    if not stripe_customer_id:
+        return
+    # Every event that can be held is still received (a hold marks it, nothing else): when none of
+    # the customer's is, there is nothing to release, and a plain read on an index says so.
+    if not StripeEvent.objects.filter(stripe_customer_id=stripe_customer_id, status=EventStatus.RECEIVED).exists():
+        return
+    with transaction.atomic():
+        waiting = StripeEvent.objects.select_for_update().filter(
+            stripe_customer_id=stripe_customer_id, status=EventStatus.RECEIVED).order_by("pk")
+        held = [pk for pk, mark in waiting.values_list("pk", "next_attempt_at") if mark is not None]
+        StripeEvent.objects.filter(pk__in=held).update(next_attempt_at=None, woken_at=timezone.now())
+    if held:
+        events_process(event_ids=held)
 
 
 def _observe(status: str, clock: float, received_at=None) -> None:
@@ -210,6 +271,7 @@ def _event_failed(event_id: int, exc: Exception) -> str:
         "stripe_event.failed", event_id=event.stripe_id, type=event.type, error=event.error_class, attempts=event.attempts,
         retry=event.next_attempt_at is not None,
     )
+    _apply_held(event.stripe_customer_id)  # a failing event waits for its retry; the customer's later ones do not
     return EventStatus.FAILED
 
 
@@ -232,7 +294,7 @@ def event_replay(*, event: StripeEvent, actor=None, source: str) -> str:
             summary=f"Replayed {locked.type} {locked.stripe_id}",
             changes={"status": [previous, EventStatus.RECEIVED]},
         )
-    return event_process(event_id=event.pk)
+    return event_process(event_id=event.pk, keep_order=False)  # a person asked for this one, now
 
 
 def events_due(now=None) -> list[int]:
@@ -254,4 +316,37 @@ def events_mark_woken(*, event_ids: list[int], now=None) -> None:
     never sees a stale mark)."""
     StripeEvent.objects.filter(pk__in=event_ids).update(woken_at=now or timezone.now())
 
+
+def events_process(*, event_ids: list[int]) -> list[str]:
+    """Apply several stored events (of any customers), each in its own transaction as
+    ``event_process`` does, in Stripe's order (billing/ordering.py): a customer's events in one batch
+    are applied the way they happened, and one event's failure stays its own."""
+    places = StripeEvent.objects.filter(pk__in=event_ids).values_list("pk", "created", "type", "stripe_id")
+    ordered = sorted(places, key=lambda row: (event_place(created=row[1], event_type=row[2], event_id=row[3]), row[0]))
+    outcomes = []
+    # One scope for the batch: the rules are read once, and the jobs the events write are woken
+    # together (per system) once the batch ends or its first wake-up has waited long enough.
+    with batch_scope():
+        for pk, *_ in ordered:
+            outcomes.append(event_process(event_id=pk))
+            batch_flush_due()
+    return outcomes
+
+
+def events_claim_new(*, limit: int, now=None) -> list[int]:
+    """Stored events nobody has woken a worker for yet, marked woken as they are taken: two
+    watchers never take the same event, and the sweeper leaves them to their wake-up."""
+    new = StripeEvent.objects.filter(status=EventStatus.RECEIVED, woken_at__isnull=True)
+    if not new.exists():  # the idle case, several times a second: a read on an index, no lock
+        return []
+    with transaction.atomic():
+        # SKIP LOCKED on PostgreSQL; on SQLite the IMMEDIATE transaction holds every other writer off.
+        claimed = list(
+            StripeEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=EventStatus.RECEIVED, woken_at__isnull=True)
+            .order_by("pk").values_list("pk", flat=True)[:limit]
+        )
+        if claimed:
+            StripeEvent.objects.filter(pk__in=claimed).update(woken_at=now or timezone.now())
+    return claimed
 

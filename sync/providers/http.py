@@ -8,7 +8,9 @@ executor stores on the job's attempt.
 
 import contextlib
 import contextvars
+import hashlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -20,7 +22,19 @@ from core.redact import TEXT_LIMIT, redact
 from sync.providers.errors import ProviderError, ReasonCode
 
 _trace: contextvars.ContextVar[list | None] = contextvars.ContextVar("provider_trace", default=None)
-_session = requests.Session()
+# One kept-alive session per tool and credential, for the life of the process: connections are
+# reused across jobs and batches, and what one credential's answers set (cookies) never travels
+# with another's requests.
+_sessions: dict[str, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(provider: str, base_url: str, credential: str) -> requests.Session:
+    key = hashlib.sha256(f"{provider}\0{base_url}\0{credential}".encode()).hexdigest()
+    with _sessions_lock:
+        if key not in _sessions:
+            _sessions[key] = requests.Session()
+        return _sessions[key]
 
 
 @contextlib.contextmanager
@@ -86,6 +100,7 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Accept": "application/json", **(headers or {})}
         self.auth = auth
+        self.session = session_for(provider, self.base_url, repr((auth, sorted(self.headers.items()))))
 
     def call(self, method: str, path: str, *, json_body=None, params=None, headers=None,
              accept: tuple[int, ...] = ()) -> tuple[int, dict]:
@@ -97,7 +112,7 @@ class Client:
         if headers and "Idempotency-Key" in headers:
             entry["idempotency_key"] = headers["Idempotency-Key"]
         try:
-            response = _session.request(
+            response = self.session.request(
                 method, self.base_url + path, json=json_body, params=params, auth=self.auth,
                 headers={**self.headers, **(headers or {})},
                 timeout=(settings.SYNC_HTTP_CONNECT_TIMEOUT, settings.SYNC_HTTP_READ_TIMEOUT),

@@ -1,96 +1,281 @@
-"""Running one job: gates (pause, breaker, rate), claim with a lease, call the adapter, record.
+"""Running jobs in batches: gates (pause, breaker, rate) once per batch, one claim with a lease,
+the adapter calls one after another, one insert for the attempts, bulk updates to finish.
 
-Only the conditional UPDATE in ``_claim`` decides who runs a job, so any
-number of workers (and a sweeper sending duplicate wake-ups) are safe on
-SQLite and PostgreSQL alike.
+Only the claim decides who runs a job: on PostgreSQL one UPDATE over the batch's due rows
+taken with ``FOR UPDATE SKIP LOCKED``, elsewhere (SQLite, which runs writers one at a time)
+the same conditional UPDATE inside a transaction. So any number of workers on any number of
+machines (and a sweeper sending duplicate wake-ups) are safe. A batch of one is the old
+one-job wake-up (``job_run``).
 """
 
 import random
 import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from core.backoff import backoff_seconds
 from core.logs import log_hash
-from customers.services import CustomerError, customer_link
+from core.redact import redact
+from customers.services import customer_links_record
 from sync import metrics
-from sync.hooks import success_hooks_run
+from sync.hooks import success_hooks, success_hooks_run
 from sync.models import WAITING_JOB_STATUSES, JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result, provider_for
 from sync.providers.errors import ProviderError
 from sync.providers.http import recording
-from sync.ratelimit import holds_slot, rate_take
+from sync.ratelimit import holds_slot, rate_reserve
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
-from sync.services.outbox import jobs_enqueue_on_commit
+from sync.services.outbox import JOBS_PER_BATCH
 from sync.services.payload import job_payload, jobs_with_payload_facts
+from sync.services.sweeper import jobs_wake_on_time
 
 log = structlog.get_logger(__name__)
+
+# A batch stops starting calls after this long (a slow tool): its other jobs are handed back at
+# once, so the batch ends well inside the task's time limit and the lease.
+BATCH_SECONDS = 15.0
+
+
+@dataclass
+class Run:
+    """One claimed job's try: what the call returned, and the attempt that records it."""
+
+    job: SyncJob
+    attempt: SyncAttempt
+    result: Result = field(default_factory=Result)
+    error: ProviderError | None = None
+    note: str = ""
 
 
 def job_run(*, job_id: int, worker: str) -> str:
     """Execute job ``job_id`` if it is due; return what happened (``succeeded``, ``paused``, ...)."""
-    system, outcome = _job_run(job_id, worker)
-    metrics.job_wakeups.labels(system, outcome).inc()
-    return outcome
+    return jobs_run(job_ids=[job_id], worker=worker).get(job_id, "not_due")
 
 
-def _job_run(job_id: int, worker: str) -> tuple[str, str]:
+def jobs_run(*, job_ids: list[int], worker: str, system: str = "") -> dict[int, str]:
+    """Execute those of ``job_ids`` that are due, as one batch per system; return each job's
+    outcome (a duplicate or stale wake-up finds them ``not_due``).
+
+    ``system``: the wake-up is that system's, and its batch is filled up to ``JOBS_PER_BATCH``
+    with other jobs of the system that are due now (their own wake-ups, still queued, will then
+    find nothing to do): under a backlog each task runs a full batch, however few jobs each
+    wake-up names. Any due job is fair game; the claim decides who runs it.
+    """
     now = timezone.now()
-    job = jobs_with_payload_facts().filter(pk=job_id).first()
-    if job is None or job.status not in WAITING_JOB_STATUSES or job.next_attempt_at > now:
-        return (job.system if job else ""), "not_due"
-    gate = system_gate(system=job.system, now=now)
+    ids = list(dict.fromkeys(job_ids))[:JOBS_PER_BATCH]
+    outcomes = {pk: "not_due" for pk in ids}
+    systems: dict[str, list[SyncJob]] = defaultdict(list)
+    due = [job for job in jobs_with_payload_facts().filter(pk__in=ids).order_by("pk")
+           if job.status in WAITING_JOB_STATUSES and job.next_attempt_at <= now]
+    if system and len(due) < JOBS_PER_BATCH:
+        # No ORDER BY: the (status, next attempt) index hands over the first due rows it meets.
+        due += jobs_with_payload_facts().due(now).filter(system=system).exclude(pk__in=ids).order_by()[
+            : JOBS_PER_BATCH - len(due)]
+    for job in due:
+        systems[job.system].append(job)
+    for name, jobs in systems.items():
+        outcomes.update(_system_run(name, jobs, worker[:100], now))
+    by_system = {job.pk: job.system for job in due}
+    for (name, outcome), n in Counter((by_system.get(pk, ""), o) for pk, o in outcomes.items()).items():
+        metrics.job_wakeups.labels(name, outcome).inc(n)
+    return outcomes
+
+
+def _system_run(system: str, jobs: list[SyncJob], worker: str, now: datetime) -> dict[int, str]:
+    gate = system_gate(system=system, now=now)
     if gate.paused:
-        return job.system, "paused"  # stays pending; system_resume wakes it
-    if gate.breaker == HELD:
-        _postpone(job, gate.until + timedelta(seconds=random.uniform(0, 5)), now)
-        return job.system, "held"
-    provider = provider_for(job.system)
-    if not holds_slot(job.rate_slot_at, provider, now):
-        wait = rate_take(provider=provider, action=job.action)
-        if wait > 0:  # the slot is this job's now: parked until then, woken once
-            _postpone(job, now + timedelta(seconds=wait), now, slot=True)
-            return job.system, "rate_limited"
-    if not _claim(job, worker, now):
-        return job.system, "claimed_elsewhere"
-    return job.system, _execute(job, provider, worker, gate=gate)
-
-
-def _postpone(job: SyncJob, at: datetime, now: datetime, *, slot: bool = False) -> None:
-    """Wait without spending an attempt; wake again on time when the wait is short, else the
-    sweeper wakes it on time. ``slot``: ``at`` is the rate-limit slot the job reserved."""
-    moved = SyncJob.objects.due(now).filter(pk=job.pk).update(
-        next_attempt_at=at, rate_slot_at=at if slot else None, updated_at=now, enqueued_at=None
-    )
-    delay = (at - now).total_seconds()
-    if moved and delay <= settings.SYNC_SWEEP_INTERVAL:
-        jobs_enqueue_on_commit(job_ids=[job.pk], countdown=delay)
-
-
-def _claim(job: SyncJob, worker: str, now: datetime) -> bool:
-    won = SyncJob.objects.due(now).filter(pk=job.pk).update(
-        status=JobStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        lease_owner=worker[:100],
-        lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
-        rate_slot_at=None,
-        updated_at=now,
-    )
-    if won:  # what the UPDATE wrote, without reading the row again
-        job.status, job.attempts, job.lease_owner = JobStatus.RUNNING, job.attempts + 1, worker[:100]
-    return bool(won)
+        return {job.pk: "paused" for job in jobs}  # they stay pending; system_resume wakes them
+    outcomes: dict[int, str] = {}
+    if gate.breaker == PROBE:  # one job asks whether the system is back; the others wait with the rest
+        jobs, waiting = jobs[:1], jobs[1:]
+        until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+        gate_for_rest = Gate(gate.paused, HELD, until, gate.failures)
+        outcomes.update(_system_run_held(waiting, gate_for_rest, now))
+    elif gate.breaker == HELD:
+        return _system_run_held(jobs, gate, now)
+    provider = provider_for(system)
+    asking = [job for job in jobs if not holds_slot(job.rate_slot_at, provider, now)]
+    waits = rate_reserve(provider=provider, actions=[job.action for job in asking])
+    slots = {job.pk: now + timedelta(seconds=wait) for job, wait in zip(asking, waits) if wait > 0}
+    if slots:  # the slots are these jobs' now: parked until then, woken once
+        _postpone(slots, now, slot=True)
+        outcomes.update({pk: "rate_limited" for pk in slots})
+    ready = [job for job in jobs if job.pk not in slots]
+    claimed = _claim(ready, worker, now)
+    outcomes.update({job.pk: "claimed_elsewhere" for job in ready if job.pk not in claimed})
+    outcomes.update(_execute_batch([job for job in ready if job.pk in claimed], provider, worker, gate=gate))
+    return outcomes
 
 
 def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
+    """Run one claimed job: a batch of one."""
+    return _execute_batch([job], provider, worker, gate=gate).get(job.pk, "not_due")
+
+
+def _execute_batch(jobs: list[SyncJob], provider, worker: str, *, gate: Gate) -> dict[int, str]:
+    """Run claimed jobs: the calls, then one transaction recording them, then the breaker."""
+    runs = _calls(jobs, provider, worker)
+    outcomes = _finish(runs, provider, worker)
+    if runs:
+        _tell_breaker(runs[0].job.system, runs, gate)
+    for run in runs:
+        _observe(run, provider, outcomes[run.job.pk])
+    return outcomes
+
+
+def _system_run_held(jobs: list[SyncJob], gate: Gate, now: datetime) -> dict[int, str]:
+    _postpone({job.pk: gate.until + timedelta(seconds=random.uniform(0, 5)) for job in jobs}, now)
+    return {job.pk: "held" for job in jobs}
+
+
+def _per_job(values: dict, name: str) -> Case:
+    """One value per job for column ``name`` in a single UPDATE."""
+    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name),
+                output_field=SyncJob._meta.get_field(name))
+
+
+def _postpone(times: dict[int, datetime], now: datetime, *, slot: bool = False) -> None:
+    """Wait without spending an attempt; wake again on time when the wait is short, else the
+    sweeper wakes them on time. ``slot``: each time is the rate-limit slot the job reserved."""
+    if not times:
+        return
+    at = _per_job(times, "next_attempt_at")
+    SyncJob.objects.due(now).filter(pk__in=list(times)).update(
+        next_attempt_at=at, rate_slot_at=_per_job(times, "rate_slot_at") if slot else None, updated_at=now,
+        enqueued_at=None,
+    )
+    jobs_wake_on_time(times, now=now)
+
+
+# PostgreSQL: rows another worker is claiming right now are skipped, not waited for. SQLite runs
+# writers one at a time, so the plain conditional UPDATE is the same guarantee there.
+_CLAIM_SQL = """
+UPDATE {table} SET status = %s, attempts = attempts + 1, lease_owner = %s, lease_expires_at = %s,
+       rate_slot_at = NULL, updated_at = %s
+WHERE id IN ({due})
+RETURNING id, attempts
+"""
+_DUE = "SELECT id FROM {table} WHERE id IN ({ids}) AND status IN (%s, %s) AND next_attempt_at <= %s"
+_DUE_UNLOCKED = " ORDER BY id LIMIT {limit} FOR UPDATE SKIP LOCKED"
+
+
+def _claim(jobs: list[SyncJob], worker: str, now: datetime) -> set[int]:
+    """Take the due ones of ``jobs`` with a lease, in one statement; return the ids won. Each
+    claimed job's ``attempts`` and lease are set to what the UPDATE wrote, not read again."""
+    if not jobs:
+        return set()
+    ops, table = connection.ops, SyncJob._meta.db_table
+    lease_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    ids = [job.pk for job in jobs]
+    due = _DUE.format(table=table, ids=", ".join(["%s"] * len(ids)))
+    if connection.vendor == "postgresql":
+        due += _DUE_UNLOCKED.format(limit=len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL.format(table=table, due=due), [
+            JobStatus.RUNNING.value, worker, ops.adapt_datetimefield_value(lease_until),
+            ops.adapt_datetimefield_value(now), *ids, *[s.value for s in WAITING_JOB_STATUSES],
+            ops.adapt_datetimefield_value(now),
+        ])
+        won = dict(cursor.fetchall())
+    for job in jobs:
+        if job.pk in won:
+            job.status, job.attempts, job.lease_owner = JobStatus.RUNNING, won[job.pk], worker
+    return set(won)
+
+
+def _calls(jobs: list[SyncJob], provider, worker: str) -> list[Run]:
+    """Call the tool for each job in turn; jobs in a row that the tool can take in one request (a
+    batch endpoint) share one. A failure that concerns the whole system (down, slow, throttling,
+    credentials refused) or the batch's time running out stops the batch: the jobs not tried are
+    handed back without spending an attempt, not sent into the same wall."""
+    runs: list[Run] = []
+    clock = time.monotonic()
+    payloads = {job.pk: job_payload(job) for job in jobs}  # after the claim: they carry this attempt's number
+    queue, alone = list(jobs), set()
+    while queue:
+        group = _sharing(queue, payloads, provider, alone)
+        if len(group) > 1:
+            done, again = _call_shared(group, payloads, provider)
+            alone.update(job.pk for job in again)
+            queue = again + queue[len(group):]
+        else:
+            done, queue = [_call(queue[0], provider, payloads[queue[0].pk])], queue[1:]
+        runs += done
+        error = next((run.error for run in done if run.error is not None and (
+            _system_wide(run.error) or run.error.reason_code == ReasonCode.RATE_LIMITED)), None)
+        if error is not None:
+            why = "" if error.reason_code == ReasonCode.RATE_LIMITED else f"Not tried yet: {error.message}"
+            _hand_back(queue, worker, after=error.retry_after or 1.0, why=why)
+            break
+        if time.monotonic() - clock > BATCH_SECONDS:
+            _hand_back(queue, worker, after=0.0)
+            break
+    return runs
+
+
+def _sharing(queue: list[SyncJob], payloads: dict, provider, alone: set[int]) -> list[SyncJob]:
+    """The jobs at the head of ``queue`` that can go in one request: in a row, each for another record."""
+    batch_key = getattr(provider, "batch_key", None)
+    group, keys = [], set()
+    for job in queue if batch_key is not None else ():
+        key = batch_key(payloads[job.pk])
+        if job.pk in alone or not key or key in keys or len(group) >= provider.BATCH_LIMIT:
+            break
+        group.append(job)
+        keys.add(key)
+    return group or queue[:1]
+
+
+def _call_shared(group: list[SyncJob], payloads: dict, provider) -> tuple[list[Run], list[SyncJob]]:
+    """One request for ``group``. Returns the runs it settled and the jobs to send alone: those the
+    answer does not show, or all of them when the request as a whole was refused (each one's own call
+    says which was wrong). A failure of the whole system is the first job's try, as it would have been
+    alone; the others are not tried."""
+    started, clock = timezone.now(), time.monotonic()
+    mine = [payloads[job.pk] for job in group]
+    with recording() as trace:
+        try:
+            results, error = provider.perform_batch(mine), None
+        except ProviderError as exc:
+            results, error = [], exc
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not leave the jobs running
+            log.exception("sync.adapter_crashed", job_id=group[0].pk, provider=provider.NAME)
+            results = []
+            error = ProviderError(f"{provider.NAME} adapter failed ({type(exc).__name__})", permanent=False)
+    ms = int((time.monotonic() - clock) * 1000)
+    if error is not None and not (_system_wide(error) or error.reason_code == ReasonCode.RATE_LIMITED):
+        return [], group
+    if error is not None:
+        calls = _own_part(trace, provider, mine[0], len(group), keep=("response",))
+        return [_run(group[0], provider, started, ms, calls, error=error)], group[1:]
+    runs, again = [], []
+    for job, payload, result in zip(group, mine, results, strict=True):
+        if result is None:
+            again.append(job)
+        else:
+            runs.append(_run(job, provider, started, ms, _own_part(trace, provider, payload, len(group)), result=result))
+    return runs, again
+
+
+def _own_part(trace: list, provider, payload, size: int, keep: tuple[str, ...] = ()) -> list[dict]:
+    """A shared request as one job's try records it: its own input (not the others' records), and
+    how many jobs went with it; the answer only where it is the request's (a failure), with ``keep``."""
+    dropped = {"request", "response"} - set(keep)
+    return [{**{k: v for k, v in call.items() if k not in dropped}, "shared_with": size - 1,
+             "request": redact(provider.preview(payload).get("request"), cut=True)} for call in trace]
+
+
+def _call(job: SyncJob, provider, payload) -> Run:
     started, clock = timezone.now(), time.monotonic()
     error: ProviderError | None = None
     result = Result()
-    payload = job_payload(job)  # after the claim: it carries this attempt's number
     with recording() as trace:
         try:
             result = provider.perform(payload)
@@ -99,8 +284,14 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not leave the job running
             log.exception("sync.adapter_crashed", job_id=job.pk, provider=provider.NAME)
             error = ProviderError(f"{provider.NAME} adapter failed ({type(exc).__name__})", permanent=False)
+    return _run(job, provider, started, int((time.monotonic() - clock) * 1000), trace, result=result, error=error)
+
+
+def _run(job: SyncJob, provider, started, ms: int, trace: list, *, result: Result | None = None,
+         error: ProviderError | None = None) -> Run:
+    result = result or Result()
     attempt = SyncAttempt(
-        job=job, number=job.attempts, started_at=started, duration_ms=int((time.monotonic() - clock) * 1000),
+        job=job, number=job.attempts, started_at=started, duration_ms=ms,
         outcome="ok" if error is None else ("permanent" if error.permanent else "transient"),
         status_code=error.status_code if error else None,
         error_class=error.reason_code if error else "",
@@ -108,15 +299,23 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
         request_summary={"provider": provider.NAME, "calls": [_request_part(c) for c in trace]},
         response_summary={"calls": [_response_part(c) for c in trace], "external_id": result.external_id},
     )
-    outcome = _finish(job, provider, worker, attempt, result, error)
-    _tell_breaker(job.system, error, gate)
-    metrics.job_attempts.labels(job.system, attempt.outcome).inc()
-    if outcome == "succeeded":
-        metrics.job_latency_seconds.labels(job.system).observe((timezone.now() - job.created_at).total_seconds())
-    log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
-             outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
-             customer=log_hash(job.customer.public_id))
-    return outcome
+    return Run(job=job, attempt=attempt, result=result, error=error)
+
+
+def _hand_back(jobs: list[SyncJob], worker: str, *, after: float, why: str = "") -> None:
+    """Claimed jobs this batch will not try: waiting again, their attempt not spent, woken in
+    ``after`` seconds (a tool's Retry-After is kept for them too). ``why``: the tool's failure that
+    stopped the batch, kept as the job's last error so screens can say what it waits for."""
+    if not jobs:
+        return
+    now = timezone.now()
+    at = now + timedelta(seconds=after)
+    SyncJob.objects.filter(pk__in=[job.pk for job in jobs], status=JobStatus.RUNNING, lease_owner=worker).update(
+        status=Case(When(attempts=1, then=Value(JobStatus.PENDING)), default=Value(JobStatus.RETRYING)),
+        attempts=F("attempts") - 1, next_attempt_at=at, lease_owner="", lease_expires_at=None,
+        enqueued_at=None, updated_at=now, **({"last_error": why[:500]} if why else {}),
+    )
+    jobs_wake_on_time({job.pk: at for job in jobs}, now=now)
 
 
 def _request_part(call: dict) -> dict:
@@ -127,68 +326,135 @@ def _response_part(call: dict) -> dict:
     return {k: call[k] for k in ("status", "error", "ms", "response") if k in call}
 
 
-def _tell_breaker(system: str, error: ProviderError | None, gate: Gate) -> None:
-    probe = gate.breaker == PROBE
-    # Outages and rejected credentials concern the whole system; a 429 or a bad record does not.
-    system_wide = error is not None and (
-        (not error.permanent and error.reason_code != ReasonCode.RATE_LIMITED)
-        or error.reason_code == ReasonCode.AUTH_FAILED
+def _system_wide(error: ProviderError) -> bool:
+    """Outages and rejected credentials concern the whole system; a 429 or a bad record does not."""
+    return (not error.permanent and error.reason_code != ReasonCode.RATE_LIMITED) or (
+        error.reason_code == ReasonCode.AUTH_FAILED
     )
-    if error is None:
-        if gate.failures or probe:  # nothing to reset otherwise: spare the two writes
-            breaker_record_success(system=system)
-    elif system_wide:
-        breaker_record_failure(system=system, reason=error.reason_code, probe=probe, now=timezone.now())
-    elif probe:
-        breaker_record_success(system=system)  # it answered: the system is up
 
 
-def _finish(job, provider, worker, attempt, result: Result, error: ProviderError | None) -> str:
+def _tell_breaker(system: str, runs: list[Run], gate: Gate) -> None:
+    """What the batch's answers mean for the breaker, in the order they came (only its last try
+    can have failed system-wide: that stops a batch)."""
+    probe = gate.breaker == PROBE
+    answered = [run for run in runs if run.error is None or not _system_wide(run.error)]
+    failed = [run.error for run in runs if run.error is not None and _system_wide(run.error)]
+    if answered and (gate.failures or probe):  # nothing to reset otherwise: spare the two writes
+        if probe or any(run.error is None for run in answered):
+            breaker_record_success(system=system)  # a probe that got any answer: the system is up
+    if failed:
+        breaker_record_failure(system=system, reason=failed[-1].reason_code, probe=probe and not answered,
+                               now=timezone.now())
+
+
+def _finish(runs: list[Run], provider, worker: str) -> dict[int, str]:
+    """Record every try and move each job on, in one transaction: one insert for the attempts,
+    one UPDATE per outcome, each only on the jobs this worker still holds. A job whose lease ran
+    out meanwhile (the sweeper handed it on) is left to the newer run; its attempt is recorded."""
+    if not runs:
+        return {}
     now = timezone.now()
-    mine = SyncJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, lease_owner=worker[:100])
+    held = SyncJob.objects.filter(status=JobStatus.RUNNING, lease_owner=worker)
     done = dict(lease_owner="", lease_expires_at=None, updated_at=now)
-    with transaction.atomic():
-        attempt.save()
-        if error is None:
-            note = _link(job, provider, result)
-            # Nothing reached the tool: marked, so the job can be sent for real once it has credentials.
-            changed = mine.update(status=JobStatus.SUCCEEDED, external_id=result.external_id[:255],
-                                  reason_code="", last_error=note, finished_at=now,
-                                  simulated=provider.NAME == SANDBOX, **done)
-            outcome = "succeeded"
-            if changed:
-                success_hooks_run(job=job, external_id=result.external_id)
-        elif error.permanent or job.attempts >= settings.SYNC_MAX_ATTEMPTS:
-            reason = error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
-            changed = mine.update(status=JobStatus.DEAD, reason_code=reason, last_error=error.message[:500],
-                                  finished_at=now, **done)
-            outcome = "dead"
+    ok, dead, again = [], [], []
+    for run in runs:
+        if run.error is None:
+            ok.append(run)
+        elif run.error.permanent or run.job.attempts >= settings.SYNC_MAX_ATTEMPTS:
+            dead.append(run)
         else:
-            at = now + timedelta(seconds=backoff_seconds(
-                attempt=job.attempts, base=settings.SYNC_RETRY_BASE_SECONDS, cap=settings.SYNC_RETRY_MAX_SECONDS,
-                retry_after=error.retry_after,
-            ))
-            changed = mine.update(status=JobStatus.RETRYING, next_attempt_at=at, last_error=error.message[:500],
-                                  reason_code=error.reason_code, enqueued_at=None, **done)
-            outcome = "retrying"
-            if changed and (at - now).total_seconds() <= settings.SYNC_SWEEP_INTERVAL:
-                jobs_enqueue_on_commit(job_ids=[job.pk], countdown=(at - now).total_seconds())
-        if not changed:
-            # The lease ran out and the sweeper handed the job on; the newer run decides.
-            log.warning("sync.lease_lost", job_id=job.pk, outcome=outcome)
-            return "lease_lost"
-    return outcome
+            again.append(run)
+    times = {run.job.pk: now + timedelta(seconds=backoff_seconds(
+        attempt=run.job.attempts, base=settings.SYNC_RETRY_BASE_SECONDS, cap=settings.SYNC_RETRY_MAX_SECONDS,
+        retry_after=run.error.retry_after,
+    )) for run in again}
+    with transaction.atomic():
+        SyncAttempt.objects.bulk_create([run.attempt for run in runs])
+        outcomes = _succeed(ok, provider, held, done, now)
+        reasons = {run.job.pk: _dead_reason(run.error) for run in dead}
+        moved = _move(dead, held, now, status=JobStatus.DEAD, finished_at=now, **done, **_errors(dead),
+                      reason_code=_per_job(reasons, "reason_code"))
+        outcomes.update({pk: "dead" for pk in moved})
+        reasons = {run.job.pk: run.error.reason_code for run in again}
+        moved = _move(again, held, now, status=JobStatus.RETRYING, next_attempt_at=_per_job(times, "next_attempt_at"),
+                      enqueued_at=None, **done, **_errors(again), reason_code=_per_job(reasons, "reason_code"))
+        outcomes.update({pk: "retrying" for pk in moved})
+        # Those due before the next sweep are woken on time, after commit.
+        jobs_wake_on_time({pk: at for pk, at in times.items() if pk in moved}, now=now)
+    for run in runs:
+        if run.job.pk not in outcomes:
+            log.warning("sync.lease_lost", job_id=run.job.pk)
+            outcomes[run.job.pk] = "lease_lost"
+    return outcomes
 
 
-def _link(job: SyncJob, provider, result: Result) -> str:
-    """Record the customer's id in that system; a clash is noted on the job, not fatal."""
-    if not (result.link and result.external_id):
-        return ""
-    if str(result.external_id).strip() == getattr(job, "linked_id", None):
-        return ""  # already this customer's id there: customer_link would find it and change nothing
-    try:  # customer_link guards its own write with a savepoint
-        customer_link(customer=job.customer, system=job.system, external_id=result.external_id,
-                      provider=provider.NAME)
-    except CustomerError as exc:
-        return str(exc)[:500]
-    return ""
+def _move(runs: list[Run], held, now: datetime, **fields) -> set[int]:
+    """One UPDATE of the jobs of ``runs`` this worker still holds; return the ids it changed."""
+    ids = [run.job.pk for run in runs]
+    if not ids:
+        return set()
+    if held.filter(pk__in=ids).update(**fields) == len(ids):
+        return set(ids)
+    # Some lease ran out meanwhile (rare): read back which rows this UPDATE wrote.
+    return set(SyncJob.objects.filter(pk__in=ids, status=fields["status"], updated_at=now, lease_owner="")
+               .values_list("pk", flat=True))
+
+
+def _errors(runs: list[Run]) -> dict:
+    return {"last_error": _per_job({run.job.pk: run.error.message[:500] for run in runs}, "last_error")}
+
+
+def _dead_reason(error: ProviderError) -> str:
+    return error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
+
+
+def _succeed(runs: list[Run], provider, held, done: dict, now: datetime) -> dict[int, str]:
+    """Mark the successes: jobs whose action has success hooks one by one, each with its hooks
+    in a savepoint (a hook that raises leaves only its own job running, for the sweeper once the
+    lease is over); the rest in one UPDATE."""
+    notes = _links(runs, provider)
+    for run in runs:
+        run.note = (notes.get(run.job.pk) or run.result.note)[:500]
+    # Nothing reached the tool: marked, so the job can be sent for real once it has credentials.
+    fields = dict(status=JobStatus.SUCCEEDED, reason_code="", finished_at=now, simulated=provider.NAME == SANDBOX,
+                  **done)
+    hooked = [run for run in runs if success_hooks(action=run.job.action)]
+    plain = [run for run in runs if run not in hooked]
+    moved = _move(plain, held, now, **fields,
+                  external_id=_per_job({run.job.pk: run.result.external_id[:255] for run in plain}, "external_id"),
+                  last_error=_per_job({run.job.pk: run.note for run in plain}, "last_error"))
+    outcomes = {pk: "succeeded" for pk in moved}
+    for run in hooked:
+        try:
+            with transaction.atomic():
+                if held.filter(pk=run.job.pk).update(external_id=run.result.external_id[:255], last_error=run.note,
+                                                     **fields):
+                    success_hooks_run(job=run.job, external_id=run.result.external_id)
+                    outcomes[run.job.pk] = "succeeded"
+        except Exception:  # noqa: BLE001 - one job's hook must not undo the batch's other results
+            log.exception("sync.success_hook_failed", job_id=run.job.pk, action=run.job.action)
+            outcomes[run.job.pk] = "hook_failed"
+    return outcomes
+
+
+def _observe(run: Run, provider, outcome: str) -> None:
+    job, error = run.job, run.error
+    metrics.job_attempts.labels(job.system, run.attempt.outcome).inc()
+    if outcome == "succeeded":
+        metrics.job_latency_seconds.labels(job.system).observe((timezone.now() - job.created_at).total_seconds())
+    log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
+             outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
+             customer=log_hash(job.customer.public_id) if job.customer_id else "")
+
+
+def _links(runs: list[Run], provider) -> dict[int, str]:
+    """Record each customer's id in that system, for the whole batch at once; a clash is noted on
+    its job (returned by job id), not fatal. A job without a customer (a requester who is not one
+    yet) links nothing; nor does one whose customer already has this id there."""
+    linking = [run for run in runs if run.job.customer_id is not None and run.result.link and run.result.external_id
+               and str(run.result.external_id).strip() != getattr(run.job, "linked_id", None)]
+    if not linking:
+        return {}
+    errors = customer_links_record(system=linking[0].job.system, provider=provider.NAME,
+                                   links=[(run.job.customer, run.result.external_id) for run in linking])
+    return {run.job.pk: error[:500] for run, error in zip(linking, errors) if error}

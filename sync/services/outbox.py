@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.context import current_correlation_id
 from billing.consumers import BillingChange
+from core.batch import batch_defer, batch_read
 from core.outages import BROKER, BROKER_ERRORS
 from customers.models import Customer
 from sync.models import SyncJob
@@ -26,10 +27,19 @@ from sync.rules import TICKET_ACTION, planned_work
 from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
+# Jobs one wake-up carries, and one worker claims and runs at once.
+JOBS_PER_BATCH = 25
 
 
-def idempotency_key(*, cause: str, customer: Customer, system: str, action: str, suffix: str = "") -> str:
-    return fitted_key(f"{cause}:{customer.public_id}:{system}:{action}" + (f":{suffix}" if suffix else ""))
+def idempotency_key(
+    *, cause: str, customer: Customer | None, system: str, action: str, suffix: str = "", ticket_id: int | None = None
+) -> str:
+    """Stable per cause, owner, system and action. A job without a customer is owned by its ticket
+    (``ticket_id``): linking the ticket later never changes the key of work already written."""
+    if customer is None and ticket_id is None:
+        raise ValueError("A job without a customer needs the id of the ticket it is for.")
+    owner = customer.public_id if customer is not None else f"ticket-{ticket_id}"
+    return fitted_key(f"{cause}:{owner}:{system}:{action}" + (f":{suffix}" if suffix else ""))
 
 
 def fitted_key(key: str) -> str:
@@ -46,8 +56,9 @@ def jobs_for_billing_change(*, change: BillingChange) -> list[SyncJob]:
     event, so replaying it adds nothing. Runs inside the caller's transaction.
     """
     customer, source_event = change.customer, change.source_event
-    rules = mapping_rules_current()
-    plan = planned_work(rules_by_system={s: r.rules for s, r in rules.items()}, before=change.before, after=change.after)
+    rules = batch_read("sync.mapping_rules", mapping_rules_current)  # once per batch of events
+    before = {} if change.first else change.before  # the tools hold nothing of a customer billing never described
+    plan = planned_work(rules_by_system={s: r.rules for s, r in rules.items()}, before=before, after=change.after)
     correlation_id, now = current_correlation_id(), timezone.now()
     wanted: dict[str, SyncJob] = {}
     for planned in plan:
@@ -92,25 +103,39 @@ def _jobs_insert(wanted: dict[str, SyncJob]) -> list[SyncJob]:
     return SyncJob.objects.bulk_create([job for key, job in wanted.items() if key not in taken])
 
 
-def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None, marked: bool = False) -> None:
+def jobs_enqueue_on_commit(*, job_ids: list[int], countdown: float | None = None, marked: bool = False,
+                           fill: bool = True) -> None:
     """Wake workers for these jobs once the surrounding transaction has committed.
 
     ``marked``: the caller already set ``enqueued_at`` inside the transaction.
     """
     if job_ids:
-        transaction.on_commit(
-            lambda: jobs_enqueue(job_ids=job_ids, countdown=countdown, marked=marked), robust=True
-        )
+        transaction.on_commit(lambda: _wake(job_ids, countdown, marked, fill), robust=True)
 
 
-def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: bool = False) -> int:
-    """Publish one wake-up per job. A broker failure is logged, never raised: the sweeper repairs it.
+def _wake(job_ids: list[int], countdown: float | None, marked: bool, fill: bool) -> None:
+    """Publish now, or, inside a batch scope (a worker applying a batch of events), together with the
+    batch's other wake-ups of the same kind: one publish per system instead of one per event and
+    system, one slot reservation per tool. A wake-up with a countdown is not delayed further."""
+    def publish(ids: list[int]) -> None:
+        jobs_enqueue(job_ids=ids, countdown=countdown, marked=marked, fill=fill)
+
+    if countdown or not batch_defer(("sync.jobs_enqueue", marked, fill), job_ids, publish):
+        publish(job_ids)
+
+
+def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: bool = False,
+                 fill: bool = True) -> int:
+    """Publish the wake-ups of these jobs: one per system and batch of ``JOBS_PER_BATCH`` (a worker
+    claims and runs a batch at once). Return how many jobs were woken. A broker failure is
+    logged, never raised: the sweeper repairs it. ``fill``: the worker may fill each batch up with
+    the system's other due jobs (not for the sweeper's, which repair the rows they name).
 
     Jobs due now (no ``countdown``) first reserve their tool's rate-limit slot: one whose slot is
     later is parked until it and woken once, then (by the sweeper when the slot is further off
     than its next run), rather than woken now to find no token.
     """
-    from sync.tasks import run_job  # a real cycle: the task runs the executor, which enqueues through here
+    from sync.tasks import run_jobs  # a real cycle: the task runs the executor, which enqueues through here
 
     if not job_ids:
         return 0
@@ -123,23 +148,40 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
     if not marked and unmarked:
         # Marked before publishing, so a fast worker's own later changes are not overwritten.
         SyncJob.objects.filter(pk__in=unmarked).update(enqueued_at=timezone.now())
-    order = [(delay, pk) for delay, ids in groups.items() for pk in ids]
+    batches = _batches(groups)
     sent = 0
     try:
-        # One pooled broker connection for the whole batch, instead of one checkout per message.
-        with run_job.app.producer_or_acquire() as producer:
-            for delay, pk in order:
-                run_job.apply_async(args=[pk], countdown=delay, producer=producer)
+        # One pooled broker connection for all the wake-ups, instead of one checkout per message.
+        with run_jobs.app.producer_or_acquire() as producer:
+            for delay, system, ids in batches:
+                run_jobs.apply_async(args=[system, ids], kwargs={} if fill else {"fill": False}, countdown=delay,
+                                     producer=producer)
                 sent += 1
     except BROKER_ERRORS as exc:  # the row is the record; a lost wake-up is repaired later
         BROKER.failed(exc)
-        log.warning("sync.enqueue_failed", job_id=order[min(sent, len(order) - 1)][1],
+        log.warning("sync.enqueue_failed", job_id=batches[min(sent, len(batches) - 1)][2][0],
                     error_class=type(exc).__name__)
-        # The broker is down: stop spending the publish retry policy once per job.
-        SyncJob.objects.filter(pk__in=[pk for _, pk in order[sent:]]).update(enqueued_at=None)
+        # The broker is down: stop spending the publish retry policy once per batch.
+        SyncJob.objects.filter(pk__in=[pk for _, _, ids in batches[sent:] for pk in ids]).update(enqueued_at=None)
     else:
         BROKER.answered()
-    return sent
+    return sum(len(ids) for _, _, ids in batches[:sent])
+
+
+def _batches(groups: dict[float | None, list[int]]) -> list[tuple[float | None, str, list[int]]]:
+    """The wake-ups for ``groups`` (job ids by countdown): per countdown and system, in job order,
+    at most ``JOBS_PER_BATCH`` jobs each."""
+    ids = [pk for pks in groups.values() for pk in pks]
+    systems = dict(SyncJob.objects.filter(pk__in=ids).values_list("pk", "system")) if ids else {}
+    batches = []
+    for delay, pks in groups.items():
+        by_system: dict[str, list[int]] = defaultdict(list)
+        for pk in pks:
+            if pk in systems:
+                by_system[systems[pk]].append(pk)
+        for system, mine in by_system.items():
+            batches += [(delay, system, mine[i:i + JOBS_PER_BATCH]) for i in range(0, len(mine), JOBS_PER_BATCH)]
+    return batches
 
 
 def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], set[int]]:

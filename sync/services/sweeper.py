@@ -11,9 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sync.models import JobStatus, SyncAttempt, SyncJob
-from sync.rules import SYNCED_SYSTEMS
-from sync.services.control import paused_systems
+from sync.models import JobStatus, SyncAttempt, SyncJob, SystemState
+from sync.services.control import paused_switches
 from sync.services.outbox import jobs_enqueue, jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
@@ -43,17 +42,18 @@ def jobs_sweep(*, now=None) -> dict[str, int]:
     wake-up: the due ones at once, the others on time (with a countdown)."""
     now = now or timezone.now()
     reclaimed = jobs_reclaim_expired(now=now)
-    running = [s for s in SYNCED_SYSTEMS if s not in paused_systems()]
+    # Every system not paused, the synced ones and those of a family (each outbound webhook endpoint).
+    paused = paused_switches()
     stale = now - timedelta(seconds=settings.SYNC_REDELIVER_AFTER)
     horizon = now + timedelta(seconds=settings.SYNC_SWEEP_INTERVAL)
     due = (
-        SyncJob.objects.due(horizon)
-        .filter(system__in=running)
+        (SyncJob.objects.none() if SystemState.ALL in paused else SyncJob.objects.due(horizon))
+        .exclude(system__in=paused)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
         .order_by("next_attempt_at")
         .values_list("pk", "next_attempt_at")[: settings.SYNC_SWEEP_BATCH]
     )
-    sent = jobs_wake_on_time(dict(due), now=now, on_commit=False)
+    sent = jobs_wake_on_time(dict(due), now=now, on_commit=False, fill=False)
     if reclaimed or sent:
         log.info("sync.sweep", reclaimed=reclaimed, enqueued=sent)
     return {"reclaimed": reclaimed, "enqueued": sent}
@@ -71,14 +71,14 @@ def wake_groups(times: dict[int, datetime], *, now: datetime) -> dict[float, lis
     return dict(sorted(groups.items()))
 
 
-def jobs_wake_on_time(times: dict[int, datetime], *, now: datetime, on_commit: bool = True) -> int:
-    """Wake each job due within one sweep interval at its time; return how many wake-ups were
-    sent (or, ``on_commit``, scheduled for after the surrounding transaction)."""
+def jobs_wake_on_time(times: dict[int, datetime], *, now: datetime, on_commit: bool = True, fill: bool = True) -> int:
+    """Wake each job due within one sweep interval at its time; return how many jobs were woken
+    (or, ``on_commit``, scheduled for after the surrounding transaction). ``fill``: as ``jobs_enqueue``'s."""
     sent = 0
     for delay, ids in wake_groups(times, now=now).items():
         if on_commit:
-            jobs_enqueue_on_commit(job_ids=ids, countdown=delay or None)
+            jobs_enqueue_on_commit(job_ids=ids, countdown=delay or None, fill=fill)
             sent += len(ids)
         else:
-            sent += jobs_enqueue(job_ids=ids, countdown=delay or None)
+            sent += jobs_enqueue(job_ids=ids, countdown=delay or None, fill=fill)
     return sent

@@ -26,7 +26,9 @@ JOB_QUERIES_NEW_LINK = 19
 
 
 def subscription_created(stripe_customer_id: str) -> StripeEvent:
-    """The benchmark's shape: a trialling customer's subscription starts."""
+    """The benchmark's shape: a subscription starts for a customer billing never described before, so
+    every tool hears of them: CRM contact, desk user, community access and two email tags (the
+    status's and the plan's; no "trial" tag to take off, the email tool never had one)."""
     evt = se.event("customer.subscription.created", se.subscription(se.new_id("sub"), stripe_customer_id))
     return StripeEvent.objects.create(
         stripe_id=evt["id"], type=evt["type"], api_version=evt["api_version"], livemode=False,
@@ -34,7 +36,7 @@ def subscription_created(stripe_customer_id: str) -> StripeEvent:
     )
 
 
-def test_processing_an_event_that_causes_six_jobs_stays_within_its_query_budget(
+def test_processing_an_event_that_causes_a_job_in_every_tool_stays_within_its_query_budget(
     django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
     customer = customer_with_stripe(status=CustomerStatus.TRIAL, plan="")
@@ -43,7 +45,7 @@ def test_processing_an_event_that_causes_six_jobs_stays_within_its_query_budget(
         with django_assert_max_num_queries(EVENT_QUERIES):
             assert event_process(event_id=event.pk) == EventStatus.PROCESSED
     jobs = SyncJob.objects.filter(source_event=event)
-    assert jobs.count() == 6
+    assert jobs.count() == 5
     assert set(jobs.values_list("status", flat=True)) == {JobStatus.PENDING}
     assert all(job.enqueued_at is not None for job in jobs)  # the wake-up is published right after commit
 
@@ -55,7 +57,7 @@ def test_replaying_a_processed_event_writes_no_second_set_of_jobs(django_capture
         event_process(event_id=event.pk)
         StripeEvent.objects.filter(pk=event.pk).update(status=EventStatus.RECEIVED)  # a replay, or a redelivery
         event_process(event_id=event.pk)
-    assert SyncJob.objects.filter(source_event=event).count() == 6
+    assert SyncJob.objects.filter(source_event=event).count() == 5
 
 
 def test_running_one_job_stays_within_its_query_budget(serve, settings, django_assert_max_num_queries):

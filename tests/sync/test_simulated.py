@@ -113,13 +113,14 @@ def test_apply_writes_one_job_per_simulated_job_once_and_a_second_apply_writes_n
     assert all(r.idempotency_key == f"replay:{r.replay_of.idempotency_key}" for r in replays)
     assert set(replays.values_list("status", "simulated")) == {(JobStatus.SUCCEEDED, False)}
     assert len(hub.contacts) == 3, "the replayed jobs arrived at HubSpot"
+    writes = hub.writes()  # one shared request or one each: HubSpot takes contacts in batches
     entry = AuditEvent.objects.get(action="sync.simulated_replay")
     assert entry.source == "command" and sorted(entry.changes["sent"]) == sorted(replays.values_list("pk", flat=True))
 
     with django_capture_on_commit_callbacks(execute=True):
         again = send("--system", "crm", "--apply")
     assert "sent 0 of 0" in again
-    assert SyncJob.objects.filter(replay_of__isnull=False).count() == 3 and hub.writes() == 3
+    assert SyncJob.objects.filter(replay_of__isnull=False).count() == 3 and hub.writes() == writes
 
 
 def test_a_job_a_later_one_brought_up_to_date_is_settled_without_being_sent(serve, django_capture_on_commit_callbacks):
