@@ -29,6 +29,7 @@ from auditlog.context import set_actor
 from celery import current_app  # the project's app (config.celery), the default in every thread
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.test import RequestFactory, override_settings
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -45,10 +46,12 @@ from demo.loopback import FAULTY_TOOLS, FailingTools
 from demo.logins import demo_logins_ensure
 from demo.story import BUSINESS_SPACE, CAST, LATEST, RECENT, Delivery, Story, story_build
 from support.models import Ticket
-from support.services import ticket_open
+from support.services import ticket_open, ticket_submit
 from sync import providers
-from sync.models import MappingRule, SyncJob, SystemState
+from sync.models import DriftPass, MappingRule, SyncJob, SystemState
+from sync.providers.sandbox import state as sandbox_tools
 from sync.services import job_run, mapping_rule_edit, mapping_rules_current, system_pause
+from sync.services.drift import reconcile_tools
 
 WORKER = "seed_demo"
 
@@ -95,6 +98,8 @@ def demo_seed(*, now: int | None = None) -> SeedReport:
                report=report)
         _refund_for_approval(finance=users["finance"], charge_id=story.people[CAST.annual].last_charge, report=report)
         _routed_ticket(support=users["support"], customer=_customer(story, CAST.paid_no_access), report=report)
+        _unknown_sender(report=report)
+        _tool_drift(report=report)  # inside: the pass reads the sandbox tools, never a real one
     report.seconds = time.monotonic() - started
     return report
 
@@ -270,3 +275,43 @@ def _routed_ticket(*, support, customer: Customer, report: SeedReport) -> None:
     if ticket.sync_job_id and SyncJob.objects.waiting().filter(pk=ticket.sync_job_id).exists():
         job_run(job_id=ticket.sync_job_id, worker=WORKER)  # the desk gets it (its wake-up may have done it already)
     report.actions.append(f"support: ticket {ticket.pk} routed to the {ticket.group or '(no)'} group")
+
+
+def _unknown_sender(*, report: SeedReport) -> None:
+    """Someone who is not a customer yet writes in through the public form: the desk (sandbox) answers
+    them at once, and the message waits in the queue for support to link it to a customer."""
+    token = "demo-unknown-sender"
+    if Ticket.objects.filter(idempotency_key=f"form:{token}").exists():
+        return
+    bind_correlation_id(new_correlation_id())
+    ticket = ticket_submit(name="Priya Raman", email="priya@northwind.example", category="question", token=token,
+                           plan="Business", message="We are twelve people and would like to try the Business "
+                           "plan before we buy. Is there a trial for teams?")
+    ticket.refresh_from_db()
+    if ticket.sync_job_id and SyncJob.objects.waiting().filter(pk=ticket.sync_job_id).exists():
+        job_run(job_id=ticket.sync_job_id, worker=WORKER)  # the desk gets it (its wake-up may have done it already)
+    report.actions.append(f"a visitor: form message {ticket.pk} sent to the desk, waiting to be linked")
+
+
+def _tool_drift(*, report: SeedReport) -> None:
+    """People edit the tools by hand: a canceled customer let back into the community, an old Zap
+    tagging a past-due customer as a customer in the email tool, a CRM contact's email retyped.
+    Then the daily pass reads every sandbox tool back and records what disagrees with billing."""
+    if DriftPass.objects.exists():
+        return
+    live = Customer.objects.live().exclude(email="").order_by("pk")
+    canceled = live.filter(status=CustomerStatus.CANCELED).last()
+    settled = ~Exists(SyncJob.objects.open().filter(customer=OuterRef("pk"), system=System.EMAIL))
+    past_due = live.filter(settled, status=CustomerStatus.PAST_DUE).last()
+    active = live.filter(status=CustomerStatus.ACTIVE).first()
+    if canceled:
+        sandbox_tools.put(System.COMMUNITY, canceled.public_id, {"email": canceled.email, "spaces": []})
+    if past_due:
+        sandbox_tools.change(System.EMAIL, past_due.public_id,
+                             lambda data: {**data, "email": past_due.email,
+                                           "tags": sorted({*data.get("tags", []), "customer"})})
+    if active:
+        sandbox_tools.change(System.CRM, active.public_id,
+                             lambda data: {**data, "email": active.email.replace("@", ".old@")})
+    found = sum(len(result.found) for result in reconcile_tools())
+    report.actions.append(f"someone edited the tools by hand; the daily pass found {found} differences with billing")

@@ -22,7 +22,7 @@ from monitoring.heartbeats import heartbeat_ages
 from monitoring.models import Incident
 from monitoring.signins import signins
 from sync import metrics as sync_metrics
-from sync.models import OPEN_JOB_STATUSES, SyncJob, SystemState
+from sync.models import OPEN_JOB_STATUSES, DriftKind, SyncJob, SystemState, ToolDrift
 from sync.rules import SYNCED_SYSTEMS
 
 WAITING_EVENT_STATUSES = (EventStatus.RECEIVED, EventStatus.FAILED)
@@ -50,6 +50,19 @@ class DatabaseCollector(Collector):
                                 value=Incident.objects.filter(resolved_at__isnull=True).count())
         yield GaugeMetricFamily("switchboard_stripe_drift_open", "Open differences with Stripe",
                                 value=Drift.objects.open().count())
+        yield self._tool_drift()
+
+    def _tool_drift(self):
+        # Open differences only, through their partial index (resolved_at IS NULL).
+        counts = {(r["system"], r["kind"]): r["n"] for r in
+                  ToolDrift.objects.filter(resolved_at__isnull=True).values("system", "kind")
+                  .annotate(n=Count("id")).order_by()}
+        gauge = _gauge("switchboard_tool_drift_open", "Open differences between an outside tool and billing",
+                       ["system", "kind"])
+        for system in SYNCED_SYSTEMS:
+            for kind in DriftKind.values:
+                gauge.add_metric([system, kind], counts.get((system, kind), 0))
+        return gauge
 
     def _jobs(self, now):
         # GROUP BY over unfinished jobs only (status index): succeeded jobs are never read.

@@ -20,11 +20,13 @@ from billing.webhooks import SIGNATURE_REASONS
 from core.text import count_of
 from customers.models import System
 from monitoring.heartbeats import heartbeat_ages, heartbeats_stale, watched_long_enough
-from monitoring.models import Heartbeat
+from monitoring.models import Heartbeat, Incident
 from monitoring.signins import SIGNIN
-from sync.models import ReasonCode, SyncAttempt, SyncJob, SystemState
+from sync.models import DriftKind, ReasonCode, SyncAttempt, SyncJob, SystemState
 from sync.providers import provider_for
-from sync.services.control import paused_systems
+from sync.rules import SYNCED_SYSTEMS
+from sync.services.control import paused_switches
+from sync.services.drift import tool_drift_open_by_kind
 
 # Facts one incident keeps at most (dead jobs, drift): the newest, so a new one is always among them.
 MAX_FACTS = 5000
@@ -108,7 +110,10 @@ def webhook_failures(now: datetime) -> list[Finding]:
 @rule("job_failures", "Outbound calls failing")
 def job_failures(now: datetime) -> list[Finding]:
     window = settings.ALERT_FAILURE_WINDOW_MINUTES
-    attempts = SyncAttempt.objects.filter(started_at__gte=now - timedelta(minutes=window)).aggregate(
+    # The synced tools' calls: an outbound webhook receiver's failures are its owner's (the endpoint
+    # is switched off after WEBHOOK_FAILING_DAYS), not Switchboard's outage.
+    attempts = SyncAttempt.objects.filter(started_at__gte=now - timedelta(minutes=window),
+                                          job__system__in=SYNCED_SYSTEMS).aggregate(
         total=Count("id"), failed=Count("id", filter=~Q(outcome="ok"))
     )
     bad, total = attempts["failed"], attempts["total"]
@@ -128,7 +133,7 @@ def system_down(now: datetime) -> list[Finding]:
     success since, for longer than ALERT_SYSTEM_DOWN_MINUTES: one finding per system."""
     cutoff = now - timedelta(minutes=settings.ALERT_SYSTEM_DOWN_MINUTES)
     findings = []
-    for state in SystemState.objects.filter(failing_since__lte=cutoff).exclude(system=SystemState.ALL):
+    for state in SystemState.objects.filter(failing_since__lte=cutoff, system__in=SYNCED_SYSTEMS):
         reason = state.last_failure_reason
         reason = ReasonCode(reason).label.lower() if reason in ReasonCode.values else (reason or "failing")
         held = (f"; its calls are held until {when(state.breaker_open_until, now)}"
@@ -148,7 +153,9 @@ def backlog(now: datetime) -> list[Finding]:
     queue item). Reads only waiting jobs, through the (status, next_attempt_at) index."""
     cutoff = now - timedelta(minutes=settings.ALERT_BACKLOG_MINUTES)
     late = SyncJob.objects.waiting().filter(next_attempt_at__lt=cutoff)
-    paused = paused_systems()
+    paused = paused_switches()  # a disabled webhook endpoint's deliveries wait under its own switch
+    if SystemState.ALL in paused:
+        return []
     if paused:
         late = late.exclude(system__in=paused)
     oldest = late.order_by("next_attempt_at").values_list("pk", "system", "action", "next_attempt_at").first()
@@ -206,16 +213,22 @@ _SILENT = {
 @rule("heartbeat", "Background process missing")
 def heartbeat(now: datetime) -> list[Finding]:
     """One finding per process silent for HEARTBEAT_STALE_SECONDS (one never seen: once this process has
-    watched that long)."""
+    watched that long; until then it keeps what an evaluator that has watched longer already found)."""
     ages = heartbeat_ages(now)
     findings = []
     for name in heartbeats_stale(now):
         age = ages.get(name)
-        if age is None and not watched_long_enough(now):
+        if age is None and not watched_long_enough(now) and not _open_elsewhere("heartbeat", name):
             continue
         since = "yet" if age is None else f"since {when(now - timedelta(seconds=age), now)}"
         findings.append(Finding(_SILENT[name].format(since=since), path("system_health"), key=name))
     return findings
+
+
+def _open_elsewhere(rule_name: str, key: str) -> bool:
+    """Another evaluator (a worker started earlier) opened this incident: a process that cannot judge yet
+    must not resolve it, or the next look would open it again and send a second message."""
+    return Incident.objects.filter(rule=rule_name, key=key, resolved_at__isnull=True).exists()
 
 
 @rule("dead_jobs", "Outbound jobs dead", noun="dead job")
@@ -241,3 +254,17 @@ def stripe_drift(now: datetime) -> list[Finding]:
         return []
     return [Finding(f"{count_of(len(ids), 'difference')} between Stripe and Switchboard", path("system_health"),
                     facts=tuple(ids))]
+
+
+@rule("tool_drift", "Outside tools disagree with billing", noun="difference")
+def tool_drift(now: datetime) -> list[Finding]:
+    """One incident per system and kind of difference: a new kind of drift is news, another row of a
+    kind already reported joins its incident."""
+    findings = []
+    for (system, kind), ids in sorted(tool_drift_open_by_kind().items()):
+        label = DriftKind(kind).label.lower()
+        findings.append(Finding(
+            f"{count_of(len(ids), 'difference')} in {system_name(system)}: {label}", path("home"),
+            key=f"{system}:{kind}", facts=tuple(str(pk) for pk in ids[:MAX_FACTS]),
+        ))
+    return findings

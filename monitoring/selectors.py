@@ -16,6 +16,7 @@ from monitoring.models import Incident
 from monitoring.rules import rule_title
 from sync.models import JobStatus, SyncJob, SystemState
 from sync.rules import SYNCED_SYSTEMS
+from sync.services.drift import tool_drift_health
 
 
 def processing_delays(*, since: datetime, limit: int = 5000) -> list[float]:
@@ -114,5 +115,6 @@ def health_overview(*, now: datetime | None = None) -> dict:
         "recent_incidents": _titled(Incident.objects.filter(resolved_at__isnull=False).order_by("-resolved_at")[:10]),
         "set_aside_jobs": SyncJob.objects.filter(status=JobStatus.SET_ASIDE).count(),
         "drift": list(Drift.objects.open().select_related("customer")[:50]),
+        "tool_drift": tool_drift_health(),
         "now": now,
     }

@@ -51,7 +51,10 @@ class SyncJobQuerySet(models.QuerySet):
 class SyncJob(models.Model):
     """One piece of outbound work: the transactional outbox. The row is the record, Redis only wakes a worker."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="sync_jobs")
+    # None: a desk ticket for someone who is not (yet) a customer; the job's payload names the requester.
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="sync_jobs"
+    )
     system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
     action = models.CharField(max_length=40)
     payload = models.JSONField(default=dict)
@@ -130,6 +133,15 @@ class SyncJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}.{self.action} #{self.pk}"
+
+    def requester_hint(self) -> str:
+        """Who a job without a customer is for, obscured for screens and logs: ``j…@example.com``."""
+        requester = (self.payload or {}).get("requester") or {}
+        email = str(requester.get("email") or "")
+        local, _, domain = email.partition("@")
+        if not domain:
+            return "an unknown sender"
+        return f"{local[:1]}…@{domain}"
 
     def display_status(self, states: dict | None = None) -> str:
         """The status a person sees: open work of a paused or held system shows as ``paused``."""
@@ -213,3 +225,88 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DriftKind(models.TextChoices):
+    MISSING = "missing", "Missing in the tool"
+    ACCESS_EXTRA = "access_extra", "Access that should not be there"
+    ACCESS_MISSING = "access_missing", "Access that should be there"
+    WRONG_VALUE = "wrong_value", "Wrong tag or field"
+    IDENTITY_MISMATCH = "identity_mismatch", "Identity mismatch"
+    ORPHAN = "orphan", "Orphan record"
+
+
+class DriftResolution(models.TextChoices):
+    REPAIRED = "repaired", "Repair sent"  # outbox jobs written; the next pass confirms
+    GONE = "gone", "No longer found"  # a later pass found the tool agreeing again
+    IGNORED = "ignored", "Ignored with a note"
+    REVIEW = "review", "Kept for review"  # the tool's value accepted as a question, never copied into billing
+
+
+class ToolDrift(models.Model):
+    """One difference between an outside tool and what billing truth and the mapping rules say it
+    should hold. Open while ``resolved_at`` is empty; found again by a later pass, it stays one row."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="tool_drifts"
+    )  # empty for an orphan: the tool's record names no customer we have
+    system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
+    kind = models.CharField(max_length=20, choices=DriftKind.choices)
+    field = models.CharField(max_length=40, blank=True)
+    expected = models.CharField(max_length=300, blank=True)
+    actual = models.CharField(max_length=300, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)  # the tool's record, where it has one
+    found_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)  # the last pass that found it
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=DriftResolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            # one open row per difference: a second pass finds the same row again
+            models.UniqueConstraint(
+                fields=["system", "kind", "field", "customer", "external_id"], name="drift_unique_open",
+                condition=Q(resolved_at__isnull=True),
+            ),
+        ]
+        indexes = [
+            # the queue and the health screen: open differences per system and kind, newest first
+            models.Index(fields=["system", "kind", "-found_at"], name="drift_open_idx",
+                         condition=Q(resolved_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.kind} {self.field}".strip()
+
+
+class DriftPass(models.Model):
+    """One reconcile pass over one system: its cursor (the last customer finished) lets an
+    interrupted pass resume without reading again what it finished."""
+
+    system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
+    provider = models.CharField(max_length=30, blank=True)
+    scope = models.CharField(max_length=40, blank=True)  # one customer's public id, or "" for everyone
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cursor = models.BigIntegerField(default=0)
+    listing_after = models.CharField(max_length=200, blank=True)  # the tool's page cursor, finding orphans
+    checked = models.PositiveIntegerField(default=0)
+    found = models.PositiveIntegerField(default=0)
+    reads = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # the health screen and a resuming pass: each system's newest pass
+            models.Index(fields=["system", "-started_at"], name="driftpass_system_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} pass #{self.pk}"

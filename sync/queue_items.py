@@ -1,10 +1,11 @@
-"""Sync's part of the queue: dead jobs (retry one, retry all of a system) and systems paused or failing (resume)."""
+"""Sync's part of the queue: dead jobs (retry one, retry all of a system), systems paused or failing (resume)
+and outside tools that disagree with billing truth (repair one, repair a kind after a preview)."""
 
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from action_queue import registry
@@ -18,11 +19,15 @@ from action_queue.items import (
     open_items,
     page_of,
 )
-from customers.models import System
+from customers.models import CustomerStatusChange, System
+from sync import drift_views
+from sync.drift_views import allowed, drift_reason, drift_sentence, narrowed
 from sync.errors import SyncError
-from sync.models import JobStatus, SyncJob, SystemState
+from sync.models import DriftKind, DriftResolution, JobStatus, SyncJob, SystemState, ToolDrift
+from sync.rules import SYNCED_SYSTEMS
 from sync.selectors import retryable_systems
 from sync.services import job_retry, system_resume
+from sync.services.drift import drift_repair
 from sync.views import queue_retry_all
 
 
@@ -103,7 +108,8 @@ def system_items(ctx: QueueContext) -> list[ActionGroup]:
     """An outside system that is paused or failing as a whole (credentials rejected, breaker open)."""
     now = timezone.now()
     qs = open_items(
-        SystemState.objects.filter(
+        # The synced systems' switches: a family's (an outbound webhook endpoint's) are its own screen's.
+        SystemState.objects.filter(system__in=[*SYNCED_SYSTEMS, SystemState.ALL]).filter(
             Q(paused=True) | Q(breaker_open_until__gt=now) | Q(last_failure_reason="auth_failed", consecutive_failures__gt=0)
         ),
         kind="system",
@@ -170,3 +176,92 @@ def register() -> None:
                                     confirm="Resume {system}? Waiting work starts immediately."),),
         watches="systems that are paused or failing",
     ))
+    register_drift()
+
+
+DRIFT = "tool_drift"
+
+
+REVIEW = DriftResolution.REVIEW
+
+
+def drift_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Open differences, one group per system and kind; and the tool values a person accepted as a
+    question (an email changed in the CRM), one review group per system, until someone resolves them."""
+    if not allowed(ctx.user):
+        return []
+    last_change = CustomerStatusChange.objects.filter(customer=OuterRef("customer_id")).order_by("-created_at")
+    shown = ToolDrift.objects.filter(Q(resolved_at__isnull=True) | Q(resolution=REVIEW))
+    base = open_items(narrowed(ctx.user, shown), kind=DRIFT, since=F("found_at"), ctx=ctx,
+                      changed=F("found_at"))  # a later pass seeing it again does not bring a resolved item back
+    # Each group's newest rows, every group in one query; differences are few next to jobs, so
+    # ranking every open one is cheap.
+    rank = Window(RowNumber(), partition_by=[F("system"), F("kind"), F("resolution")],
+                  order_by=[F("found_at").desc(), F("pk").desc()])
+    rows = list(
+        base.select_related("customer").annotate(canceled_at=Subquery(last_change.values("created_at")[:1]),
+                                                 q_rank=rank)
+        .filter(q_rank__lte=ctx.limit).order_by("system", "resolution", "kind", "-q_since", "-pk")
+    )
+    groups: dict[tuple[str, str], ActionGroup] = {}
+    for drift in rows:
+        review = drift.resolution == REVIEW
+        key = (drift.system, REVIEW if review else drift.kind)
+        if key not in groups:
+            groups[key] = _review_group(base, drift, ctx) if review else _drift_group(base, drift, ctx)
+        canceled_at = drift.canceled_at if drift.customer and drift.customer.status == "canceled" else None
+        actions = ("assign", "resolve") if review else ("assign",) if drift.kind == DriftKind.ORPHAN else ("repair", "assign")
+        groups[key].items.append(ActionItem(
+            kind=DRIFT, object_id=str(drift.pk), what=drift_sentence(drift, canceled_at=canceled_at),
+            reason=f"Accepted for review: {drift.note}" if review else drift_reason(drift), since=drift.q_since,
+            customer_id=drift.customer_id, url=ctx.url("drift_detail", drift.pk), url_label="Details",
+            actions=actions, system=drift.system,
+        ))
+    return list(groups.values())
+
+
+def _drift_group(base: QuerySet, drift: ToolDrift, ctx: QueueContext) -> ActionGroup:
+    label = dict(System.choices)[drift.system]
+    bulk = GroupLink("repair_all", "Repair all", ctx.url("drift_repair_all", drift.system, drift.kind),
+                     noun=f"{drift.get_kind_display().lower()} differences in {label}")
+    return ActionGroup(
+        kind=DRIFT, key=f"drift:{drift.system}:{drift.kind}",
+        title=f"{label} drift: {drift.get_kind_display().lower()}", items=[], system=drift.system,
+        count=CountLater(base.filter(resolved_at__isnull=True, system=drift.system, kind=drift.kind)),
+        bulk_if_many=() if ctx.mine or drift.kind == DriftKind.ORPHAN else (bulk,),
+    )
+
+
+def _review_group(base: QuerySet, drift: ToolDrift, ctx: QueueContext) -> ActionGroup:
+    label = dict(System.choices)[drift.system]
+    return ActionGroup(
+        kind=DRIFT, key=f"drift:{drift.system}:review", title=f"{label}: values accepted for review", items=[],
+        system=drift.system, count=CountLater(base.filter(resolution=REVIEW, system=drift.system)),
+    )
+
+
+def _repair(*, item: ActionItem, actor, source: str) -> registry.Outcome:
+    try:
+        jobs = drift_repair(drift=ToolDrift.objects.select_related("customer").get(pk=item.object_id), actor=actor,
+                            source=source)
+    except SyncError as exc:
+        return registry.Outcome(error=str(exc))
+    return registry.Outcome(done=f"Repair sent ({len(jobs)} job{'s' if len(jobs) != 1 else ''}); "
+                                 f"the next pass confirms the tool agrees.")
+
+
+def register_drift() -> None:
+    registry.register(registry.Kind(
+        DRIFT, drift_items, allowed, model=ToolDrift, narrow=narrowed,
+        actions=(registry.RowAction("repair", "queue_drift_repair", _repair,
+                                    confirm="Send the jobs that put {system} right?"),),
+        group_actions=(
+            registry.GroupAction("<slug:system>/<slug:kind>/repair-all/", "drift_repair_all",
+                                 drift_views.drift_repair_all),
+            registry.GroupAction("<int:pk>/", "drift_detail", drift_views.drift_detail),
+            registry.GroupAction("<int:pk>/ignore/", "drift_ignore", drift_views.drift_ignore_view),
+            registry.GroupAction("<int:pk>/accept/", "drift_accept", drift_views.drift_accept_view),
+        ),
+        watches="outside tools that disagree with billing truth",
+    ))
+

@@ -100,9 +100,10 @@ def test_every_app_registers_its_own_kinds():
         "needs_review": "customers.queue_items", "override_conflict": "customers.queue_items",
         "failed_payment": "billing.queue_items", "dispute": "billing.queue_items",
         "failed_event": "billing.queue_items", "refund_approval": "billing.queue_items",
-        "dead_job": "sync.queue_items", "system": "sync.queue_items",
+        "subscription_approval": "billing.subscription_queue",
+        "dead_job": "sync.queue_items", "system": "sync.queue_items", "tool_drift": "sync.queue_items",
         "support_ticket": "support.queue_items", "unlinked_message": "support.queue_items",
         "no_access": "support.queue_items", "ticketed_failed_payment": "support.queue_items",
-        "ticketed_dispute": "support.queue_items",
+        "ticketed_dispute": "support.queue_items", "refused_ticket_change": "support.queue_items",
         "incident": "monitoring.queue_items", "stripe_drift": "monitoring.queue_items",
     }

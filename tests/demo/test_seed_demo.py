@@ -23,7 +23,7 @@ from monitoring.models import Incident
 from support.models import Ticket
 from support.rules import FACTS, billing_fact_ticket
 from support.services import routing_rule_current
-from sync.models import JobStatus, ReasonCode, SyncJob, SystemState
+from sync.models import DriftKind, JobStatus, ReasonCode, SyncJob, SystemState, ToolDrift
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,9 @@ def test_every_override_and_every_audit_entry_names_who_did_it(seeded):
     entries = AuditEvent.objects.all()
     assert entries.exists()
     machine = [Source.WEBHOOK, Source.WORKER]
-    assert not entries.filter(actor__isnull=True).exclude(source__in=machine).exists()
+    # A visitor's form message is the one entry with no login behind it: nobody signs in to write in.
+    by_nobody = entries.filter(actor__isnull=True).exclude(source__in=machine)
+    assert set(by_nobody.values_list("action", flat=True)) <= {"support.ticket_submit"}
 
 
 def test_every_dead_job_died_of_a_provider_answer(seeded):
@@ -179,3 +181,18 @@ def test_seeding_again_adds_nothing_and_changes_nothing(seeded):
     call_command("seed_demo", stdout=out)
     assert _snapshot() == before
     assert "0 Stripe events applied" in out.getvalue()
+
+
+def test_a_visitor_who_is_not_a_customer_was_answered_and_waits_to_be_linked(seeded):
+    ticket = Ticket.objects.get(idempotency_key="form:demo-unknown-sender")
+    assert (ticket.customer, ticket.needs_match, ticket.status) == (None, True, "new")
+    job = ticket.sync_job
+    assert (job.customer, job.status, job.simulated) == (None, JobStatus.SUCCEEDED, True)
+    assert ticket.external_id == job.external_id and "unknown-customer" in ticket.tags
+
+
+def test_the_hand_made_differences_in_the_sandbox_tools_are_in_the_queue(seeded):
+    found = set(ToolDrift.objects.filter(resolved_at__isnull=True).values_list("system", "kind", "field"))
+    assert {("community", DriftKind.ACCESS_EXTRA, "access"), ("email", DriftKind.WRONG_VALUE, "tag:customer"),
+            ("crm", DriftKind.IDENTITY_MISMATCH, "email")} <= found
+    assert "the daily pass found" in seeded

@@ -258,3 +258,19 @@ def test_a_fresh_start_is_not_a_missing_process_until_the_stale_limit_has_passed
         alerts_evaluate()
     assert set(Incident.objects.filter(rule="heartbeat").values_list("key", flat=True)) == {"worker", "scheduler"}
     assert Incident.objects.get(key="worker").summary.startswith("No worker has shown life yet")
+
+
+def test_an_evaluator_that_cannot_judge_yet_keeps_the_incident_a_longer_watcher_opened(channels, settings):
+    # Two workers stand in for the scheduler: the one started first has watched the stale limit and
+    # opened "never seen"; the one started later cannot judge yet and must not resolve it, or its
+    # next look would open a second incident and send a second message.
+    Heartbeat.objects.all().delete()
+    with time_machine.travel(heartbeats.WATCHING_SINCE + timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 1)):
+        alerts_evaluate()
+    opened = Incident.objects.get(rule="heartbeat", key="scheduler")
+    with time_machine.travel(heartbeats.WATCHING_SINCE + timedelta(seconds=1), tick=False):
+        alerts_evaluate()  # as the later worker sees it
+    opened.refresh_from_db()
+    assert opened.resolved_at is None
+    assert Incident.objects.filter(rule="heartbeat", key="scheduler").count() == 1
+    assert len([t for t in slack_texts(channels) if "scheduler" in t]) == 1

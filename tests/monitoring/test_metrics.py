@@ -14,7 +14,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from billing.webhooks import REJECT_REASONS, SIGNATURE_REASONS
-from sync.models import JobStatus, SyncJob, SystemState
+from sync.models import DriftKind, JobStatus, SyncJob, SystemState, ToolDrift
 from tests import stripe_events as se
 from tests.conftest import PASSWORD
 from tests.factories import StripeEventFactory, SyncJobFactory
@@ -144,6 +144,20 @@ def test_the_newest_delivery_and_waiting_events_are_exported(scrape):
     assert value(samples, "switchboard_stripe_oldest_received_event_age_seconds") >= 0
 
 
+def tool_drift(**fields) -> ToolDrift:
+    return ToolDrift.objects.create(**{"field": "tag:customer", "expected": "absent", "actual": "present", **fields})
+
+
+def test_open_differences_with_the_tools_are_counted_by_system_and_kind(scrape):
+    for _ in range(2):
+        tool_drift(system="email", kind=DriftKind.WRONG_VALUE)
+    tool_drift(system="community", kind=DriftKind.ACCESS_EXTRA, resolved_at=timezone.now(), resolution="gone")
+    samples = scrape()
+    assert value(samples, "switchboard_tool_drift_open", system="email", kind="wrong_value") == 2
+    assert ("switchboard_tool_drift_open", ("kind", "access_extra"), ("system", "community")) in samples
+    assert value(samples, "switchboard_tool_drift_open", system="community", kind="access_extra") == 0
+
+
 def test_a_scrape_costs_the_same_queries_however_many_rows(scrape):
     def fill(n: int) -> None:
         for status in JobStatus.values:
@@ -162,7 +176,8 @@ def test_a_scrape_costs_the_same_queries_however_many_rows(scrape):
     # No GROUP BY over a whole table: each reads unfinished (or dead) rows through a status index.
     for query in many.captured_queries:
         if "GROUP BY" in query["sql"]:
-            assert '"status" IN' in query["sql"] or '"status" =' in query["sql"], query["sql"]
+            assert ('"status" IN' in query["sql"] or '"status" =' in query["sql"]
+                    or '"resolved_at" IS NULL' in query["sql"]), query["sql"]
 
 
 def test_samples_from_every_process_are_added_up(scrape):

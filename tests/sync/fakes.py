@@ -169,6 +169,7 @@ class HubSpot(Fake):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.contacts: dict[str, dict] = {}  # idProperty value -> contact
+        self.refused: set[str] = set()  # idProperty values refused record by record (a 207), as an invalid value is
 
     def unauthorized(self):
         return {"status": "error", "message": "Authentication credentials not found.",
@@ -178,19 +179,24 @@ class HubSpot(Fake):
         return {("POST", r"/crm/v3/objects/contacts/batch/upsert"): self.upsert}
 
     def upsert(self, request):
-        results = []
+        results, errors = [], []
         for item in request["json"]["inputs"]:
             if not item.get("properties"):
                 raise Reply(400, {"status": "error", "message": "No properties found to update, please provide "
                                   "at least one.", "category": "VALIDATION_ERROR", "correlationId": "c0ffee"})
+            if item["id"] in self.refused:
+                errors.append({"status": "error", "category": "VALIDATION_ERROR", "message": "Property values "
+                               "were not valid", "context": {"ids": [item["id"]]}})
+                continue
             new = item["id"] not in self.contacts
             contact = self.contacts.setdefault(item["id"], {"id": str(next(self.ids)), "properties": {}})
             contact["properties"].update(item["properties"])
             results.append({"id": contact["id"], "properties": contact["properties"], "new": new,
                             "createdAt": "2026-11-22T10:00:00Z", "updatedAt": "2026-11-22T10:00:00Z",
                             "archived": False})
-        return 200, {"status": "COMPLETE", "results": results, "startedAt": "2026-11-22T10:00:00Z",
-                     "completedAt": "2026-11-22T10:00:00Z"}
+        body = {"status": "COMPLETE", "results": results, "startedAt": "2026-11-22T10:00:00Z",
+                "completedAt": "2026-11-22T10:00:00Z"}
+        return (207, {**body, "errors": errors, "numErrors": len(errors)}) if errors else (200, body)
 
 
 class Zendesk(Fake):
@@ -201,7 +207,15 @@ class Zendesk(Fake):
         super().__init__(**kw)
         self.users: dict[str, dict] = {}
         self.tickets: list[dict] = []
+        self.updates: list[dict] = []  # each PUT to a ticket, as received
         self.idempotent: dict[str, dict] = {}
+        self.audits: dict[int, list[dict]] = {}  # ticket id -> the audits its updates made
+        self.comments: dict[int, list[dict]] = {}  # ticket id -> comments added by updates
+        self.groups = [{"id": 360001, "name": "Billing"}, {"id": 360002, "name": "Priority"},
+                       {"id": 360003, "name": "Customers"}, {"id": 360004, "name": "Triage"},
+                       {"id": 360005, "name": "General"}]
+        self.refuse_updates: dict | None = None  # set: ticket updates answer 422 with this body
+        self.lose_next_update = False  # set: the next ticket update is applied, then its answer is lost
 
     def unauthorized(self):
         return {"error": "Couldn't authenticate you"}
@@ -211,6 +225,9 @@ class Zendesk(Fake):
             ("POST", r"/api/v2/users/create_or_update"): self.user,
             ("POST", r"/api/v2/tickets"): self.create_ticket,
             ("GET", r"/api/v2/tickets"): self.find_tickets,
+            ("PUT", r"/api/v2/tickets/(\d+)"): self.update_ticket,
+            ("GET", r"/api/v2/tickets/(\d+)/audits"): self.ticket_audits,
+            ("GET", r"/api/v2/groups"): self.list_groups,
         }
 
     def user(self, request):
@@ -235,6 +252,38 @@ class Zendesk(Fake):
             self.idempotent[key] = body
         return 201, body
 
+    def _draw_fault(self, method: str) -> str:
+        if method == "PUT" and self.lose_next_update:
+            self.lose_next_update = False
+            return "drop_after"
+        return super()._draw_fault(method)
+
+    def update_ticket(self, request, ticket_id):
+        ticket = next((t for t in self.tickets if str(t["id"]) == ticket_id), None)
+        if ticket is None:
+            raise Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+        if self.refuse_updates is not None:
+            raise Reply(422, self.refuse_updates)
+        data = request["json"]["ticket"]
+        self.updates.append({"id": ticket["id"], **data})
+        if "requester_id" in data:
+            ticket.pop("requester", None)
+            ticket["requester_id"] = data["requester_id"]
+        tags = [t for t in ticket.get("tags", []) if t not in data.get("remove_tags", [])]
+        ticket["tags"] = tags + [t for t in data.get("additional_tags", []) if t not in tags]
+        ticket.update({k: data[k] for k in ("status", "priority", "group_id") if k in data})
+        if "comment" in data:
+            self.comments.setdefault(ticket["id"], []).append(data["comment"])
+        audit = {"id": next(self.ids), "ticket_id": ticket["id"], "metadata": {"custom": data.get("metadata") or {}}}
+        self.audits.setdefault(ticket["id"], []).append(audit)
+        return 200, {"ticket": ticket, "audit": audit}
+
+    def ticket_audits(self, request, ticket_id):
+        return 200, {"audits": self.audits.get(int(ticket_id), []), "count": len(self.audits.get(int(ticket_id), []))}
+
+    def list_groups(self, request):
+        return 200, {"groups": self.groups, "count": len(self.groups)}
+
     def find_tickets(self, request):
         wanted = request["query"].get("external_id", [""])[0]
         return 200, {"tickets": [t for t in self.tickets if t.get("external_id") == wanted], "count": 0}
@@ -248,6 +297,8 @@ class Intercom(Fake):
         self.contacts: dict[str, dict] = {}  # contact id -> contact
         self.tags: dict[str, str] = {}  # name -> id
         self.tickets: list[dict] = []
+        self.ticket_tags: dict[str, list[str]] = {}  # ticket id -> tag ids
+        self.searches: list[dict] = []  # each ticket search's query
 
     def unauthorized(self):
         return {"type": "error.list", "request_id": "r1",
@@ -258,9 +309,16 @@ class Intercom(Fake):
             ("POST", r"/contacts/search"): self.search,
             ("POST", r"/contacts"): self.create,
             ("PUT", r"/contacts/([0-9a-f]+)"): self.update,
+            ("GET", r"/contacts/([0-9a-f]+)"): lambda request, contact_id: self.update({"json": {}}, contact_id),
             ("POST", r"/tags"): self.tag,
             ("POST", r"/contacts/([0-9a-f]+)/tags"): self.tag_contact,
+            ("GET", r"/contacts/([0-9a-f]+)/tags"): self.contact_tags,
+            ("DELETE", r"/contacts/([0-9a-f]+)/tags/(\d+)"): self.untag_contact,
+            ("POST", r"/tickets/search"): self.search_tickets,
+            ("POST", r"/tickets/(\d+)/tags"): self.tag_ticket,
             ("POST", r"/tickets"): self.ticket,
+            ("PUT", r"/tickets/(\d+)"): self.update_ticket,
+            ("POST", r"/tickets/(\d+)/reply"): self.reply,
         }
 
     def _by_external(self, external_id):
@@ -273,7 +331,8 @@ class Intercom(Fake):
 
     def create(self, request):
         data = request["json"]
-        existing = self._by_external(data.get("external_id"))
+        existing = self._by_external(data.get("external_id")) or next(  # email is unique per role too
+            (c for c in self.contacts.values() if data.get("email") and c.get("email") == data["email"]), None)
         if existing:
             raise Reply(409, {"type": "error.list", "request_id": "r2", "errors": [
                 {"code": "conflict", "message": f"A contact matching those details already exists with id={existing['id']}"}]})
@@ -299,10 +358,54 @@ class Intercom(Fake):
             tags.append(tag_id)
         return 200, {"type": "tag", "id": tag_id, "name": "t", "applied_at": 1663597223}
 
+    def contact_tags(self, request, contact_id):
+        names = {v: k for k, v in self.tags.items()}
+        return 200, {"type": "list", "data": [{"type": "tag", "id": t, "name": names.get(t, "t")}
+                                              for t in self.contacts[contact_id]["tags"]]}
+
+    def untag_contact(self, request, contact_id, tag_id):
+        tags = self.contacts[contact_id]["tags"]
+        if tag_id not in tags:
+            raise Reply(404, {"type": "error.list", "errors": [{"code": "tag_not_found", "message": "Tag not found"}]})
+        tags.remove(tag_id)
+        return 200, {"type": "tag", "id": tag_id, "name": {v: k for k, v in self.tags.items()}.get(tag_id, "t")}
+
     def ticket(self, request):
         ticket = {"type": "ticket", "id": str(next(self.ids)), "ticket_id": str(len(self.tickets) + 1), **request["json"]}
         self.tickets.append(ticket)
         return 200, ticket
+
+    def search_tickets(self, request):
+        """The ticket search for the shape Switchboard sends: ticket type AND description "~" (contains)."""
+        self.searches.append(request["json"]["query"])
+        asked = {f["field"]: f["value"] for f in request["json"]["query"]["value"]}
+        found = [t for t in self.tickets if t["ticket_type_id"] == asked["ticket_type_id"]
+                 and asked["description"] in t["ticket_attributes"]["_default_description_"]]
+        return 200, {"type": "ticket.list", "tickets": found, "total_count": len(found)}
+
+    def tag_ticket(self, request, ticket_id):  # needs the teammate who tags; tagging twice changes nothing
+        tags = self.ticket_tags.setdefault(self._ticket(ticket_id)["id"], [])
+        tag_id = request["json"]["id"] if request["json"].get("admin_id") else None
+        tags.extend([tag_id] if tag_id and tag_id not in tags else [])
+        return 200, {"type": "tag", "id": request["json"]["id"], "name": "t"}
+
+    def _ticket(self, ticket_id):
+        found = next((t for t in self.tickets if t["id"] == ticket_id), None)
+        if found is None:
+            raise Reply(404, {"type": "error.list", "errors": [{"code": "ticket_not_found", "message": "Ticket not found"}]})
+        return found
+
+    def update_ticket(self, request, ticket_id):
+        ticket = self._ticket(ticket_id)
+        if "state" in request["json"]:
+            ticket["ticket_state"] = request["json"]["state"]
+        return 200, ticket
+
+    def reply(self, request, ticket_id):
+        part = {"type": "ticket_part", "id": str(next(self.ids)), "part_type": request["json"]["message_type"],
+                "body": request["json"]["body"]}
+        self._ticket(ticket_id).setdefault("parts", []).append(part)
+        return 200, part
 
 
 class Circle(Fake):

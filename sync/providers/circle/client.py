@@ -7,8 +7,9 @@ from sync.providers.common import need_email, unsupported
 from sync.providers.errors import ProviderError, ReasonCode
 from sync.providers.http import Client, pick
 from sync.providers.payload import Payload, Result
+from sync.providers.reading import Identity, Snapshot
 
-__all__ = ["cost", "credential", "perform", "preview"]
+__all__ = ["cost", "credential", "perform", "preview", "read"]
 
 
 def credential() -> str:
@@ -16,7 +17,8 @@ def credential() -> str:
 
 
 def cost(action: str) -> int:
-    return 4 if action == "grant_access" else 2
+    # a read is one search; the changes find the member first
+    return {"grant_access": 4, "read": 1}.get(action, 2)
 
 
 def _client() -> Client:
@@ -63,3 +65,17 @@ def perform(payload: Payload) -> Result:
             client.call("DELETE", f"/community_members/{member_id}", accept=(404,))
         return Result()
     raise unsupported(NAME, payload)
+
+
+def read(identity: Identity) -> Snapshot | None:
+    """The member by email, with the spaces Circle lists for them; None when not a member."""
+    if not identity.email:
+        return None
+    status, body = _client().call("GET", "/community_members/search", params={"email": identity.email},
+                                  accept=(404,))
+    if status == 404:
+        return None
+    member = body.get("community_member") or body
+    spaces = member.get("space_ids")
+    return Snapshot(external_id=str(pick(member, "id", provider=NAME)), email=member.get("email") or identity.email,
+                    spaces=frozenset(int(s) for s in spaces) if isinstance(spaces, list) else None)

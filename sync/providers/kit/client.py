@@ -6,8 +6,9 @@ from sync.providers.common import need_email, unsupported
 from sync.providers.http import Client, pick
 from sync.providers.kit.conf import NAME
 from sync.providers.payload import Payload, Result
+from sync.providers.reading import Identity, Snapshot
 
-__all__ = ["cost", "credential", "perform", "preview"]
+__all__ = ["cost", "credential", "perform", "preview", "read"]
 
 _tag_ids: dict[tuple[str, str], str] = {}  # (base url, tag name) -> id; tags are never renamed by us
 
@@ -60,3 +61,18 @@ def perform(payload: Payload) -> Result:
                     accept=(404,))
         return Result()
     raise unsupported(NAME, payload)
+
+
+def read(identity: Identity) -> Snapshot | None:
+    """The subscriber by email and the tags on it (two requests); None when Kit has no such subscriber."""
+    if not identity.email:
+        return None
+    client = _client()
+    _, body = client.call("GET", "/v4/subscribers", params={"email_address": identity.email})
+    found = body.get("subscribers") or []
+    if not found:
+        return None
+    subscriber_id = str(pick(found[0], "id", provider=NAME))
+    _, tagged = client.call("GET", f"/v4/subscribers/{subscriber_id}/tags")
+    return Snapshot(external_id=subscriber_id, email=found[0].get("email_address") or identity.email,
+                    tags=frozenset(t["name"] for t in tagged.get("tags") or [] if t.get("name")))
