@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 
 # Actions finance may read besides its own: everything about money and Stripe events.
-BILLING_ACTION_PREFIXES = ("refund.", "event.", "billing.")
+BILLING_ACTION_PREFIXES = ("refund.", "event.", "billing.", "subscription_change.")
 
 # Who may see which customer is customers' rule; audit sits below customers and imports none of
 # it, so customers hands the rule in at start-up (register_customer_filter).

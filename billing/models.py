@@ -43,6 +43,9 @@ class StripeEvent(models.Model):
     # When a wake-up was last published for it: the sweeper sends another only once this one
     # has had time to arrive, so the broker holds at most one per waiting event.
     woken_at = models.DateTimeField(null=True, blank=True)
+    # The Stripe customer its object belongs to (as the door read it): a customer's events are applied
+    # in Stripe's order even when two workers take them at once (billing/services/processing.py).
+    stripe_customer_id = models.CharField(max_length=255, blank=True, default="")
 
     objects = StripeEventQuerySet.as_manager()
 
@@ -54,6 +57,9 @@ class StripeEvent(models.Model):
             models.Index(fields=["type", "-received_at"], name="event_type_received_idx"),
             # a customer's timeline
             models.Index(fields=["customer", "-created"], name="event_customer_created_idx"),
+            # a customer's events still waiting (only those rows are in it)
+            models.Index(fields=["stripe_customer_id"], condition=models.Q(status="received"),
+                         name="event_waiting_customer_idx"),
         ]
         permissions = [
             ("view_event_payload", "Can see webhook payloads unredacted"),
@@ -346,3 +352,101 @@ class Drift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.stripe_id}: {self.get_kind_display()}"
+
+
+class SubscriptionChangeKind(models.TextChoices):
+    CANCEL_AT_PERIOD_END = "cancel_at_period_end", "Cancel at period end"
+    CANCEL_NOW = "cancel_now", "Cancel now"
+    UNDO_CANCEL = "undo_cancel", "Undo the cancellation"
+    CHANGE_PLAN = "change_plan", "Change plan"
+    PAUSE_COLLECTION = "pause_collection", "Pause collection"
+    RESUME_COLLECTION = "resume_collection", "Resume collection"
+    EXTEND_TRIAL = "extend_trial", "Extend the trial"
+
+
+class SubscriptionChangeStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    REQUESTED = "requested", "Requested"
+    SENT = "sent", "Sent to Stripe"
+    CONFIRMED = "confirmed", "Confirmed by Stripe"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+
+
+class SubscriptionChange(models.Model):
+    """A person's request to change a subscription at Stripe, from the confirmation page to Stripe's webhook.
+
+    One Stripe call per request, under ``idempotency_key`` (derived from the row), so a double
+    submit or a retry after a timeout is the same change. The mirror is never written from here:
+    the ``customer.subscription.*`` event that follows updates it, and confirms the request.
+    """
+
+    OPEN = (SubscriptionChangeStatus.AWAITING_APPROVAL, SubscriptionChangeStatus.REQUESTED,
+            SubscriptionChangeStatus.SENT)
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="changes")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription_changes"
+    )
+    kind = models.CharField(max_length=30, choices=SubscriptionChangeKind.choices)
+    status = models.CharField(
+        max_length=20, choices=SubscriptionChangeStatus.choices, default=SubscriptionChangeStatus.REQUESTED
+    )
+    # what changes, by kind
+    price_id = models.CharField(max_length=255, blank=True, help_text="change_plan: the new price")
+    price_label = models.CharField(max_length=200, blank=True)
+    proration_date = models.DateTimeField(null=True, blank=True, help_text="change_plan: the preview's moment")
+    due_now = models.BigIntegerField(null=True, blank=True, help_text="change_plan preview, minor units")
+    next_invoice = models.BigIntegerField(null=True, blank=True, help_text="change_plan preview, minor units")
+    pause_behavior = models.CharField(max_length=30, blank=True)
+    resumes_at = models.DateTimeField(null=True, blank=True, help_text="pause_collection: when billing resumes")
+    trial_end = models.DateTimeField(null=True, blank=True, help_text="extend_trial: the new end")
+    refund_amount = models.BigIntegerField(default=0, help_text="cancel_now: prorated refund, minor units")
+    refund_charge = models.ForeignKey(Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    refund_request = models.ForeignKey(
+        RefundRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription_changes"
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="subscription_changes"
+    )
+    needs_approval = models.BooleanField(default=False)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_note = models.CharField(max_length=500, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    submit_token = models.CharField(
+        max_length=64, unique=True, help_text="One per confirmation form: a second submit finds the first request"
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=300, blank=True, help_text="Stripe's answer as a sentence")
+    answered = models.BooleanField(default=False, help_text="Stripe's API reply arrived (accepted)")
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_event_id = models.CharField(max_length=255, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(refund_amount__gte=0), name="subscriptionchange_refund_gte_0"),
+        ]
+        indexes = [
+            # the 360's and the webhook's open requests of one subscription
+            models.Index(fields=["subscription", "status"], name="subscriptionchange_sub_idx"),
+            # the approval queue and the resend sweep
+            models.Index(fields=["status", "-created_at"], name="subscriptionchange_status_idx"),
+        ]
+        permissions = [("manage_subscription", "Can change, pause or cancel subscriptions at Stripe")]
+
+    def __str__(self) -> str:
+        return f"subscription-change-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

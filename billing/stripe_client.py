@@ -150,3 +150,100 @@ def stripe_list(kind: str, params: dict | None = None) -> Iterator[dict]:
             yield obj.to_dict()
     except stripe.StripeError as exc:
         raise error_sentence(exc) from exc
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+
+def subscription_error_sentence(exc: Exception) -> StripeCallError:
+    """Like ``error_sentence``, in the words of a subscription change."""
+    if isinstance(exc, StripeCallError):
+        return exc
+    code = getattr(exc, "code", None) or ""
+    message = (getattr(exc, "user_message", None) or "").strip()
+    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+        return StripeCallError(
+            "Stripe refused our API key (missing, revoked or without subscription rights). Ask the owner to check "
+            "STRIPE_API_KEY.", definite=True, code="auth",
+        )
+    if isinstance(exc, stripe.IdempotencyError):
+        return StripeCallError("Stripe is still working on this change. Wait a moment and retry.",
+                               definite=False, code="idempotency")
+    if isinstance(exc, stripe.RateLimitError):
+        return StripeCallError("Stripe is busy (rate limited). Retry in a minute.", definite=False, code="rate_limit")
+    if isinstance(exc, stripe.APIConnectionError):
+        return StripeCallError(
+            "Stripe could not be reached or did not answer in time. The change may or may not have been made; "
+            "send it again, and Stripe will not make it twice.", definite=False, code="connection",
+        )
+    if code == "resource_missing":
+        return StripeCallError("Stripe does not know this subscription or price (was it made in the other mode, "
+                               "live or test?).", definite=True, code=code)
+    if isinstance(exc, (stripe.InvalidRequestError, stripe.CardError)):
+        said = f" Stripe said: {message}" if message else ""
+        return StripeCallError(f"Stripe refused the change.{said}"[:300], definite=True, code=code or "invalid")
+    return StripeCallError(
+        "Stripe had a problem answering. The change may or may not have been made; send it again, and Stripe "
+        "will not make it twice.", definite=False, code="api_error",
+    )
+
+
+def _plain(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def subscription_update(*, subscription_id: str, params: dict, idempotency_key: str) -> dict:
+    """Change a subscription at Stripe; the same ``idempotency_key`` is always the same change."""
+    client = stripe_client()
+    try:
+        sub = client.v1.subscriptions.update(subscription_id, params, {"idempotency_key": idempotency_key})
+    except stripe.StripeError as exc:
+        raise subscription_error_sentence(exc) from None
+    return _plain(sub)
+
+
+def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> dict:
+    """End a subscription at Stripe now (no proration credit: a refund, if any, is its own request)."""
+    client = stripe_client()
+    try:
+        sub = client.v1.subscriptions.cancel(subscription_id, {}, {"idempotency_key": idempotency_key})
+    except stripe.StripeError as exc:
+        raise subscription_error_sentence(exc) from None
+    return _plain(sub)
+
+
+@dataclass(frozen=True)
+class ProrationPreview:
+    due_now: int  # the proration lines: charged (or credited, below zero) at once
+    next_invoice: int  # the rest of the upcoming invoice: the new price's next period
+    currency: str
+
+
+def _is_proration(line: dict) -> bool:
+    if line.get("proration") is True:  # before 2025-03-31
+        return True
+    details = (line.get("parent") or {}).get("subscription_item_details") or {}
+    return details.get("proration") is True
+
+
+def subscription_change_preview(
+    *, customer_id: str, subscription_id: str, item_id: str, price_id: str, proration_date: int
+) -> ProrationPreview:
+    """Stripe's own arithmetic for moving ``item_id`` to ``price_id`` at ``proration_date``."""
+    client = stripe_client()
+    params = {
+        "customer": customer_id,
+        "subscription": subscription_id,
+        "subscription_details": {
+            "items": [{"id": item_id, "price": price_id}],
+            "proration_behavior": "create_prorations",
+            "proration_date": proration_date,
+        },
+    }
+    try:
+        invoice = _plain(client.v1.invoices.create_preview(params))
+    except stripe.StripeError as exc:
+        raise subscription_error_sentence(exc) from None
+    lines = ((invoice.get("lines") or {}).get("data")) or []
+    due_now = sum(int(line.get("amount") or 0) for line in lines if _is_proration(line))
+    total = int(invoice.get("amount_due") if invoice.get("amount_due") is not None else invoice.get("total") or 0)
+    return ProrationPreview(due_now=due_now, next_invoice=total - due_now, currency=str(invoice.get("currency") or ""))

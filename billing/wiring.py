@@ -4,7 +4,9 @@ its queue kinds, when a customer began by billing's clock, and the rows that mov
 from auditlog.registry import auditlog
 from django.apps import apps
 
-from billing import models, queue_items, selectors
+from billing import models, queue_items, selectors, subscription_queue
+from billing.consumers import billing_consumer_register
+from billing.services.subscriptions import subscription_changes_confirm
 from customers import hooks
 
 
@@ -13,7 +15,11 @@ def register() -> None:
                   models.Refund, models.Dispute):
         auditlog.register(model)
     auditlog.register(models.RefundRequest, exclude_fields=["updated_at"])
+    auditlog.register(models.SubscriptionChange, exclude_fields=["updated_at"])
+    # a change sent to Stripe is confirmed by the subscription event that follows it
+    billing_consumer_register(name="billing.subscription_changes", consumer=subscription_changes_confirm)
     queue_items.register()
+    subscription_queue.register()
     hooks.register_since(selectors.customer_billing_since)
     # a customer's mirrors and events move with a merge
     mirrors = [m for m in apps.get_app_config("billing").get_models() if issubclass(m, models.StripeMirror)]

@@ -239,3 +239,41 @@ class DistinctPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.low_id} != {self.high_id}"
+
+
+class CustomerNote(models.Model):
+    """What a person wrote about a customer. Never deleted: a correction is a new note pointing at the old
+    one. Its author may edit it for a short while (``EDIT_MINUTES``); after that it reaches the CRM as it
+    stands, once. An internal note is for finance and the owner only and stays in Switchboard."""
+
+    EDIT_MINUTES = 15
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Internal to finance: finance and the owner see it")
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the 360's notes panel: one customer's notes, newest first
+            models.Index(fields=["customer", "-created_at", "-id"], name="note_customer_created_idx"),
+        ]
+        permissions = [("view_internal_notes", "Can read and write notes internal to finance")]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.customer_id}"
+
+    @property
+    def edit_deadline(self):
+        from datetime import timedelta
+
+        return self.created_at + timedelta(minutes=self.EDIT_MINUTES)
+
+    def editable_by(self, user, now=None) -> bool:
+        return user.is_authenticated and self.author_id == user.pk and (now or timezone.now()) < self.edit_deadline

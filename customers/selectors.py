@@ -5,14 +5,23 @@ from datetime import datetime, timedelta
 from itertools import chain
 
 from django.db import connection
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from customers import hooks
 from customers.links import link_url
-from customers.models import Customer, CustomerMerge, CustomerStatus, DistinctPair, ExternalLink, System
+from customers.models import (
+    Customer,
+    CustomerMerge,
+    CustomerNote,
+    CustomerStatus,
+    DistinctPair,
+    ExternalLink,
+    System,
+)
+from customers.notes import may_read_internal
 from customers.visibility import customers_visible_to
 
 # --- search and list -------------------------------------------------------------
@@ -114,7 +123,7 @@ def customer_360(*, customer: Customer, user) -> dict:
         "since": customer_since(customer),
         "links": [(link, link_url(link)) for link in customer.links.all()],
         "sync_states": hooks.sync_state(customer),
-        "timeline": customer_timeline(customer),
+        "timeline": customer_timeline(customer, user=user),
         "tickets": list(customer.tickets.all()[:20]),
         "open_merges": customer_open_merges(customer),
         "merged_from": merged_records(customer),
@@ -142,8 +151,27 @@ class TimelineEntry:
 TIMELINE_PER_SOURCE = 30
 
 
-def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEntry]:
-    """Status changes, Stripe events, outbound jobs and audit entries in one list, newest first (four queries)."""
+NOTE_LABEL = CustomerNote._meta.label
+
+
+def _audits_for(customer: Customer, *, user) -> QuerySet:
+    """The customer's audit entries, without those of notes internal to finance for who may not read them
+    (nor know they exist); without a reader, none of them."""
+    audits = customer.audit_events.all()
+    if user is None or not may_read_internal(user):
+        internal = customer.notes.filter(internal=True).annotate(key=Cast("pk", CharField())).values("key")
+        audits = audits.exclude(object_type=NOTE_LABEL, object_id__in=internal)
+    return audits
+
+
+def _audit_url(entry) -> str:
+    """A note's entries lead to the note on the same page."""
+    return f"#note-{entry.object_id}" if entry.object_type == NOTE_LABEL else ""
+
+
+def customer_timeline(customer: Customer, *, user=None, limit: int = 60) -> list[TimelineEntry]:
+    """Status changes, Stripe events, outbound jobs and audit entries in one list, newest first (four
+    queries); ``user`` decides whether entries of notes internal to finance are among them."""
     n = TIMELINE_PER_SOURCE
     changes = customer.status_changes.select_related("source_event")[:n]
     events = customer.stripe_events.order_by("-created", "-id").only(
@@ -152,7 +180,7 @@ def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEn
     jobs = customer.sync_jobs.only(
         "id", "customer_id", "system", "action", "status", "created_at", "updated_at", "last_error", "simulated"
     ).order_by("-created_at", "-id")[:n]
-    audits = customer.audit_events.all()[:n]
+    audits = _audits_for(customer, user=user)[:n]
     entries = chain(
         (
             TimelineEntry(
@@ -186,7 +214,11 @@ def customer_timeline(customer: Customer, *, limit: int = 60) -> list[TimelineEn
             )
             for j in jobs
         ),
-        (TimelineEntry(a.created_at, "audit", a.summary or a.action, f"by {a.actor_label or 'the system'}") for a in audits),
+        (
+            TimelineEntry(a.created_at, "audit", a.summary or a.action, f"by {a.actor_label or 'the system'}",
+                          _audit_url(a))
+            for a in audits
+        ),
     )
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
 

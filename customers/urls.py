@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import exports, views
+from customers import exports, notes_views, views
 
 urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("customers/<str:public_id>/review/", views.customer_review, name="customer_review"),
     path("customers/<str:public_id>/merge/", views.customer_merge, name="customer_merge"),
     path("customers/<str:public_id>/distinct/", views.customer_distinct, name="customer_distinct"),
+    path("customers/<str:public_id>/notes/", notes_views.note_create, name="note_create"),
+    path("customers/<str:public_id>/notes/<int:pk>/edit/", notes_views.note_edit_view, name="note_edit"),
+    path("customers/<str:public_id>/notes/<int:pk>/correct/", notes_views.note_correct_view, name="note_correct"),
 ]

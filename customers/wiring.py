@@ -4,8 +4,8 @@ and who may see a customer's entries in the audit trail."""
 from auditlog.registry import auditlog
 
 from audit.selectors import register_customer_filter
-from customers import queue_items
-from customers.models import Customer, CustomerMerge, DistinctPair, ExternalLink
+from customers import hooks, queue_items
+from customers.models import Customer, CustomerMerge, CustomerNote, DistinctPair, ExternalLink
 from customers.visibility import visible_through_customer
 
 
@@ -15,4 +15,5 @@ def register() -> None:
     auditlog.register(CustomerMerge)
     auditlog.register(DistinctPair)
     queue_items.register()
+    hooks.register_merge_rows(CustomerNote)  # notes follow the customer into a merge
     register_customer_filter(visible_through_customer)  # the audit trail follows who may see a customer

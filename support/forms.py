@@ -130,3 +130,39 @@ class RoutingRuleForm(_Styled):
         if not isinstance(value, dict):
             raise forms.ValidationError("The rules must be a JSON object.")
         return value
+
+
+class TicketChangeForm(_Once):
+    """A person's change of a desk ticket: any of status, priority and group, and/or a reply or a comment."""
+
+    status = forms.ChoiceField(required=False, label="Status")
+    priority = forms.ChoiceField(required=False, label="Priority")
+    group = forms.ChoiceField(required=False, label="Group")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000, label="Reply or comment",
+        error_messages={"max_length": "Please keep it under 10,000 characters."},
+    )
+    visibility = forms.ChoiceField(
+        choices=[("internal", "Internal comment (agents only)"), ("public", "Public reply (the customer gets it)")],
+        initial="internal", required=False, label="Who sees it",
+    )
+
+    def __init__(self, *args, ticket, statuses, groups: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        keep = [("", "Keep as it is")]
+        self.fields["status"].choices = keep + [(s.value, s.label) for s in statuses]
+        self.fields["priority"].choices = keep + list(TicketPriority.choices)
+        self.fields["group"].choices = keep + [(g, g) for g in groups]
+        self.ticket = ticket
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("status") or data.get("priority") or data.get("group") or data.get("body", "").strip()):
+            raise forms.ValidationError("Nothing to change: choose a new status, priority or group, or write a reply.")
+        return data
+
+    def change(self) -> dict:
+        """The service's arguments."""
+        data = self.cleaned_data
+        return {"token": data["token"], "status": data["status"], "priority": data["priority"],
+                "group": data["group"], "body": data["body"], "public": data["visibility"] == "public"}

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.db import models
 
 from core.versioned import VersionedRules
+from sync.models import JobStatus
 
 
 class TicketSource(models.TextChoices):
     BILLING = "billing", "Billing fact"
     STAFF = "staff", "Staff"
     FORM = "form", "Support form"
+    APP = "app", "Product app"
 
 
 class TicketPriority(models.TextChoices):
@@ -124,3 +126,91 @@ class DeskDelivery(models.Model):
 
     def __str__(self) -> str:
         return self.delivery_id
+
+
+class ApiKey(models.Model):
+    """The key one of the founder's own apps opens tickets with (``support.intake``). Only a hash of
+    the key is kept: it is shown once, when it is made. Revoked keys stay, for the audit trail."""
+
+    name = models.CharField(max_length=100, help_text="Which app calls with it, e.g. iOS app")
+    prefix = models.CharField(max_length=20, unique=True, help_text="The key's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64)  # SHA-256 of the whole key (random, 256 bits: no slow hash needed)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("manage_api_keys", "Can make and revoke the product apps' API keys")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ChangeKind(models.TextChoices):
+    UPDATE = "update", "Ticket update"
+    REPLY = "reply", "Public reply"
+    COMMENT = "comment", "Internal comment"
+
+
+class ChangeState(models.TextChoices):
+    PENDING = "pending", "Pending at the desk"
+    # The desk accepted the call; a status change waits for the desk's webhook to say it holds.
+    SENT = "sent", "Accepted by the desk, waiting for its confirmation"
+    CONFIRMED = "confirmed", "Confirmed by the desk"
+
+
+class TicketChange(models.Model):
+    """One change a person asked of a desk ticket (fields, a reply or a comment), sent through the outbox.
+
+    A change the desk refuses is not a stored state: its job is dead (and a retry from the queue may
+    revive it), so "rejected" is read from the job, with the desk's reason as the job's last error.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    # Only what changes, in our names: {"status": "solved", "priority": "high", "group": "Billing"}.
+    fields = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    state = models.CharField(max_length=10, choices=ChangeState.choices, default=ChangeState.PENDING)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sync_job = models.OneToOneField(
+        "sync.SyncJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_change"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the ticket page lists its changes; the desk's webhook confirms the open ones
+            models.Index(fields=["ticket", "-created_at"], name="ticket_change_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of ticket {self.ticket_id}"
+
+    @property
+    def rejected(self) -> bool:
+        return self.state == ChangeState.PENDING and self.sync_job is not None and self.sync_job.status == JobStatus.DEAD
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{name} → {value}" for name, value in sorted(self.fields.items())]
+        if self.body:
+            parts.append("public reply" if self.kind == ChangeKind.REPLY else "internal comment")
+        return ", ".join(parts)

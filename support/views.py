@@ -17,14 +17,17 @@ from customers.models import Customer
 from customers.views import get_customer_for
 from customers.visibility import customer_visible
 from support import selectors
-from support.forms import CaseForm, RoutingRuleForm, SupportRequestForm, new_token
+from support.forms import CaseForm, RoutingRuleForm, SupportRequestForm, TicketChangeForm, new_token
 from support.models import Ticket, TicketCategory
 from support.routing_editor import SAMPLE_SENDERS, routing_from_post, routing_preview, routing_rows
 from support.rules import PRIORITY_ORDER, STATES, routing_problems
+from support.services.changes import CHANGE_STATUSES
 from support.services import (
     SupportError,
+    desk_groups,
     routing_rule_current,
     routing_rule_edit,
+    ticket_change,
     ticket_link,
     ticket_open,
     ticket_submit,
@@ -164,17 +167,50 @@ def routing_rules(request: HttpRequest) -> HttpResponse:
     return _routing_page(request, current, form=form, editor=routing_rows(current.rules), advanced=True, status=422)
 
 
-def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = get_ticket_for(request, pk)
+def _change_form(ticket: Ticket, data=None) -> TicketChangeForm:
+    return TicketChangeForm(data, ticket=ticket, statuses=CHANGE_STATUSES, groups=desk_groups(ticket),
+                            initial={"token": new_token()})
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, *, change_form=None, status: int = 200) -> HttpResponse:
+    can_change = request.user.has_perm("support.open_ticket")
     return render(
         request,
         "support/ticket_detail.html",
         {
             "ticket": ticket,
-            "can_link": ticket.customer_id is None and request.user.has_perm("support.open_ticket"),
+            "can_link": ticket.customer_id is None and can_change,
+            "change_form": (change_form or _change_form(ticket)) if can_change else None,
+            "changes": selectors.ticket_changes(ticket),
+            "desk_url": selectors.desk_ticket_url(ticket),
             "candidates": selectors.link_candidates(ticket=ticket, user=request.user),
         },
+        status=status,
     )
+
+
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _ticket_page(request, get_ticket_for(request, pk))
+
+
+@require_POST
+def ticket_change_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Support (and the owner) change a desk ticket or write on it; the desk gets it through the outbox."""
+    ticket = get_ticket_for(request, pk, perm="support.open_ticket")
+    form = _change_form(ticket, request.POST)
+    if form.is_valid():
+        try:
+            change = ticket_change(ticket=ticket, actor=request.user, **form.change())
+        except SupportError as exc:
+            form.add_error(None, str(exc))
+        else:
+            said = change.summary[:1].upper() + change.summary[1:]  # a group's name keeps its capitals
+            messages.success(request, f"{said}: pending at the desk until it confirms.")
+            back = request.POST.get("next", "")
+            if ticket.customer_id and back == "customer":
+                return redirect_after_post(request, reverse("customer_detail", args=[ticket.customer.public_id]))
+            return redirect_after_post(request, reverse("support_ticket_detail", args=[ticket.pk]))
+    return _ticket_page(request, ticket, change_form=form, status=422)
 
 
 @require_POST
@@ -189,5 +225,7 @@ def ticket_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     except SupportError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Linked to {customer.public_id}; the ticket goes to the support desk now.")
+        sent = ticket.sync_job_id is not None  # already in the desk: it is handed to the customer there
+        messages.success(request, f"Linked to {customer.public_id}; "
+                         + ("the desk's ticket is handed to them now." if sent else "the ticket goes to the support desk now."))
     return redirect("support_ticket_detail", ticket.pk)

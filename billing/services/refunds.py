@@ -22,6 +22,7 @@ from billing import parsing as p
 from billing import stripe_client
 from billing.errors import BillingError
 from billing.models import Charge, Refund, RefundReason, RefundRequest, RefundStatus
+from billing.services.approvals import decision_note, decision_write
 from core.money import decimals, format_money
 
 # Stripe refund states that hold (or will hold) the money back from the charge.
@@ -159,23 +160,12 @@ def refund_request(
 
 
 def _decide(*, request: RefundRequest, actor, note: str, approve: bool, source: str) -> RefundRequest:
-    note = (note or "").strip()[:500]
-    if not actor.has_perm("billing.approve_refund"):
-        raise RefundError("Only an owner can approve or reject a refund.")
-    if not approve and not note:
-        raise RefundError("Say why the refund is rejected; the requester sees the note.")
+    note = decision_note(actor=actor, note=note, approve=approve, subject="a refund", what="refund", error=RefundError)
     with transaction.atomic():
         locked = RefundRequest.objects.select_for_update(of=("self",)).select_related("charge").get(pk=request.pk)
-        if locked.requested_by_id == actor.pk:
-            raise RefundError("You asked for this refund; another owner has to approve or reject it.")
-        if locked.status != RefundStatus.AWAITING_APPROVAL:
-            raise RefundError(f"This refund is {locked.get_status_display().lower()} and no longer waits for a decision.")
-        if approve:
-            _check_refundable_again(locked)
-        locked.status = RefundStatus.REQUESTED if approve else RefundStatus.REJECTED
-        locked.approver, locked.approver_note, locked.decided_at = actor, note, timezone.now()
-        if not approve:
-            locked.finished_at = locked.decided_at
+        decision_write(locked, actor=actor, note=note, approve=approve, what="refund", error=RefundError,
+                       waiting=RefundStatus.AWAITING_APPROVAL, approved=RefundStatus.REQUESTED,
+                       rejected=RefundStatus.REJECTED, still_possible=_check_refundable_again)
         locked.save()
         verb = "approved" if approve else "rejected"
         audit_record(

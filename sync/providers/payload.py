@@ -35,3 +35,4 @@ class Payload:
 class Result:
     external_id: str = ""
     link: bool = False  # True when external_id is the customer's id in that system
+    note: str = ""  # what the tool could not take of a job that succeeded, as a sentence on the job

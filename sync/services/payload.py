@@ -2,11 +2,11 @@
 
 from types import MappingProxyType
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from customers.links import customer_360_url
 from customers.models import ExternalLink, System
-from sync.models import SyncJob
+from sync.models import JobStatus, SyncJob
 from sync.providers import Payload
 
 
@@ -21,8 +21,22 @@ def jobs_with_payload_facts() -> QuerySet[SyncJob]:
 
 
 def job_payload(job: SyncJob) -> Payload:
-    """The payload of ``job``'s current attempt; ``job`` comes from ``jobs_with_payload_facts``."""
+    """The payload of ``job``'s current attempt; ``job`` comes from ``jobs_with_payload_facts``.
+
+    A job without a customer (a desk ticket for someone who is not one yet) speaks for its requester:
+    their email and name, and no id, Stripe id or 360 page of ours."""
     customer = job.customer
+    data = dict(job.payload)
+    if "desk_job_id" in data:  # a job about the record another job created: that record's id as of now
+        data["desk_ticket_id"] = created_record_id(data["desk_job_id"]) or data.get("desk_ticket_id", "")
+    if customer is None:
+        requester = job.payload.get("requester") or {}
+        return Payload(
+            job_id=job.pk, system=job.system, action=job.action, attempt=job.attempts,
+            idempotency_key=job.idempotency_key, public_id="", email=requester.get("email", ""),
+            name=requester.get("name", ""), stripe_id="", customer_url="", linked_id="",
+            data=MappingProxyType(data),
+        )
     return Payload(
         job_id=job.pk,
         system=job.system,
@@ -35,5 +49,12 @@ def job_payload(job: SyncJob) -> Payload:
         stripe_id=job.stripe_id or "",
         customer_url=customer_360_url(customer.public_id),
         linked_id=job.linked_id or "",
-        data=MappingProxyType(dict(job.payload)),
+        data=MappingProxyType(data),
     )
+
+
+def created_record_id(job_id: int) -> str:
+    """The outside id of what job ``job_id`` created: the real tool's when a replay sent it there
+    (its key, and so the tool's external id, is the replay's), else the job's own; "" before either."""
+    done = SyncJob.objects.filter(Q(pk=job_id) | Q(replay_of_id=job_id), status=JobStatus.SUCCEEDED)
+    return done.exclude(external_id="").order_by("simulated", "-pk").values_list("external_id", flat=True).first() or ""

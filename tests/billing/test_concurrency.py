@@ -114,3 +114,35 @@ def test_one_customers_events_processed_by_parallel_workers_do_not_interleave():
     sub = b.Subscription.objects.get()
     assert (sub.status, sub.amount) == ("past_due", 1011)  # the newest event won, whatever ran first
     assert Customer.objects.get().status == "past_due"
+
+
+def test_a_customers_two_first_events_taken_by_two_workers_at_once_give_the_same_work_as_in_order():
+    """Whichever worker wins, "subscription created" is applied after "customer created": the work it
+    plans is the same each time (a plan, a status and access, from a customer who had them)."""
+    from billing.parsing import event_envelope
+    from billing.services import event_process
+
+    def stored(evt: dict) -> int:
+        env = event_envelope(evt)
+        return StripeEvent.objects.create(stripe_id=env.id, type=env.type, created=env.created, payload=env.raw,
+                                          stripe_customer_id=env.customer).pk
+
+    def work(pk):
+        barrier.wait()
+        try:
+            return event_process(event_id=pk)
+        finally:
+            connection.close()
+
+    jobs_per_subscription = set()
+    for n in range(12):
+        cid = f"cus_PAIR{n}"
+        pair = [stored(se.event("customer.created", se.customer(cid), created=1_700_000_000)),
+                stored(se.event("customer.subscription.created", se.subscription(f"sub_PAIR{n}", cid),
+                                created=1_700_000_000))]
+        barrier = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(work, pair if n % 2 else reversed(pair)))
+        assert set(StripeEvent.objects.filter(pk__in=pair).values_list("status", flat=True)) == {"processed"}
+        jobs_per_subscription.add(SyncJob.objects.filter(source_event_id=pair[1]).count())
+    assert jobs_per_subscription == {6}

@@ -5,6 +5,7 @@ from django.apps import apps
 
 from billing.models import StripeEvent, StripeMirror
 from customers import hooks
+from customers.models import CustomerNote
 from support.models import Ticket
 from sync.models import SyncJob
 
@@ -12,5 +13,5 @@ from sync.models import SyncJob
 def test_every_row_that_belongs_to_a_customer_moves_with_a_merge_except_the_audit_trail():
     mirrors = {m for m in apps.get_app_config("billing").get_models() if issubclass(m, StripeMirror)}
     assert len(mirrors) == 7
-    assert set(hooks.merge_rows()) == mirrors | {StripeEvent, SyncJob, Ticket}
+    assert set(hooks.merge_rows()) == mirrors | {CustomerNote, StripeEvent, SyncJob, Ticket}
 
