@@ -12,17 +12,25 @@ from action_queue.items import ActionGroup, ActionItem, QueueContext, one_group,
 from billing.models import Dispute, Invoice
 from billing.queue_items import dispute_group, failed_payment_group
 from customers.models import CustomerStatus, System
-from support.models import Ticket, TicketStatus
+from support.models import ChangeState, Ticket, TicketChange, TicketStatus
 from sync.models import JobStatus, SyncJob
 
 CLOSED_TICKET = [TicketStatus.SOLVED, TicketStatus.CLOSED]
 
 
+# Not in the desk, and not on its way: no job sends it, or the desk keeps failing it (the job failed,
+# or a batch the desk's failure stopped handed it back untried, with that failure as its last error).
+NOT_ON_ITS_WAY = Q(status=TicketStatus.PENDING) & (
+    Q(sync_job__isnull=True)
+    | Q(sync_job__status__in=[JobStatus.RETRYING, JobStatus.DEAD])
+    | (Q(sync_job__status=JobStatus.PENDING) & ~Q(sync_job__last_error=""))
+)
+
+
 def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
-    """Tickets kept here that the support desk does not have yet: no customer matched, or the desk is failing."""
-    waiting = Q(needs_match=True) | Q(sync_job__isnull=True) | Q(sync_job__status__in=[JobStatus.RETRYING, JobStatus.DEAD])
+    """Tickets kept here that the support desk does not have yet: never sent, or the desk is failing."""
     qs = open_items(
-        Ticket.objects.filter(waiting, status=TicketStatus.PENDING), kind="support_ticket", since=F("created_at"), ctx=ctx
+        Ticket.objects.filter(NOT_ON_ITS_WAY), kind="support_ticket", since=F("created_at"), ctx=ctx
     ).select_related("sync_job")
     count, rows = page_of(qs, ctx, shown=("customer_id", "subject", "sync_job__status", "sync_job__last_error"))
     items = [
@@ -31,7 +39,7 @@ def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
             object_id=str(t.pk),
             what=f"Ticket not in the support desk: {t.subject}",
             reason="No single customer has this email; link it to one"
-            if t.customer_id is None
+            if t.customer_id is None and t.sync_job is None
             else f"The desk has not accepted it yet ({t.sync_job.last_error or t.sync_job.status if t.sync_job else 'no job'})",
             since=t.q_since,
             customer_id=t.customer_id,
@@ -45,18 +53,18 @@ def support_ticket_items(ctx: QueueContext) -> list[ActionGroup]:
 
 
 def unlinked_message_items(ctx: QueueContext) -> list[ActionGroup]:
-    """Form messages from an email no single customer has: answered by the desk, waiting to be linked."""
+    """Form messages from an email no single customer has: sent to the desk at once, waiting to be linked."""
     qs = open_items(
-        Ticket.objects.filter(needs_match=True, customer__isnull=True).exclude(status=TicketStatus.PENDING),
+        Ticket.objects.filter(needs_match=True, customer__isnull=True).exclude(NOT_ON_ITS_WAY),
         kind="unlinked_message", since=F("created_at"), ctx=ctx, customer_path=None,
     )
-    count, rows = page_of(qs, ctx, shown=("subject", "requester_email", "status"))
+    count, rows = page_of(qs, ctx, shown=("subject", "requester_email", "status", "external_id"))
     items = [
         ActionItem(
             kind="unlinked_message",
             object_id=str(t.pk),
             what=f"Message from {t.requester_email or 'an unknown sender'}: {t.subject}",
-            reason=f"In the desk ({t.get_status_display().lower()}); no customer has this email yet: link it to one",
+            reason=_unlinked_reason(t),
             since=t.q_since,
             url=ctx.url("support_ticket_detail", t.pk),
             url_label="Link",
@@ -65,6 +73,40 @@ def unlinked_message_items(ctx: QueueContext) -> list[ActionGroup]:
         for t in rows
     ]
     return one_group("unlinked_message", "Form messages to link to a customer", count, items)
+
+
+def _unlinked_reason(ticket: Ticket) -> str:
+    if ticket.status == TicketStatus.PENDING:
+        return "Being sent to the desk; link it to a customer"
+    where = f" as ticket {ticket.external_id}" if ticket.external_id else ""
+    return f"Sent to the desk{where} ({ticket.get_status_display().lower()}); link it to a customer"
+
+
+def refused_change_items(ctx: QueueContext) -> list[ActionGroup]:
+    """Changes of a ticket the desk refused for good: the desk's reason is the job's last error. A retry of
+    the job from the queue takes the change off this list while it runs again."""
+    qs = open_items(
+        TicketChange.objects.filter(state=ChangeState.PENDING, sync_job__status=JobStatus.DEAD),
+        kind="refused_ticket_change", since=F("sync_job__finished_at"), changed=F("sync_job__updated_at"), ctx=ctx,
+        customer_path="ticket__customer",
+    ).select_related("ticket", "sync_job")
+    count, rows = page_of(qs, ctx, shown=("kind", "fields", "body", "ticket__customer_id", "ticket__subject",
+                                       "sync_job__last_error"))
+    items = [
+        ActionItem(
+            kind="refused_ticket_change",
+            object_id=str(change.pk),
+            what=f"Change refused by the desk: {change.summary} on “{change.ticket.subject}”",
+            reason=change.sync_job.last_error or "The desk refused it",
+            since=change.q_since,
+            customer_id=change.ticket.customer_id,
+            url=ctx.url("support_ticket_detail", change.ticket_id),
+            url_label="Open ticket",
+            actions=("assign", "resolve"),
+        )
+        for change in rows
+    ]
+    return one_group("refused_ticket_change", "Ticket changes the desk refused", count, items)
 
 
 def no_access_items(ctx: QueueContext) -> list[ActionGroup]:
@@ -141,6 +183,10 @@ def register() -> None:
     registry.register(registry.Kind(
         "unlinked_message", unlinked_message_items, _answers_customers, model=Ticket, customer_path=None,
         watches="form messages from people who are not linked to a customer",
+    ))
+    registry.register(registry.Kind(
+        "refused_ticket_change", refused_change_items, _answers_customers, model=TicketChange,
+        customer_path="ticket__customer", watches="ticket changes the support desk refused",
     ))
     registry.register(registry.Kind(
         "no_access", no_access_items, _answers_customers, model=SyncJob,

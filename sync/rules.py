@@ -89,6 +89,10 @@ def plan_crm(rules: dict, before: dict, after: dict) -> list[PlannedJob]:
     tags = rules.get("status_tags", {}).get(after["status"] or "", [])
     if tags:
         payload["tags"] = list(tags)
+    # The rules' tags of other statuses come off, so a past-due contact is no longer tagged "paid".
+    stale = sorted({t for values in rules.get("status_tags", {}).values() for t in values} - set(tags))
+    if stale:
+        payload["remove_tags"] = stale
     return [PlannedJob(System.CRM, "upsert_contact", "", payload)]
 
 

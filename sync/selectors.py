@@ -9,10 +9,12 @@ from audit.context import current_correlation_id
 from audit.models import AuditEvent
 from customers.models import Customer, System
 from customers.selectors import SyncState
-from customers.visibility import customer_visibility_q
+from customers.visibility import visible_through_customer
 from sync.models import OPEN_JOB_STATUSES, JobStatus, SyncJob
 from sync.services.control import ALL, system_states
 
+# The job log's customer filter for jobs of no customer yet.
+NO_CUSTOMER = "none"
 OUTBOUND_SYSTEMS = [value for value, _ in System.choices if value != System.STRIPE]
 # Who may retry what: finance works on the billing consequences, support on the support desk.
 _BILLING_SYNC_SYSTEMS = {System.CRM, System.COMMUNITY, System.EMAIL}
@@ -35,7 +37,8 @@ def can_retry(user, job: SyncJob) -> bool:
 
 
 def jobs_visible_to(*, user) -> QuerySet[SyncJob]:
-    return SyncJob.objects.filter(customer_visibility_q(user, "customer__"))
+    """Jobs of the customers this person sees, and those of no customer yet (a desk ticket for a requester)."""
+    return visible_through_customer(SyncJob.objects.all(), user=user)
 
 
 def dead_jobs_to_retry(*, user, system: str) -> QuerySet[SyncJob]:
@@ -52,7 +55,9 @@ def job_list(*, user, status: str = "", system: str = "", action: str = "", cust
         qs = qs.filter(system=system)
     if action:
         qs = qs.filter(action=action)
-    if customer:
+    if customer.lower() == NO_CUSTOMER:
+        qs = qs.filter(customer__isnull=True)
+    elif customer:
         qs = qs.filter(customer__public_id=customer)
     return qs.select_related("customer").order_by("-id")
 

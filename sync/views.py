@@ -39,7 +39,7 @@ def get_job_for(request: HttpRequest, pk: int, *, retry: bool = False) -> SyncJo
     if not request.user.has_perm("sync.view_syncjob"):
         raise PermissionDenied
     job = get_object_or_404(SyncJob.objects.select_related("customer", "source_event"), pk=pk)
-    if not customer_visible(user=request.user, customer=job.customer):
+    if job.customer is not None and not customer_visible(user=request.user, customer=job.customer):
         raise PermissionDenied
     if retry and not selectors.can_retry(request.user, job):
         raise PermissionDenied

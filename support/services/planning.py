@@ -7,6 +7,7 @@ desk, in one transaction; the routing rules decide its priority, tags and group.
 from audit.context import current_correlation_id
 from billing.consumers import BillingChange
 from billing.models import Dispute
+from core.batch import batch_read
 from core.money import format_money
 from customers.links import customer_360_url
 from customers.models import Customer, CustomerStatus, System
@@ -17,6 +18,9 @@ from sync.models import SyncJob
 from sync.rules import TICKET_ACTION, ticket_asked
 from sync.services.outbox import idempotency_key, jobs_enqueue_on_commit
 from sync.services.rules import mapping_rules_current
+
+# Tells the desk that a ticket opened for someone who was not a customer is now a customer's.
+TICKET_UPDATE_ACTION = "update_ticket"
 
 # --- what a ticket carries ------------------------------------------------------------------
 
@@ -92,7 +96,7 @@ def ticket_write(
     existing = Ticket.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing, None, False
-    rules = routing_rule_current()
+    rules = batch_read("support.routing_rule", routing_rule_current)
     states = billing_states(customer)
     routed = route(rules.rules, category=category, plan=customer.plan if customer else plan_hint, states=states)
     if priority is None:
@@ -127,7 +131,8 @@ def ticket_write(
         opened_by=opened_by,
     )
     job = None
-    if customer is not None:
+    # Someone who is not a customer yet is answered at once: the desk gets the ticket under their email.
+    if customer is not None or (requester or {}).get("email"):
         job = desk_job(
             ticket,
             customer,
@@ -141,20 +146,21 @@ def ticket_write(
 
 def desk_job(
     ticket: Ticket,
-    customer: Customer,
+    customer: Customer | None,
     requester: dict | None,
     *,
     cause: str,
     source_event=None,
     rule_version: int | None = None,
 ) -> SyncJob:
-    """The outbound job that creates ``ticket`` in the desk; the ticket points at it."""
+    """The outbound job that creates ``ticket`` in the desk; the ticket points at it.
+    Without a customer the job belongs to the ticket (its key too) and speaks for the requester."""
     job = SyncJob.objects.create(
         customer=customer,
         system=System.SUPPORT,
         action=TICKET_ACTION,
         idempotency_key=idempotency_key(
-            cause=cause, customer=customer, system=System.SUPPORT, action=TICKET_ACTION
+            cause=cause, customer=customer, system=System.SUPPORT, action=TICKET_ACTION, ticket_id=ticket.pk
         ),
         payload=_job_payload(ticket, customer, requester),
         source_event=source_event,
@@ -166,7 +172,7 @@ def desk_job(
     return job
 
 
-def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> dict:
+def _job_payload(ticket: Ticket, customer: Customer | None, requester: dict | None) -> dict:
     payload = {
         "ticket_id": ticket.pk,
         "subject": ticket.subject,
@@ -175,12 +181,12 @@ def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> 
         "tags": ticket.tags,
         "group": ticket.group,
         "category": ticket.category,
-        "status": customer.effective_status,
-        "plan": customer.plan,
-        "mrr": customer.mrr,
-        "currency": customer.currency,
-        "customer_url": customer_360_url(customer.public_id),
     }
+    if customer is not None:
+        payload.update(
+            status=customer.effective_status, plan=customer.plan, mrr=customer.mrr, currency=customer.currency,
+            customer_url=customer_360_url(customer.public_id),
+        )
     if ticket.fact:
         payload["event_type"] = ticket.fact
     if requester:
@@ -191,6 +197,39 @@ def _job_payload(ticket: Ticket, customer: Customer, requester: dict | None) -> 
     return payload
 
 
+def customer_tags(ticket: Ticket, customer: Customer) -> list[str]:
+    """The tags ``ticket`` carries once it is ``customer``'s: their billing states and plan, and the
+    routing rules' tags for them (what a ticket opened on them would have had)."""
+    states = billing_states(customer)
+    routed = route(routing_rule_current().rules, category=ticket.category, plan=customer.plan, states=states)
+    return _tags(customer=customer, states=states, source=ticket.source, category=ticket.category,
+                 extra=routed.tags)
+
+
+def desk_update_job(ticket: Ticket, customer: Customer, *, created_by: SyncJob, old_tags: list[str]) -> SyncJob:
+    """The outbound job that tells the desk ``ticket`` (created by ``created_by`` for a requester who was
+    not a customer) is ``customer``'s: their desk user becomes its requester and it takes their tags.
+    The desk's ticket id may not be known yet: the job carries the key the desk knows the ticket by."""
+    desk_id = ticket.external_id or created_by.external_id
+    return SyncJob.objects.create(
+        customer=customer,
+        system=System.SUPPORT,
+        action=TICKET_UPDATE_ACTION,
+        idempotency_key=idempotency_key(
+            cause=f"link:{ticket.pk}", customer=customer, system=System.SUPPORT, action=TICKET_UPDATE_ACTION
+        ),
+        payload={
+            "ticket_id": ticket.pk,
+            "desk_ticket_key": created_by.idempotency_key,
+            "desk_job_id": created_by.pk,  # the desk's id is read from it (or its replay) when the job runs
+            "desk_ticket_id": desk_id,
+            "tags": ticket.tags,
+            "remove_tags": sorted(set(old_tags) - set(ticket.tags)),
+        },
+        correlation_id=current_correlation_id(),
+    )
+
+
 def tickets_for_billing_change(*, change: BillingChange) -> list[SyncJob]:
     """The ticket one applied Stripe event opens, if any: at most one per event, however often it comes.
 
@@ -199,10 +238,11 @@ def tickets_for_billing_change(*, change: BillingChange) -> list[SyncJob]:
     ticket the support mapping rules ask for on a status change is the fallback. Schedules
     the new desk job after commit and returns it.
     """
-    spec, fact = billing_fact_ticket(routing_rule_current().rules, change.event_type), change.event_type
+    routing = batch_read("support.routing_rule", routing_rule_current)  # once per batch of events
+    spec, fact = billing_fact_ticket(routing.rules, change.event_type), change.event_type
     if spec is None and change.before.get("status") == change.after.get("status"):
         return []  # no billing fact to tell, and status tickets come only with a new status
-    mapping = mapping_rules_current()[System.SUPPORT]
+    mapping = batch_read("sync.mapping_rules", mapping_rules_current)[System.SUPPORT]
     if spec is None:
         spec = ticket_asked(mapping.rules, before=change.before, after=change.after)
         if spec is None:

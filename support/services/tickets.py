@@ -9,7 +9,8 @@ from core.logs import log_hash
 from customers.models import Customer
 from support.errors import SupportError
 from support.models import Ticket, TicketCategory, TicketSource
-from support.services.planning import desk_job, ticket_write
+from support.services.planning import customer_tags, desk_job, desk_update_job, ticket_write
+from sync.models import SyncJob
 from sync.services.outbox import jobs_enqueue_on_commit
 
 log = structlog.get_logger(__name__)
@@ -133,28 +134,43 @@ def _form_ticket(key, customer, subject, name, email, category, message, *, prio
 
 
 def ticket_link(*, ticket: Ticket, customer: Customer, actor, source: str = Source.UI) -> Ticket:
-    """A person says whose form ticket this is; only then is it sent to the desk."""
+    """A person says whose form ticket this is.
+
+    A ticket already sent to the desk for its requester is updated there (the customer's desk user
+    becomes its requester, and it takes their tags) through one more outbound job; one that never
+    went (written before unknown senders were answered) is sent now.
+    """
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("sync_job").get(pk=ticket.pk)
         if locked.customer_id is not None:
             raise SupportError("This ticket already belongs to a customer.")
         if customer.merged_into_id:
             raise SupportError("That customer was merged into another; choose the one that was kept.")
+        created_by, old_tags = locked.sync_job, list(locked.tags)
         locked.customer, locked.needs_match = customer, False
-        locked.save(update_fields=["customer", "needs_match", "updated_at"])
-        requester = (
-            {"name": locked.requester_name, "email": locked.requester_email}
-            if locked.requester_email
-            else None
-        )
-        job = desk_job(locked, customer, requester, cause=locked.idempotency_key)
+        locked.tags = customer_tags(locked, customer)
+        locked.save(update_fields=["customer", "needs_match", "tags", "updated_at"])
+        if created_by is None:
+            requester = (
+                {"name": locked.requester_name, "email": locked.requester_email}
+                if locked.requester_email
+                else None
+            )
+            job = desk_job(locked, customer, requester, cause=locked.idempotency_key)
+        else:
+            # The job that created it is the customer's now too: their page and the job log say so.
+            # Only the customer column is written, so a worker running the job meanwhile is not disturbed.
+            SyncJob.objects.filter(pk=created_by.pk, customer__isnull=True).update(customer=customer)
+            job = desk_update_job(locked, customer, created_by=created_by, old_tags=old_tags)
         audit_record(
             action="support.ticket_link",
             source=source,
             actor=actor,
             customer=customer,
             target=locked,
-            summary=f"Form ticket linked to {customer.public_id}",
+            summary=f"Form ticket linked to {customer.public_id}"
+            + (" and the desk told" if created_by is not None else ""),
+            changes={"tags": [old_tags, locked.tags], "desk_job": job.pk},
         )
         jobs_enqueue_on_commit(job_ids=[job.pk])
     return locked

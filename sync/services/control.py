@@ -99,6 +99,11 @@ def paused_systems() -> set[str]:
     return set(SYNCED_SYSTEMS) if ALL in paused else paused & set(SYNCED_SYSTEMS)
 
 
+def paused_switches() -> set[str]:
+    """Every pause switch that is on, ``all`` included, for any system (a family's too)."""
+    return set(SystemState.objects.filter(paused=True).values_list("system", flat=True))
+
+
 def system_states(*, jobs=None) -> dict[str, SystemView]:
     """Every synced system (and ``all``) with its switch, breaker, provider and job counts.
 

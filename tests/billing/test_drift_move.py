@@ -36,4 +36,5 @@ def test_the_move_keeps_the_rows_and_the_content_type_and_goes_back():
     old = _migrate(BEFORE)
     assert _labels(old) == {"monitoring"}
     assert old.get_model("monitoring", "Drift").objects.filter(stripe_id="ch_1").exists()
-    _migrate(AFTER)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # every app's latest again, for the tests after this one

@@ -21,6 +21,15 @@ def test_support_sees_the_payload_redacted_and_finance_in_full(client, support, 
     assert "ada@example.com" in client.get(reverse("event_detail", args=[event.pk])).content.decode()
 
 
+def test_an_event_that_changed_nothing_says_so_in_words_not_python(client, owner):
+    event = helpers.failed_event()
+    client.force_login(owner)
+    html = client.get(reverse("event_detail", args=[event.pk])).content.decode()
+    effects = html[html.index('id="effects"'):]
+    assert "Nothing written." in effects and "No status changed." in effects and "No outbound job." in effects
+    assert not re.search(r"\bNone\b", re.sub(r"<[^>]+>", " ", html))
+
+
 def test_event_list_filters_by_type_and_status(client, owner):
     failed = helpers.failed_event()
     ok = helpers.failed_event(type="invoice.paid", status=EventStatus.PROCESSED)
