@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "action_queue", "audit", "billing", "config", "core", "customers", "demo", "monitoring",
-        "support", "sync")
+        "support", "sync", "webhooks")
 # Each app's AppConfig.ready() imports its own wiring once the models are loaded; the rest are real cycles.
 MAX_LATE_IMPORTS = 10
 MAX_MODULE_LINES = 500

@@ -8,14 +8,17 @@ from django.db.models import Q
 from audit.models import Source
 from audit.services import audit_record
 from support.models import DeskDelivery, Ticket, TicketStatus
+from support.services.changes import ticket_changes_confirm
 from sync.models import SyncJob
 from sync.providers.sandbox import ID_PREFIX
 
-# Zendesk's ticket statuses -> ours ("pending" there means waiting for the customer).
+# Zendesk's ticket statuses -> ours ("pending" there means waiting for the customer); a desk whose
+# door already speaks ours (Intercom's) sends "waiting" itself.
 DESK_STATUSES = {
     "new": TicketStatus.NEW,
     "open": TicketStatus.OPEN,
     "pending": TicketStatus.WAITING,
+    "waiting": TicketStatus.WAITING,
     "hold": TicketStatus.HOLD,
     "solved": TicketStatus.SOLVED,
     "closed": TicketStatus.CLOSED,
@@ -87,6 +90,7 @@ def _apply_status(
     ticket.external_id = ticket.external_id or desk_id[:100]
     ticket.desk_updated_at = changed_at or ticket.desk_updated_at
     ticket.save(update_fields=["status", "external_id", "desk_updated_at", "updated_at"])
+    ticket_changes_confirm(ticket=ticket, status=ours)  # a status asked from Switchboard holds now
     if previous != ours:
         audit_record(
             action="support.ticket_status",

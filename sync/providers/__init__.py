@@ -12,14 +12,21 @@ and from its ``client.py``:
 
 - ``credential()`` (what the rate limit is counted against) and ``cost(action)`` (requests one job
   may make);
-- ``preview(payload)`` (the main request it would send) and ``perform(payload) -> Result``.
+- ``preview(payload)`` (the main request it would send) and ``perform(payload) -> Result``;
+- optionally ``batch_key(payload)``, ``BATCH_LIMIT`` and ``perform_batch(payloads)``: jobs whose
+  keys differ share one request (a batch endpoint), each with its own Result (None: send it alone).
 
 Adapters are given a frozen ``Payload`` and import nothing of the domain. A system whose tool has
 no credentials runs against ``sandbox``, and the jobs it runs there are marked simulated.
+
+An app above sync may serve a family of systems itself (``webhook:<endpoint>``: one system per
+outbound webhook endpoint, so each has its own breaker, rate limit and pause): it registers, in its
+``AppConfig.ready()``, a factory that gives the provider of one system of the family, with the same face.
 """
 
 import functools
 import importlib
+from collections.abc import Callable
 from types import ModuleType
 
 import environ
@@ -29,7 +36,7 @@ from sync.providers.payload import Payload, Result
 
 __all__ = [
     "SANDBOX", "TOOLS", "Payload", "Result", "configured_provider", "missing_credentials", "provider_for",
-    "record_url", "settings_from_env", "systems", "tools",
+    "record_url", "settings_from_env", "system_family", "system_family_register", "systems", "tools",
 ]
 
 SANDBOX = "sandbox"
@@ -42,6 +49,20 @@ TOOLS = [
     "sync.providers.kit",
     "sync.providers.sandbox",
 ]
+
+
+# Families of systems served by an app above sync, by prefix: the factory gives one system's provider.
+_FAMILIES: dict[str, Callable[[str], ModuleType]] = {}
+
+
+def system_family_register(*, prefix: str, factory: Callable[[str], ModuleType]) -> None:
+    """Serve every system named ``<prefix><anything>`` with ``factory(system)``."""
+    _FAMILIES[prefix] = factory
+
+
+def system_family(system: str) -> Callable[[str], ModuleType] | None:
+    """The factory serving ``system`` when it belongs to a registered family, else None."""
+    return next((factory for prefix, factory in _FAMILIES.items() if system.startswith(prefix)), None)
 
 
 def tools() -> dict[str, ModuleType]:
@@ -89,6 +110,8 @@ def _rate_limit(tool: ModuleType, env: environ.Env) -> tuple[int, int]:
 
 def configured_provider(system: str) -> ModuleType:
     """The provider the settings name for ``system``, configured or not."""
+    if factory := system_family(system):
+        return factory(system)
     name = settings.SYNC_PROVIDERS.get(system, SANDBOX)
     registered = tools()
     if name not in registered:
@@ -104,7 +127,7 @@ def missing_credentials(provider: ModuleType) -> list[str]:
 def provider_for(system: str) -> ModuleType:
     """The provider that will serve ``system``: the configured one, or sandbox without credentials."""
     provider = configured_provider(system)
-    return tools()[SANDBOX] if missing_credentials(provider) else provider
+    return tools()[SANDBOX] if missing_credentials(provider) and not system_family(system) else provider
 
 
 def record_url(tool: str, external_id: str) -> str:

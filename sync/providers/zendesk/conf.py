@@ -5,6 +5,7 @@ from django.conf import settings
 
 __all__ = [
     "CREDENTIALS", "LABEL", "NAME", "RATE_LIMIT", "SYSTEMS", "WEBHOOK_SECRET", "record_url", "settings_from_env",
+    "ticket_url",
 ]
 
 NAME = "zendesk"
@@ -36,3 +37,9 @@ def record_url(external_id: str) -> str:
     """The user in Zendesk's agent interface (the links Switchboard keeps for the desk are users)."""
     base = settings.ZENDESK_BASE_URL.rstrip("/")
     return f"{base}/agent/users/{external_id}" if base else ""
+
+
+def ticket_url(external_id: str) -> str:
+    """A ticket in Zendesk's agent interface."""
+    base = settings.ZENDESK_BASE_URL.rstrip("/")
+    return f"{base}/agent/tickets/{external_id}" if base and str(external_id).isdigit() else ""

@@ -9,36 +9,22 @@ Zendesk signs base64(HMAC-SHA256(secret, timestamp + body)) and sends the result
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-import structlog
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from core.http import DESK_WEBHOOK_MAX_BODY_BYTES, body_too_large
-from core.ratelimit import rate_limited
-
-log = structlog.get_logger(__name__)
+from sync.providers.desk_door import DeliveryHandler, desk_delivery_receive
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
-# Stores one delivery once and applies its status: called with the fields ``_fields`` reads and the
-# whole ``payload``; returns (outcome, duplicate).
-DeliveryHandler = Callable[..., tuple[str, bool]]
-
-
-def _reject(status: int, reason: str, detail: str) -> JsonResponse:
-    log.warning("support_webhook.rejected", reason=reason, status=status)
-    return JsonResponse({"error": detail}, status=status)
 
 
 def desk_signature(body: bytes, timestamp: str, secret: str) -> str:
@@ -114,31 +100,10 @@ def webhook_view(*, apply: DeliveryHandler) -> Callable[[HttpRequest], HttpRespo
 
 
 def _receive(request: HttpRequest, apply: DeliveryHandler) -> JsonResponse:
-    # Fails open to a per-process count while the cache is down: the desk signs every delivery
-    # and retries a refusal, and a ticket's status must not wait for our Redis.
-    if rate_limited(request, group="support_webhook", rate=settings.SUPPORT_WEBHOOK_RATE_LIMIT):
-        return _reject(429, "rate_limited", "too many requests")
-    if body_too_large(request, DESK_WEBHOOK_MAX_BODY_BYTES):
-        return _reject(413, "too_large", "body too large")
-    body = request.body
-    if not signature_ok(
-        body, request.headers.get(TIMESTAMP_HEADER, ""), request.headers.get(SIGNATURE_HEADER, "")
-    ):
-        return _reject(401, "bad_signature", "signature missing, wrong or too old")
-    try:
-        payload = json.loads(body)
-        if not isinstance(payload, dict):
-            raise ValueError("not an object")
-        fields = _fields(payload)
-    except ValueError:
-        return _reject(400, "malformed", "body is not a JSON object")
-    if not fields["delivery_id"]:
-        # A trigger body without an id: the signature makes one that is stable for this exact delivery.
-        fields["delivery_id"] = "sig:" + hashlib.sha256(body).hexdigest()
-    try:
-        outcome, duplicate = apply(payload=payload, **fields)
-    except DatabaseError:
-        log.error("support_webhook.database_unavailable")
-        return JsonResponse({"error": "temporarily unavailable"}, status=503)
-    return JsonResponse({"received": True, "outcome": outcome, "duplicate": duplicate})
-
+    return desk_delivery_receive(
+        request, door="support_webhook", apply=apply, rate=settings.SUPPORT_WEBHOOK_RATE_LIMIT,
+        verified=lambda body: signature_ok(
+            body, request.headers.get(TIMESTAMP_HEADER, ""), request.headers.get(SIGNATURE_HEADER, "")
+        ),
+        bad_signature="signature missing, wrong or too old", fields_of=_fields,
+    )

@@ -1,0 +1,2 @@
+class WebhookError(Exception):
+    """An endpoint action refused, with a sentence a person can act on."""
