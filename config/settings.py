@@ -12,9 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-import structlog
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from config.logconfig import logging_config
 from config.metrics_dir import metrics_dir_prepare
 from core.keys import INSECURE_SECRET_KEY, is_live_key
 from sync.providers import settings_from_env as sync_tool_settings
@@ -84,10 +85,13 @@ INSTALLED_APPS = [
     "audit",
     "monitoring",
     "demo",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Stripe's POSTs are answered here, past everything below (none of it serves the door).
+    "billing.webhooks.StripeDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages shrink ~10x (the queue's 58 kB to 6 kB); Django pads each answer against BREACH. Static
     # files never get here: WhiteNoise above serves its own compressed copies.
@@ -212,14 +216,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
 # How often the scheduler re-sends events whose wake-up was lost, and how old a still-unprocessed
 # event must be before its wake-up counts as lost.
 STRIPE_EVENT_SWEEP_SECONDS = env.int("STRIPE_EVENT_SWEEP_SECONDS", default=30)
 STRIPE_EVENT_SWEEP_GRACE_SECONDS = env.int("STRIPE_EVENT_SWEEP_GRACE_SECONDS", default=60)
-CELERY_BEAT_SCHEDULE["billing-sweep-events"] = {
-    "task": "billing.sweep_events", "schedule": float(STRIPE_EVENT_SWEEP_SECONDS)}
-CELERY_BEAT_SCHEDULE["billing-resend-refunds"] = {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE: dict = {
+    "billing-sweep-events": {"task": "billing.sweep_events", "schedule": float(STRIPE_EVENT_SWEEP_SECONDS)},
+    "billing-resend-refunds": {"task": "billing.resend_unconfirmed_refunds", "schedule": 120.0},
+    "billing-resend-subscription-changes": {"task": "billing.resend_subscription_changes", "schedule": 120.0},
+}
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # Request lines name the client by a keyed hash (audit/request_logging.py), never by its address;
 # 4xx answers go below the logger's WARNING threshold (expected refusals print nothing).
@@ -249,7 +254,10 @@ REFUND_APPROVAL_THRESHOLDS = {
 # Which Stripe mode this install serves; events of the other mode are stored, flagged, not applied.
 STRIPE_LIVEMODE = env.bool("STRIPE_LIVEMODE", default=is_live_key(STRIPE_API_KEY))
 
-STRIPE_WEBHOOK_RATE_LIMIT = env.str("STRIPE_WEBHOOK_RATE_LIMIT", default="6000/m")
+STRIPE_WEBHOOK_RATE_LIMIT = env.str("STRIPE_WEBHOOK_RATE_LIMIT", default="6000/m")  # per address, per web process
+# Workers that take the events queue look for new events this often and send them in batches.
+STRIPE_EVENT_WATCH_SECONDS = env.float("STRIPE_EVENT_WATCH_SECONDS", default=0.1)
+STRIPE_EVENT_BATCH_SIZE = env.int("STRIPE_EVENT_BATCH_SIZE", default=20)
 STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=8)
 STRIPE_EVENT_RETRY_BASE_SECONDS = env.int("STRIPE_EVENT_RETRY_BASE_SECONDS", default=30)
 STRIPE_EVENT_RETRY_MAX_SECONDS = env.int("STRIPE_EVENT_RETRY_MAX_SECONDS", default=3600)
@@ -257,6 +265,8 @@ STRIPE_EVENT_RETRY_MAX_SECONDS = env.int("STRIPE_EVENT_RETRY_MAX_SECONDS", defau
 # --- Support (support/; the desk's webhook is Zendesk's: sync/providers/zendesk/) ------------
 # Per client address, on the public form at /support/new.
 SUPPORT_FORM_RATE_LIMIT = env.str("SUPPORT_FORM_RATE_LIMIT", default="10/h")
+# Per API key, on the product apps' ticket intake at /support/intake/tickets.
+SUPPORT_INTAKE_RATE_LIMIT = env.str("SUPPORT_INTAKE_RATE_LIMIT", default="60/m")
 
 # --- Outbound sync (sync/) ----------------------------------------------------------
 # Each outside tool's folder (sync/providers/<tool>/conf.py) names the variables it reads, their
@@ -278,6 +288,27 @@ SYNC_SWEEP_BATCH = env.int("SYNC_SWEEP_BATCH", default=500)
 # A published wake-up older than this, for a job still waiting, is assumed lost and sent again.
 SYNC_REDELIVER_AFTER = env.int("SYNC_REDELIVER_AFTER", default=60)
 CELERY_BEAT_SCHEDULE["sync-sweep-jobs"] = {"task": "sync.sweep_jobs", "schedule": float(SYNC_SWEEP_INTERVAL)}
+# Drift: each tool read back and compared with billing truth (manage.py reconcile_tools). Reads take
+# at most this share of each tool's published budget, so a full pass never starves live work.
+DRIFT_READ_SHARE = env.float("DRIFT_READ_SHARE", default=0.25)
+# The daily pass, at this hour (UTC); -1 turns it off. It skips itself while every system runs in sandbox.
+DRIFT_DAILY_HOUR = env.int("DRIFT_DAILY_HOUR", default=4)
+# What the sandbox tools hold (their own small file, not Switchboard's database).
+SANDBOX_STATE_PATH = env.str("SANDBOX_STATE_PATH", default=str(VAR_DIR / "sandbox-tools.sqlite3"))
+if DRIFT_DAILY_HOUR >= 0:
+    CELERY_BEAT_SCHEDULE["sync-reconcile-tools-daily"] = {
+        "task": "sync.reconcile_tools", "schedule": crontab(hour=DRIFT_DAILY_HOUR, minute=17),
+    }
+
+# --- Outbound webhooks and Slack notices (webhooks/) -----------------------------------
+# Each endpoint is its own outbox system ("webhook:<id>"): this many deliveries a second, each.
+WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=10)
+SYNC_RATE_LIMITS["webhook"] = (WEBHOOK_RATE_LIMIT, 1)  # noqa: F821 - set above by the tools' settings
+# An endpoint whose every delivery failed for this many days is switched off, with an incident.
+WEBHOOK_FAILING_DAYS = env.int("WEBHOOK_FAILING_DAYS", default=5)
+# After a rotation the old secret signs too, for this long, so receivers can switch over.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["webhooks-disable-failing"] = {"task": "webhooks.disable_failing", "schedule": 3600.0}
 
 # --- Monitoring and alerts (monitoring/) ---------------------------------------------
 # The scheduler writes its own heartbeat and evaluates alert rules itself, so an alert
@@ -425,56 +456,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="switchboard@localhos
 # the worker's watchdog, which must not hang on it (Django's default is to wait forever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
-# --- Logging --------------------------------------------------------------------
+# --- Logging: structlog, JSON lines in production (config/logconfig.py) -------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-structlog.configure(
-    processors=[
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.filter_by_level,
-        structlog.processors.TimeStamper(fmt="iso"),
-        structlog.stdlib.add_logger_name,
-        structlog.stdlib.add_log_level,
-        structlog.processors.StackInfoRenderer(),
-        structlog.processors.format_exc_info,
-        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-    ],
-    logger_factory=structlog.stdlib.LoggerFactory(),
-    cache_logger_on_first_use=True,
-)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processor": structlog.processors.JSONRenderer(),
-        },
-        "console": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processor": structlog.dev.ConsoleRenderer(colors=False),
-        },
-    },
-    "filters": {"probe_answers": {"()": "config.logfilters.ProbeAnswers"}},
-    "handlers": {
-        "default": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if PRODUCTION else "console",
-            "filters": ["probe_answers"],
-        }
-    },
-    "root": {"handlers": ["default"], "level": LOG_LEVEL},
-    "loggers": {
-        # Request lines carry URLs (search terms) and client IPs: keep them out of the logs.
-        "django.server": {"level": "WARNING"},
-        "django_structlog": {"level": "WARNING"},
-        # Refusals (403, 404) are the product working, not errors: no line, no traceback.
-        # Server errors still log at ERROR, once (Django's own debug-only console handler is dropped).
-        "django": {"handlers": [], "level": "INFO"},
-        "django.request": {"level": "ERROR"},
-        # The Stripe SDK logs every request URL at INFO; ids in URLs identify customers.
-        "stripe": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, production=PRODUCTION)
 
 # Where the shared real-payload fixtures live (optional; tests that replay them skip without it).
 SHARED_FIXTURES_DIR = Path(env.str("SHARED_FIXTURES_DIR", default=str(BASE_DIR.parent / "shared" / "fixtures")))

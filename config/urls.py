@@ -7,6 +7,7 @@ from config.views import favicon
 from monitoring import health
 from monitoring import views as monitoring_views
 from support.services import desk_delivery_apply
+from sync.providers.intercom.webhook import webhook_view as intercom_webhook
 from sync.providers.zendesk.webhook import webhook_view as zendesk_webhook
 
 urlpatterns = [
@@ -18,6 +19,8 @@ urlpatterns = [
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     # Likewise signed: the support desk (Zendesk) reports ticket status here, and support applies it.
     path("webhooks/support/", zendesk_webhook(apply=desk_delivery_apply), name="support_webhook"),
+    # Intercom as the desk: signed with the app's client secret (X-Hub-Signature), applied the same way.
+    path("webhooks/support/intercom/", intercom_webhook(apply=desk_delivery_apply), name="intercom_webhook"),
     path("support/", include("support.urls")),
     path("metrics", monitoring_views.metrics, name="metrics"),
     path("system/", include("monitoring.urls")),
@@ -40,9 +43,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("events/", include("billing.urls")),
     path("refunds/", include("billing.refund_urls")),
+    path("subscriptions/", include("billing.subscription_urls")),
     path("staff/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("sync/", include("sync.urls")),
+    path("outbound/", include("webhooks.urls")),
     path("", include("action_queue.urls")),
     path("", include("customers.urls")),
 ]

@@ -31,6 +31,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # The desk's webhook is signed too: unsigned is 401 whoever sends it.
     ("support_webhook", "POST"): expect(401, 401, 401, 401, 401),
     ("support_webhook", "GET"): expect(405, 405, 405, 405, 405),
+    # Intercom as the desk signs with the app's client secret: unsigned is 401 whoever sends it.
+    ("intercom_webhook", "POST"): expect(401, 401, 401, 401, 401),
+    ("intercom_webhook", "GET"): expect(405, 405, 405, 405, 405),
     # The public support form (an empty POST is a form with errors, for anyone).
     ("support_request_new", "GET"): PUBLIC,
     ("support_request_new", "POST"): expect(422, 422, 422, 422, 422),
@@ -53,6 +56,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("queue_retry_all", "POST"): expect(302, 302, 302, 403, 403),
     ("queue_replay", "POST"): expect(302, 200, 200, 403, 403),
     ("queue_resume", "POST"): expect(302, 200, 403, 403, 403),
+    # drift between the tools and billing: the owner's, and finance's for money fields (here: the plan)
+    ("queue_drift_repair", "POST"): expect(302, 200, 200, 403, 403),
+    ("drift_detail", "GET"): expect(302, 200, 200, 403, 403),
+    ("drift_ignore", "POST"): expect(302, 422, 422, 403, 403),  # an empty note
+    ("drift_accept", "POST"): expect(302, 409, 409, 403, 403),  # only an identity difference can be accepted
+    ("drift_repair_all", "GET"): expect(302, 200, 403, 403, 403),
+    ("drift_repair_all", "POST"): expect(302, 302, 403, 403, 403),
     # customers
     ("customer_list", "GET"): EVERY_ROLE,
     ("customer_detail", "GET"): EVERY_ROLE,
@@ -94,6 +104,15 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("support_routing", "POST"): expect(302, 422, 403, 403, 403),
     ("support_ticket_detail", "GET"): EVERY_ROLE,
     ("support_ticket_link", "POST"): expect(302, 302, 403, 302, 403),
+    # the product apps' ticket intake: an API key is the only credential (a session is none)
+    ("support_intake_tickets", "POST"): expect(401, 401, 401, 401, 401),
+    ("support_intake_tickets", "GET"): expect(405, 405, 405, 405, 405),
+    # its keys are the owner's (an empty form is the page back with the error)
+    ("support_api_keys", "GET"): expect(302, 200, 403, 403, 403),
+    ("support_api_keys", "POST"): expect(302, 422, 403, 403, 403),
+    ("support_api_key_revoke", "POST"): expect(302, 302, 403, 403, 403),
+    # changing a desk ticket: support and the owner (an empty POST is a form with errors); finance only reads
+    ("support_ticket_change", "POST"): expect(302, 422, 403, 422, 403),
     # refunds (finance and owner; approval is the owner's)
     ("refund_list", "GET"): expect(302, 200, 200, 403, 403),
     ("refund_list", "HTMX GET"): expect(302, 200, 200, 403, 403),
@@ -107,6 +126,15 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("refund_approve", "POST"): expect(302, 302, 403, 403, 403),
     ("refund_approve", "HTMX POST"): expect(302, 200, 403, 403, 403),
     ("refund_reject", "POST"): expect(302, 302, 403, 403, 403),
+    # subscription actions (finance and owner; approval is the owner's). No Stripe key here: the page says
+    # so before any form, and a POST is refused with the same sentence.
+    ("subscription_change_new", "GET"): expect(302, 200, 200, 403, 403),
+    ("subscription_change_new", "POST"): expect(302, 422, 422, 403, 403),
+    ("subscription_change_confirm", "POST"): expect(302, 302, 302, 403, 403),
+    ("subscription_change_detail", "GET"): expect(302, 200, 200, 403, 403),
+    ("subscription_change_send", "POST"): expect(302, 302, 302, 403, 403),
+    ("subscription_change_approve", "POST"): expect(302, 302, 403, 403, 403),
+    ("subscription_change_reject", "POST"): expect(302, 302, 403, 403, 403),
     # staff management (owner only); the invitation link is public and checks its token
     ("staff_list", "GET"): expect(302, 200, 403, 403, 403),
     ("staff_invite", "GET"): expect(302, 200, 403, 403, 403),
@@ -123,6 +151,28 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("audit_export", "POST"): expect(302, 200, 403, 403, 403),
     ("customer_export", "POST"): expect(302, 200, 403, 403, 403),
     ("customer_restrict", "POST"): expect(302, 302, 403, 403, 403),
+    # notes: every role writes (an empty note is the form back with its error); only the author edits
+    ("note_create", "POST"): expect(302, 422, 422, 422, 403),
+    ("note_create", "HTMX POST"): expect(302, 422, 422, 422, 403),
+    ("note_edit", "GET"): expect(302, 403, 403, 403, 403),
+    ("note_edit", "POST"): expect(302, 403, 403, 403, 403),
+    ("note_correct", "GET"): expect(302, 200, 200, 200, 403),
+    ("note_correct", "POST"): expect(302, 422, 422, 422, 403),
+    # outbound webhooks and Slack routes: the owner's (empty forms are the page back with the error; an
+    # empty reason to switch off is a message and back to the endpoint)
+    ("webhook_endpoints", "GET"): expect(302, 200, 403, 403, 403),
+    ("webhook_endpoint_new", "GET"): expect(302, 200, 403, 403, 403),
+    ("webhook_endpoint_new", "POST"): expect(302, 422, 403, 403, 403),
+    ("webhook_endpoint", "GET"): expect(302, 200, 403, 403, 403),
+    ("webhook_endpoint_edit", "GET"): expect(302, 200, 403, 403, 403),
+    ("webhook_endpoint_edit", "POST"): expect(302, 422, 403, 403, 403),
+    ("webhook_endpoint_rotate", "POST"): expect(302, 200, 403, 403, 403),
+    ("webhook_endpoint_disable", "POST"): expect(302, 302, 403, 403, 403),
+    ("webhook_endpoint_enable", "POST"): expect(302, 302, 403, 403, 403),
+    ("webhook_endpoint_test", "POST"): expect(302, 302, 403, 403, 403),
+    ("webhook_delivery_resend", "POST"): expect(302, 302, 403, 403, 403),
+    # an empty note: a message and back to the endpoint
+    ("webhook_delivery_set_aside", "POST"): expect(302, 302, 403, 403, 403),
     # the htmx partials of the other screens answer like their pages
     ("home", "HTMX GET"): EVERY_ROLE,
     ("customer_list", "HTMX GET"): EVERY_ROLE,
@@ -186,6 +236,43 @@ def _refund_waiting() -> dict:
     return {"pk": request.pk}
 
 
+def _note() -> dict:
+    """A note someone else wrote a moment ago (nobody in the matrix is its author)."""
+    from customers.notes import note_write
+    from tests.factories import CustomerFactory, UserFactory
+
+    note = note_write(customer=CustomerFactory(), body="Called them", internal=False, actor=UserFactory(role="support"))
+    return {"public_id": note.customer.public_id, "pk": note.pk}
+
+
+def _api_key() -> dict:
+    from support.intake_keys import api_key_create
+
+    return {"pk": api_key_create(name="iOS app")[0].pk}
+
+
+def _live_subscription():
+    from billing.models import Subscription
+    from tests.factories import CustomerFactory
+
+    return Subscription.objects.create(stripe_id=f"sub_matrix{Subscription.objects.count()}", status="active",
+                                       customer=CustomerFactory(), amount=4900, currency="usd", interval="month")
+
+
+def _subscription_action() -> dict:
+    return {"pk": _live_subscription().pk, "kind": "cancel_at_period_end"}
+
+
+def _subscription_change() -> dict:
+    """A change waiting for approval, asked for by someone else (nothing reaches Stripe in these tests)."""
+    from billing.services.subscriptions import subscription_change_request
+    from tests.factories import UserFactory
+
+    change = subscription_change_request(subscription=_live_subscription(), kind="cancel_at_period_end",
+                                         actor=UserFactory(role="finance"), submit_token="matrix-token-000001")
+    return {"pk": change.pk}
+
+
 def _staff_pk() -> dict:
     from tests.factories import UserFactory
 
@@ -197,6 +284,34 @@ def _unmatched_ticket() -> dict:
 
     ticket = Ticket.objects.create(idempotency_key="form:matrix", subject="Help", source="form", needs_match=True)
     return {"pk": ticket.pk}
+
+
+def _plan_drift() -> dict:
+    from sync.models import ToolDrift
+    from tests.factories import CustomerFactory
+
+    drift = ToolDrift.objects.create(customer=CustomerFactory(), system="crm", kind="wrong_value", field="plan",
+                                 expected="Pro", actual="Basic", external_id="1")
+    return {"pk": drift.pk}
+
+
+def _endpoint() -> dict:
+    from webhooks.services import endpoint_create
+
+    endpoint, _ = endpoint_create(kind="standard", url="https://hooks.example.com/in", event_types=["payment.failed"],
+                                  actor=None)
+    return {"pk": endpoint.pk}
+
+
+def _delivery() -> dict:
+    from sync.models import JobStatus
+    from tests.factories import SyncJobFactory
+    from webhooks.models import Endpoint
+
+    endpoint = Endpoint.objects.get(pk=_endpoint()["pk"])
+    job = SyncJobFactory(system=endpoint.system, action="deliver", status=JobStatus.DEAD,
+                         payload={"message_id": "msg_1", "event_type": "payment.failed", "body": "{}"})
+    return {"pk": endpoint.pk, "job_pk": job.pk}
 
 
 def _job_pk() -> dict:
@@ -211,6 +326,11 @@ URL_KWARGS.update(
         "queue_retry_all": lambda: {"system": "crm"},
         "queue_replay": lambda: {"object_id": str(_failed_event())},
         "queue_resume": _paused_system,
+        "queue_drift_repair": lambda: {"object_id": _plan_drift()["pk"]},
+        "drift_detail": _plan_drift,
+        "drift_ignore": _plan_drift,
+        "drift_accept": _plan_drift,
+        "drift_repair_all": lambda: {"system": "crm", "kind": "wrong_value"},
         "customer_detail": _public_id,
         "customer_override": _public_id,
         "customer_override_remove": _public_id,
@@ -234,6 +354,7 @@ URL_KWARGS.update(
         "support_case_new": _public_id,
         "support_ticket_detail": _unmatched_ticket,
         "support_ticket_link": _unmatched_ticket,
+        "support_ticket_change": _unmatched_ticket,
         "refund_new": _public_id,
         "refund_confirm": _public_id,
         "refund_detail": _refund_waiting,
@@ -241,6 +362,26 @@ URL_KWARGS.update(
         "refund_retry": _refund_waiting,
         "refund_approve": _refund_waiting,
         "refund_reject": _refund_waiting,
+        "support_api_key_revoke": _api_key,
+        "note_create": _public_id,
+        "note_edit": _note,
+        "note_correct": _note,
+
+
+        "subscription_change_new": _subscription_action,
+        "subscription_change_confirm": _subscription_action,
+        "subscription_change_detail": _subscription_change,
+        "subscription_change_send": _subscription_change,
+        "subscription_change_approve": _subscription_change,
+        "subscription_change_reject": _subscription_change,
+        "webhook_endpoint": _endpoint,
+        "webhook_endpoint_edit": _endpoint,
+        "webhook_endpoint_rotate": _endpoint,
+        "webhook_endpoint_disable": _endpoint,
+        "webhook_endpoint_enable": _endpoint,
+        "webhook_endpoint_test": _endpoint,
+        "webhook_delivery_resend": _delivery,
+        "webhook_delivery_set_aside": _delivery,
         "staff_role": _staff_pk,
         "staff_deactivate": _staff_pk,
         "staff_reactivate": _staff_pk,

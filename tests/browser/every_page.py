@@ -40,7 +40,19 @@ def pages_for(role: str) -> list[str]:
         paths.append(reverse("system_retry_dead", args=["crm"]))
     if role == "owner":
         paths += [reverse("staff_list"), reverse("support_routing"), reverse("system_health"),
-                  reverse("mapping_rules")]
+                  reverse("mapping_rules"), reverse("support_api_keys"), reverse("webhook_endpoints"),
+                  reverse("webhook_endpoint_new"), reverse("webhook_endpoint_new") + "?kind=slack"]
+        from webhooks.models import Endpoint
+
+        endpoint = Endpoint.objects.order_by("pk").first()
+        if endpoint:
+            paths.append(reverse("webhook_endpoint", args=[endpoint.pk]))
+        from sync.models import ToolDrift
+
+        drift = ToolDrift.objects.filter(resolved_at__isnull=True, customer__isnull=False).order_by("pk").first()
+        if drift:
+            paths += [reverse("drift_detail", args=[drift.pk]),
+                      reverse("drift_repair_all", args=[drift.system, drift.kind])]
         review = Customer.objects.filter(status=CustomerStatus.NEEDS_REVIEW).order_by("pk").first()
         if review:
             paths.append(reverse("customer_review", args=[review.public_id]))
