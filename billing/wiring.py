@@ -21,6 +21,7 @@ def register() -> None:
     queue_items.register()
     subscription_queue.register()
     hooks.register_since(selectors.customer_billing_since)
-    # a customer's mirrors and events move with a merge
+    # a customer's mirrors, events and the staff's requests on them move with a merge (the survivor's
+    # 360 shows a refund or a plan change asked for on the merged-away record)
     mirrors = [m for m in apps.get_app_config("billing").get_models() if issubclass(m, models.StripeMirror)]
-    hooks.register_merge_rows(*mirrors, models.StripeEvent)
+    hooks.register_merge_rows(*mirrors, models.StripeEvent, models.RefundRequest, models.SubscriptionChange)

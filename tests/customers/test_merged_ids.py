@@ -2,9 +2,11 @@
 
 import pytest
 
+from billing.models import RefundRequest, Subscription, SubscriptionChange
+from customers.models import CustomerMerge
 from customers.selectors import customer_search
-from customers.services import customers_merge
-from tests.factories import CustomerFactory, ExternalLinkFactory
+from customers.services import customer_merge_undo, customers_merge
+from tests.factories import ChargeFactory, CustomerFactory, ExternalLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +54,20 @@ def test_the_customer_list_search_finds_the_second_stripe_id(client, merged, own
     client.force_login(owner)
     html = client.get("/customers/?q=cus_SECOND2").content.decode()
     assert survivor.public_id in html
+
+
+def test_refund_and_subscription_requests_follow_a_merge_and_go_back_on_undo(owner):
+    survivor, twin = CustomerFactory(email="a@example.com"), CustomerFactory(email="b@example.com")
+    charge = ChargeFactory(customer=twin)
+    refund = RefundRequest.objects.create(charge=charge, customer=twin, amount=500, currency="usd",
+                                          reason="requested_by_customer", submit_token="tok-merge-1")
+    sub = Subscription.objects.create(stripe_id="sub_merge1", customer=twin, status="active")
+    change = SubscriptionChange.objects.create(subscription=sub, customer=twin, kind="cancel_at_period_end",
+                                               submit_token="tok-merge-2")
+    customers_merge(survivor=survivor, merged=twin, actor=owner, source="ui")
+    refund.refresh_from_db(), change.refresh_from_db()
+    assert (refund.customer_id, change.customer_id) == (survivor.pk, survivor.pk)
+
+    customer_merge_undo(merge=CustomerMerge.objects.get(survivor=survivor), actor=owner, source="ui")
+    refund.refresh_from_db(), change.refresh_from_db()
+    assert (refund.customer_id, change.customer_id) == (twin.pk, twin.pk)
