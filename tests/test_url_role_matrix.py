@@ -58,6 +58,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("queue_resume", "POST"): expect(302, 200, 403, 403, 403),
     # drift between the tools and billing: the owner's, and finance's for money fields (here: the plan)
     ("queue_drift_repair", "POST"): expect(302, 200, 200, 403, 403),
+    ("queue_resend_delivery", "POST"): expect(302, 200, 403, 403, 403),
     ("drift_detail", "GET"): expect(302, 200, 200, 403, 403),
     ("drift_ignore", "POST"): expect(302, 422, 422, 403, 403),  # an empty note
     ("drift_accept", "POST"): expect(302, 409, 409, 403, 403),  # only an identity difference can be accepted
@@ -327,6 +328,7 @@ URL_KWARGS.update(
         "queue_replay": lambda: {"object_id": str(_failed_event())},
         "queue_resume": _paused_system,
         "queue_drift_repair": lambda: {"object_id": _plan_drift()["pk"]},
+        "queue_resend_delivery": lambda: {"object_id": _delivery()["job_pk"]},
         "drift_detail": _plan_drift,
         "drift_ignore": _plan_drift,
         "drift_accept": _plan_drift,

@@ -10,6 +10,8 @@ from webhooks import signing, slack
 # Beside our id and plan (always carried), what a Slack route may tell about the customer.
 PERSONAL_FIELDS = {"email": "Email", "name": "Name"}
 SYSTEM_PREFIX = "webhook:"
+# Who may register endpoints, see their deliveries and resend them (the owner, by role).
+MANAGE_PERM = "webhooks.manage_endpoints"
 
 
 class EndpointKind(models.TextChoices):

@@ -17,14 +17,12 @@ from sync.models import SyncJob
 from webhooks import slack
 from webhooks.errors import WebhookError
 from webhooks.forms import DisableForm, EndpointForm, SlackRouteForm
-from webhooks.models import PERSONAL_FIELDS, Endpoint, EndpointKind
+from webhooks.models import MANAGE_PERM, PERSONAL_FIELDS, Endpoint, EndpointKind
 from webhooks.selectors import RESENDABLE, endpoint_deliveries, endpoint_list
 from webhooks.services import (
     delivery_resend, delivery_set_aside, endpoint_create, endpoint_disable, endpoint_enable, endpoint_rotate, endpoint_send_test,
     endpoint_update,
 )
-
-MANAGE_PERM = "webhooks.manage_endpoints"
 
 
 def _authorize(request: HttpRequest) -> None:

@@ -15,6 +15,7 @@ from customers.models import CustomerStatus, System
 from monitoring.models import Incident
 from sync.models import SystemState, ToolDrift
 from tests import helpers
+from webhooks.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,14 @@ pytestmark = pytest.mark.django_db
 # count query per kind; then 24, with a dead-job count and a read per system; then 20, and 22 once
 # the support desk's kinds the owner sees too were added: unlinked form messages, paying customers
 # without access; 23 with the outside tools' drift; 24 with subscription changes waiting for an
-# owner's approval; 25 with ticket changes the desk refused.)
-HOME_QUERIES = 25
+# owner's approval; 25 with ticket changes the desk refused; 27 with webhook deliveries that gave up,
+# which name their endpoints.)
+HOME_QUERIES = 27
 
 
 def _fill_every_kind(n: int, *, assignee) -> None:
+    endpoint = Endpoint.objects.create(url="https://hooks.example.com/in", event_types=["payment.failed"],
+                                       secret="whsec_" + "0" * 32)
     for i in range(n):
         c = helpers.customer(status=CustomerStatus.NEEDS_REVIEW if i % 2 else CustomerStatus.PAST_DUE,
                              review_reason="Same email" if i % 2 else "", assigned_to=assignee if i % 3 == 0 else None)
@@ -37,6 +41,7 @@ def _fill_every_kind(n: int, *, assignee) -> None:
         helpers.failed_event(c)
         for system in (System.CRM, System.SUPPORT, System.COMMUNITY, System.EMAIL):
             job = helpers.dead_job(c, system=system)
+        helpers.dead_job(c, system=endpoint.system)  # a webhook delivery that gave up
         Incident.objects.create(rule=f"rule_{i}", summary=f"Incident {i}", link="/sync/jobs/", opened_at=timezone.now())
         Drift.objects.create(object_type="subscription", stripe_id=f"sub_{i}", kind=Drift.Kind.STATUS, field="status",
                              ours="active", stripes="past_due", found_at=timezone.now())

@@ -106,4 +106,5 @@ def test_every_app_registers_its_own_kinds():
         "no_access": "support.queue_items", "ticketed_failed_payment": "support.queue_items",
         "ticketed_dispute": "support.queue_items", "refused_ticket_change": "support.queue_items",
         "incident": "monitoring.queue_items", "stripe_drift": "monitoring.queue_items",
+        "dead_delivery": "webhooks.queue_items",
     }

@@ -130,3 +130,37 @@ def test_a_dead_delivery_can_be_set_aside_with_a_note_and_leaves_the_dead_jobs(c
     dead.refresh_from_db()
     assert dead.status == JobStatus.SET_ASIDE and dead.set_aside_note == "The receiver never handled refunds"
     assert AuditEvent.objects.filter(action="sync.job_set_aside").exists()
+
+
+def _dead_delivery(endpoint: Endpoint) -> SyncJob:
+    return SyncJobFactory(system=endpoint.system, action="deliver", status=JobStatus.DEAD,
+                          idempotency_key=f"webhook:{endpoint.pk}:msg_dead", last_error="503 from the receiver",
+                          payload={"message_id": "msg_dead", "event_type": "payment.failed", "body": "{}"})
+
+
+def test_a_delivery_that_gave_up_is_on_the_owners_queue_and_resent_from_there(client, owner):
+    client.force_login(owner)
+    _register(client)
+    endpoint = Endpoint.objects.get()
+    dead = _dead_delivery(endpoint)
+    home = client.get(reverse("home")).content.decode()
+    assert "Webhook deliveries that gave up" in home and "503 from the receiver" in home
+    assert reverse("queue_resend_delivery", args=[dead.pk]) in home
+    response = client.post(reverse("queue_resend_delivery", args=[dead.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Resent as job" in response.content.decode()
+    dead.refresh_from_db()
+    resent = SyncJob.objects.exclude(pk=dead.pk).get(system=endpoint.system, status=JobStatus.PENDING)
+    assert dead.status == JobStatus.SET_ASIDE and resent.payload["message_id"] == "msg_dead"
+    assert "Webhook deliveries that gave up" not in client.get(reverse("home")).content.decode()
+
+
+def test_only_the_owner_sees_or_resends_dead_deliveries(client, owner, finance, support):
+    client.force_login(owner)
+    _register(client)
+    dead = _dead_delivery(Endpoint.objects.get())
+    for person in (finance, support):
+        client.force_login(person)
+        assert "Webhook deliveries that gave up" not in client.get(reverse("home")).content.decode()
+        assert client.post(reverse("queue_resend_delivery", args=[dead.pk])).status_code == 403
+    dead.refresh_from_db()
+    assert dead.status == JobStatus.DEAD
