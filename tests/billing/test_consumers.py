@@ -28,8 +28,8 @@ def register():
         billing_consumer_unregister(name=name)
 
 
-def test_billing_confirms_subscription_changes_then_sync_plans_jobs_then_support_plans_tickets():
-    assert billing_consumers() == ["billing.subscription_changes", "sync.jobs", "support.tickets"]
+def test_billing_confirms_subscription_changes_then_sync_plans_jobs_then_support_plans_tickets_then_webhooks_tell():
+    assert billing_consumers() == ["billing.subscription_changes", "sync.jobs", "support.tickets", "webhooks.facts"]
 
 
 def test_each_consumer_hears_the_change_in_order_inside_the_events_transaction(deliver, register):
