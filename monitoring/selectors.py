@@ -19,11 +19,13 @@ from sync.rules import SYNCED_SYSTEMS
 from sync.services.drift import tool_drift_health
 
 
-def processing_delays(*, since: datetime, limit: int = 5000) -> list[float]:
-    """Seconds from Stripe creating an event to our having applied it."""
+def processing_delays(*, since: datetime, start: str = "created", limit: int = 5000) -> list[float]:
+    """Seconds from Stripe creating an event (``start="created"``: Stripe's own delivery delay included,
+    hours or days after an outage or for events replayed from the past) or from its reaching the door
+    (``start="received_at"``: the part Switchboard answers for) to our having applied it."""
     rows = (
         StripeEvent.objects.filter(processed_at__gte=since, status=EventStatus.PROCESSED)
-        .annotate(delay=F("processed_at") - F("created"))
+        .annotate(delay=F("processed_at") - F(start))
         .values_list("delay", flat=True)[:limit]
     )
     return [max(d.total_seconds(), 0.0) for d in rows if d is not None]
@@ -36,8 +38,9 @@ class Window:
     rejected: int
     signature_failures: int
     processing_failures: int
-    processing_p50: float | None
     processing_p95: float | None
+    received_p50: float | None
+    received_p95: float | None
     lag_p95: dict[str, float | None] = field(default_factory=dict)
 
 
@@ -45,14 +48,16 @@ def _window(label: str, hours: int, now: datetime) -> Window:
     since = now - timedelta(hours=hours)
     events = StripeEvent.objects.filter(received_at__gte=since)
     delays = processing_delays(since=since)
+    ours = processing_delays(since=since, start="received_at")
     return Window(
         label=label,
         received=events.count(),
         rejected=counters.total("webhook_rejected", hours=hours, now=now),
         signature_failures=sum(counters.total("webhook_rejected", r, hours=hours, now=now) for r in SIGNATURE_REASONS),
         processing_failures=events.filter(status=EventStatus.FAILED).count(),
-        processing_p50=percentile(delays, 50),
         processing_p95=percentile(delays, 95),
+        received_p50=percentile(ours, 50),
+        received_p95=percentile(ours, 95),
         lag_p95={s: percentile(sync_lag_seconds(since=since, system=s), 95) for s in SYNCED_SYSTEMS},
     )
 
@@ -100,7 +105,7 @@ def health_overview(*, now: datetime | None = None) -> dict:
             }
             for s in SYNCED_SYSTEMS
         ],
-        "job_statuses": JobStatus.values,
+        "job_statuses": JobStatus.labels,
         "queue_depth": SyncJob.objects.open().count(),
         "dead_jobs": SyncJob.objects.dead().count(),
         "paused": list(SystemState.objects.filter(paused=True).values_list("system", flat=True)),

@@ -44,6 +44,21 @@ def when(value: datetime | None, empty: str = "—"):
 
 
 @register.filter
+def seconds(value) -> str:
+    """A duration in seconds as a person reads it: "0.4 s", "12 min", "3.5 h", "12.3 d"; "—" for none."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if value < 120:
+        return f"{value:.1f} s"
+    if value < 2 * 3600:
+        return f"{value / 60:.0f} min"
+    if value < 2 * 86400:
+        return f"{value / 3600:.1f} h"
+    return f"{value / 86400:.1f} d"
+
+
+@register.filter
 def money(amount, currency: str = "") -> str:
     if amount in (None, ""):
         return "—"

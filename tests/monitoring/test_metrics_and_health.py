@@ -1,5 +1,10 @@
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from billing.models import StripeEvent
+from customers.templatetags.sb import seconds
 from sync.models import JobStatus
 from tests.factories import StripeEventFactory, SyncJobFactory
 
@@ -61,3 +66,24 @@ def test_the_health_screen_says_whether_the_broker_answers(client, owner):
 def test_the_health_screen_names_a_broker_that_does_not_answer(client, owner, broker_down):
     client.force_login(owner)
     assert "does not answer" in client.get("/system/health/").content.decode()
+
+
+def test_event_delays_read_as_durations_and_the_doors_own_part_is_shown_apart(client, owner):
+    """Events Stripe created days ago (an outage, a replay) and applied in seconds: the page says both,
+    in units a person reads, never a seven-digit count of seconds."""
+    now = timezone.now()
+    events = StripeEventFactory.create_batch(3, status="processed", created=now - timedelta(days=12), processed_at=now)
+    StripeEvent.objects.filter(pk__in=[e.pk for e in events]).update(received_at=now - timedelta(seconds=2))
+    client.force_login(owner)
+    page = client.get("/system/health/").content.decode()
+    ours = page.split("Received → processed p95</th>")[1].split("</tr>")[0]
+    theirs = page.split("(Stripe's delivery delay included)</span></th>")[1].split("</tr>")[0]
+    assert "<td>2.0 s</td>" in ours
+    assert "<td>12.0 d</td>" in theirs
+    assert "None" not in page and "set_aside" not in page.split('id="sync-title"')[1]
+
+
+@pytest.mark.parametrize("value, shown", [(None, "—"), (0.42, "0.4 s"), (119.0, "119.0 s"), (600, "10 min"),
+                                          (3 * 3600, "3.0 h"), (12.25 * 86400, "12.2 d")])
+def test_durations_read_in_the_unit_that_fits(value, shown):
+    assert seconds(value) == shown
