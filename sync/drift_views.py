@@ -20,7 +20,7 @@ from sync.errors import SyncError
 from sync.models import ToolDrift, DriftKind
 from sync.providers import SANDBOX, provider_for
 from sync.rules import SYNCED_SYSTEMS
-from sync.services.drift import drift_accept, drift_ignore, drift_open, drift_repair_bulk
+from sync.services.drift import drift_accept, drift_ignore, drift_open, drift_repair, drift_repair_bulk
 
 PREVIEW = 50  # lines the bulk preview lists
 
@@ -84,7 +84,8 @@ def get_drift_for(request: HttpRequest, pk: int) -> ToolDrift:
 def _detail(request: HttpRequest, drift: ToolDrift, form: NoteForm | None = None, error: str = "", status: int = 200):
     context = {"drift": drift, "sentence": drift_sentence(drift), "reason": drift_reason(drift),
                "tool": tool_label(drift.system), "form": form or NoteForm(), "error": error,
-               "can_accept": drift.kind == DriftKind.IDENTITY_MISMATCH and drift.resolved_at is None}
+               "can_accept": drift.kind == DriftKind.IDENTITY_MISMATCH and drift.resolved_at is None,
+               "can_repair": drift.customer_id is not None and drift.resolved_at is None}
     return render(request, "sync/drift_detail.html", context, status=status)
 
 
@@ -116,6 +117,19 @@ def drift_ignore_view(request: HttpRequest, pk: int) -> HttpResponse:
 def drift_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _close(request, pk, drift_accept,
                   "Kept for review: billing's email stays as it is until a person changes it on the customer's page.")
+
+
+@require_POST
+def drift_repair_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Repair from the difference's own page: the same service as the queue's button."""
+    drift = get_drift_for(request, pk)
+    try:
+        jobs = drift_repair(drift=drift, actor=request.user, source=Source.UI)
+    except SyncError as exc:
+        return _detail(request, drift, error=str(exc), status=409)
+    messages.success(request, f"Repair sent ({len(jobs)} job{'s' if len(jobs) != 1 else ''}); "
+                              f"the next pass confirms the tool agrees.")
+    return redirect_after_post(request, reverse("drift_detail", args=[drift.pk]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -259,6 +259,7 @@ def register_drift() -> None:
             registry.GroupAction("<slug:system>/<slug:kind>/repair-all/", "drift_repair_all",
                                  drift_views.drift_repair_all),
             registry.GroupAction("<int:pk>/", "drift_detail", drift_views.drift_detail),
+            registry.GroupAction("<int:pk>/send-repair/", "drift_repair", drift_views.drift_repair_view),
             registry.GroupAction("<int:pk>/ignore/", "drift_ignore", drift_views.drift_ignore_view),
             registry.GroupAction("<int:pk>/accept/", "drift_accept", drift_views.drift_accept_view),
         ),

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("drift_detail", "GET"): expect(302, 200, 200, 403, 403),
     ("drift_ignore", "POST"): expect(302, 422, 422, 403, 403),  # an empty note
     ("drift_accept", "POST"): expect(302, 409, 409, 403, 403),  # only an identity difference can be accepted
+    ("drift_repair", "POST"): expect(302, 302, 302, 403, 403),
     ("drift_repair_all", "GET"): expect(302, 200, 403, 403, 403),
     ("drift_repair_all", "POST"): expect(302, 302, 403, 403, 403),
     # customers
@@ -332,6 +333,7 @@ URL_KWARGS.update(
         "drift_detail": _plan_drift,
         "drift_ignore": _plan_drift,
         "drift_accept": _plan_drift,
+        "drift_repair": _plan_drift,
         "drift_repair_all": lambda: {"system": "crm", "kind": "wrong_value"},
         "customer_detail": _public_id,
         "customer_override": _public_id,

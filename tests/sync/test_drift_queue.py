@@ -57,12 +57,34 @@ def test_repair_in_one_click_writes_the_outbox_job_and_an_audit_record(client, o
     assert AuditEvent.objects.filter(action="sync.drift_repair", actor=owner).count() == 1
 
 
+def test_the_differences_own_page_repairs_it_and_says_so(client, owner):
+    row = drift()
+    client.force_login(owner)
+    page = client.get(reverse("drift_detail", args=[row.pk])).content.decode()
+    assert reverse("drift_repair", args=[row.pk]) in page and "data-confirm" in page
+    answer = client.post(reverse("drift_repair", args=[row.pk]), follow=True)
+    assert answer.redirect_chain == [(reverse("drift_detail", args=[row.pk]), 302)]
+    assert "Repair sent (1 job)" in answer.content.decode()
+    assert SyncJob.objects.get().action == "revoke_access"
+    row.refresh_from_db()
+    assert row.resolution == DriftResolution.REPAIRED
+    assert reverse("drift_repair", args=[row.pk]) not in answer.content.decode()  # closed: nothing left to press
+
+
+def test_finance_cannot_repair_a_difference_outside_money_from_its_page(client, finance):
+    row = drift()
+    client.force_login(finance)
+    assert client.post(reverse("drift_repair", args=[row.pk])).status_code == 403
+    assert not SyncJob.objects.exists()
+
+
 def test_an_orphan_offers_no_repair(client, owner):
     row = ToolDrift.objects.create(system="crm", kind=DriftKind.ORPHAN, field="public_id", actual="sw_ghost",
                                external_id="9")
     client.force_login(owner)
     answer = client.post(reverse("queue_drift_repair", args=[row.pk]))
     assert "nothing to send" in answer.content.decode() and not SyncJob.objects.exists()
+    assert reverse("drift_repair", args=[row.pk]) not in client.get(reverse("drift_detail", args=[row.pk])).content.decode()
 
 
 def test_bulk_repair_previews_then_repairs_a_whole_kind(client, owner):
