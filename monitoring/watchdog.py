@@ -13,10 +13,11 @@ import threading
 import structlog
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from billing.tasks import sweep_events
 from monitoring.alerts import alerts_evaluate
-from monitoring.heartbeats import heartbeat_record, heartbeats_stale
+from monitoring.heartbeats import heartbeat_record, heartbeats_stale, watched_long_enough
 from monitoring.models import Heartbeat
 from sync.services import jobs_sweep
 
@@ -26,7 +27,9 @@ log = structlog.get_logger(__name__)
 def watchdog_tick() -> bool:
     """One look: the worker's heartbeat, and the scheduler's duties if it is silent. True when it stood in."""
     heartbeat_record(name=Heartbeat.WORKER)
-    if Heartbeat.SCHEDULER not in heartbeats_stale():
+    # Just started (the whole stack with it, most often): beat is given the stale limit to show itself,
+    # as the alert rule gives a process it has never seen, so a fresh start is not a silent scheduler.
+    if Heartbeat.SCHEDULER not in heartbeats_stale() or not watched_long_enough(timezone.now()):
         return False
     _stand_in()
     return True

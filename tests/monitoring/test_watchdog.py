@@ -8,8 +8,9 @@ import time_machine
 from django.utils import timezone
 
 from billing.models import EventStatus, StripeEvent
+from monitoring import heartbeats
 from monitoring.heartbeats import heartbeat_ages, heartbeat_record
-from monitoring.models import Incident
+from monitoring.models import Heartbeat, Incident
 from monitoring.watchdog import Watchdog, watchdog_tick
 from sync.models import JobStatus, SyncJob
 from tests import stripe_events as se
@@ -65,3 +66,15 @@ def test_the_watchdog_thread_beats_until_it_is_stopped(transactional_db, setting
     finally:
         dog.stop()
     assert not dog.thread.is_alive()
+
+
+def test_a_fresh_start_gives_the_scheduler_the_stale_limit_before_standing_in(channels, settings):
+    job, _ = lost_work()
+    Heartbeat.objects.filter(name=Heartbeat.SCHEDULER).delete()  # a new install: beat has never beaten
+    with time_machine.travel(heartbeats.WATCHING_SINCE + timedelta(seconds=5), tick=False):
+        assert watchdog_tick() is False  # beat has not shown itself yet: not silent, nothing said
+    assert not Incident.objects.exists() and slack_texts(channels) == []
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 1)):
+        assert watchdog_tick() is True
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
