@@ -34,9 +34,18 @@ def pages_for(role: str) -> list[str]:
     if role in ("owner", "support") and rich:
         paths.append(reverse("support_case_new", args=[rich.public_id]))
     if role in ("owner", "finance"):
+        from billing.models import RefundRequest, Subscription
+
         paths.append(reverse("refund_list"))
         if paying:
             paths.append(reverse("refund_new", args=[paying.public_id]))
+        refund = RefundRequest.objects.order_by("pk").first()
+        if refund:
+            paths.append(reverse("refund_detail", args=[refund.pk]))
+        live = Subscription.objects.filter(status="active").order_by("pk").first()
+        if live:  # the subscription actions' first pages (without a Stripe key: what they say instead)
+            paths += [reverse("subscription_change_new", args=[live.pk, kind])
+                      for kind in ("change_plan", "cancel_now", "pause_collection")]
         paths.append(reverse("system_retry_dead", args=["crm"]))
     if role == "owner":
         paths += [reverse("staff_list"), reverse("support_routing"), reverse("system_health"),

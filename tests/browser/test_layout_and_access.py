@@ -14,6 +14,15 @@ LAPTOP = {"width": 1280, "height": 800}
 VIEWPORTS = {"phone": PHONE, "laptop": LAPTOP}
 
 
+@pytest.fixture
+def endpoint(seeded):
+    """An outbound webhook endpoint, so its own page is among the owner's (the demo registers none)."""
+    from webhooks.services import endpoint_create
+
+    return endpoint_create(kind="standard", url="https://hooks.example.com/in", description="Sales sheet",
+                           event_types=["payment.failed", "customer.created"], actor=None)[0]
+
+
 def _visit(page, url: str):
     response = page.goto(url)
     assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
@@ -21,7 +30,7 @@ def _visit(page, url: str):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(role, seeded, login, page, live_server):
+def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(role, seeded, endpoint, login, page, live_server):
     login(role)
     wide = []
     for name, viewport in VIEWPORTS.items():
@@ -97,7 +106,7 @@ def _serious(results) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_axe_finds_no_serious_or_critical_problem_on_any_page(role, seeded, login, page, live_server):
+def test_axe_finds_no_serious_or_critical_problem_on_any_page(role, seeded, endpoint, login, page, live_server):
     axe = Axe()
     login(role)
     problems = []

@@ -5,6 +5,7 @@ its webhook is delivered as Stripe would, and the 360 follows."""
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,12 +16,14 @@ from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+
 @pytest.fixture(autouse=True)
 def webhook_secrets(settings):
     settings.STRIPE_WEBHOOK_SECRETS = [SECRET]
     settings.STRIPE_LIVEMODE = False
 
 
+AXE = Axe()
 VIEWPORTS = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -38,10 +41,13 @@ def finance_page(request, live_server, page):
 
 
 def _looks_right(page) -> None:
-    """Nothing wider than the screen, no 'None' where a value should be."""
+    """Nothing wider than the screen, no 'None' where a value should be, nothing axe-core calls serious."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport["width"], f"{page.url} is {width} px wide on {page.viewport['width']} px"
     assert "None" not in page.locator("main").inner_text(), page.url
+    problems = [f"{v['id']} ({v['impact']}): {v['help']}" for v in AXE.run(page).response["violations"]
+                if v.get("impact") in ("serious", "critical")]
+    assert not problems, f"{page.url}: {problems}"
 
 
 def _open_360(page, live_server, sub) -> None:
