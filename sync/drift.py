@@ -10,8 +10,19 @@ from dataclasses import dataclass
 
 from customers.models import System
 from sync.models import DriftKind
+from sync.providers.common import REMOVE_SPACES
 from sync.providers.reading import Snapshot
-from sync.rules import STATUSES, PlannedJob, email_tags, plan_community, plan_crm, plan_email, plan_support
+from sync.rules import (
+    STATUSES,
+    PlannedJob,
+    community_spaces,
+    email_tags,
+    managed_spaces,
+    plan_community,
+    plan_crm,
+    plan_email,
+    plan_support,
+)
 
 # Fields whose values are money-related: finance may act on them too.
 MONEY_FIELDS = {"plan", "mrr"}
@@ -74,13 +85,24 @@ def differences(*, system: str, rules: dict, customer, snapshot: Snapshot | None
     elif system == System.SUPPORT:
         found += _desk_status(snapshot, state["status"] or "", ext)
     elif system == System.COMMUNITY and snapshot.spaces is not None:
-        spaces = set(rules.get("plan_spaces", {}).get(state["plan"] or "", rules.get("plan_spaces", {}).get("*", [])))
+        spaces = set(community_spaces(rules, state["plan"]))
         lacking = sorted(spaces - set(snapshot.spaces))
         if lacking:
             found.append(Difference(DriftKind.ACCESS_MISSING, "spaces", _join(spaces), _join(snapshot.spaces), ext))
+        if _extra_spaces(rules, state["plan"], snapshot.spaces):  # a space another plan gives (a downgrade)
+            found.append(Difference(DriftKind.ACCESS_EXTRA, "spaces", _join(spaces), _join(snapshot.spaces), ext))
     elif system == System.EMAIL and snapshot.tags is not None:
         found += _tags(email_tags(rules, state), _managed_tags(rules, snapshot.tags), ext)
     return found
+
+
+def _extra_spaces(rules: dict, plan: str | None, held) -> list[int]:
+    """The rules' spaces the member holds that the plan does not give; a space no rule names is not ours."""
+    return sorted((set(held) & managed_spaces(rules)) - set(community_spaces(rules, plan)))
+
+
+def _spaces_in(text: str) -> list[int]:
+    return [int(s) for s in text.replace(",", " ").split() if s.isdigit()]
 
 
 def _tags(expected: set[str], actual: set[str], ext: str) -> list[Difference]:
@@ -109,7 +131,8 @@ def _join(values) -> str:
     return ", ".join(str(v) for v in sorted(values))
 
 
-def repair_work(*, system: str, rules: dict, customer, kind: str, field: str, expected: str) -> list[PlannedJob]:
+def repair_work(*, system: str, rules: dict, customer, kind: str, field: str, expected: str,
+                actual: str = "") -> list[PlannedJob]:
     """The outbox jobs that put the tool right for one difference (none for an orphan: Switchboard
     never deletes a record it cannot name a customer for)."""
     if kind == DriftKind.ORPHAN:
@@ -120,6 +143,9 @@ def repair_work(*, system: str, rules: dict, customer, kind: str, field: str, ex
     if system == System.SUPPORT:
         return plan_support({}, _NOTHING, state)  # no ticket: a repair only puts the user right
     if system == System.COMMUNITY:
+        if kind == DriftKind.ACCESS_EXTRA and field == "spaces":
+            extra = _extra_spaces(rules, state["plan"], _spaces_in(actual))
+            return [PlannedJob(System.COMMUNITY, REMOVE_SPACES, "", {**state, "spaces": extra})] if extra else []
         if kind == DriftKind.ACCESS_EXTRA:
             return plan_community(rules, {**state, "status": next(iter(rules.get("access_statuses", [])), "")}, state)
         return plan_community(rules, _NOTHING, state)
@@ -139,6 +165,8 @@ def sentence(*, system_label: str, kind: str, field: str, expected: str, actual:
     if kind == DriftKind.MISSING:
         return f"{since.capitalize()} customer with no record in {system_label}"
     if kind == DriftKind.ACCESS_EXTRA:
+        if field == "spaces":
+            return f"{since.capitalize()}, in spaces the plan does not give in {system_label} (has {actual or 'none'})"
         return f"{since.capitalize()}, still a member in {system_label}"
     if kind == DriftKind.ACCESS_MISSING:
         if field == "spaces":

@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from customers.models import CustomerStatus, System
+from sync.providers.common import REMOVE_SPACES
 
 STATUSES = set(CustomerStatus.values)
 SYNCED_SYSTEMS = (System.CRM, System.SUPPORT, System.COMMUNITY, System.EMAIL)
@@ -82,6 +83,12 @@ def community_spaces(rules: dict, plan: str | None) -> list[int]:
     return list(spaces.get(plan or "", spaces.get("*", [])))
 
 
+def managed_spaces(rules: dict) -> set[int]:
+    """Every space some plan gives: the spaces the rules own (one a person set up by hand is none of ours)."""
+    return {space for spaces in (rules.get("plan_spaces") or {}).values() for space in spaces}
+
+
+
 def plan_crm(rules: dict, before: dict, after: dict) -> list[PlannedJob]:
     if before == after:
         return []
@@ -110,7 +117,13 @@ def plan_community(rules: dict, before: dict, after: dict) -> list[PlannedJob]:
     allowed = set(rules.get("access_statuses", []))
     had, has = before["status"] in allowed, after["status"] in allowed
     if has and (not had or before["plan"] != after["plan"]):
-        return [PlannedJob(System.COMMUNITY, "grant_access", "", {**after, "spaces": community_spaces(rules, after["plan"])})]
+        spaces = community_spaces(rules, after["plan"])
+        jobs = [PlannedJob(System.COMMUNITY, "grant_access", "", {**after, "spaces": spaces})]
+        # A downgrade: the spaces only the old plan gave come off (a space of both plans stays).
+        gone = sorted(set(community_spaces(rules, before["plan"])) - set(spaces)) if had else []
+        if gone:
+            jobs.append(PlannedJob(System.COMMUNITY, REMOVE_SPACES, "", {**after, "spaces": gone}))
+        return jobs
     if had and not has:
         return [PlannedJob(System.COMMUNITY, "revoke_access", "", dict(after))]
     return []

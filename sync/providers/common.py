@@ -24,6 +24,8 @@ def ticket_text(payload: Payload) -> tuple[str, str]:
 
 
 NOTE_ACTION = "add_note"
+# The community's "take these spaces away" (a downgrade, or drift repaired): the member stays.
+REMOVE_SPACES = "remove_from_spaces"
 
 
 def note_marker(payload: Payload) -> str:

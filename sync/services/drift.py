@@ -324,7 +324,7 @@ def drift_repair(*, drift: ToolDrift, actor, source: str = Source.UI, rules: dic
     rules = rules if rules is not None else mapping_rules_current()[drift.system].rules
     customer = drift.customer
     planned = repair_work(system=drift.system, rules=rules, customer=customer, kind=drift.kind,
-                          field=drift.field, expected=drift.expected)
+                          field=drift.field, expected=drift.expected, actual=drift.actual)
     if not planned:
         raise SyncError("The mapping rules ask nothing of this tool for this customer: nothing to send.")
     now, correlation_id = timezone.now(), current_correlation_id()
@@ -383,7 +383,7 @@ def drift_repair_bulk(*, system: str, kind: str, actor, source: str = Source.UI,
     lines = []
     for drift in rows.order_by("pk"):
         planned = repair_work(system=system, rules=rules, customer=drift.customer, kind=kind, field=drift.field,
-                              expected=drift.expected)
+                              expected=drift.expected, actual=drift.actual)
         what = ", ".join(j.action.replace("_", " ") + (f" {j.key_suffix}" if j.key_suffix else "") for j in planned)
         if not dry_run and planned:
             drift_repair(drift=drift, actor=actor, source=source, rules=rules)

@@ -425,6 +425,7 @@ class Circle(Fake):
             ("POST", r"/community_members"): self.create,
             ("DELETE", r"/community_members/(\d+)"): self.remove,
             ("POST", r"/space_members"): self.space,
+            ("DELETE", r"/space_members"): self.unspace,
         }
 
     def search(self, request):
@@ -456,6 +457,13 @@ class Circle(Fake):
             raise Reply(422, {"message": "This member is already in the space."})
         self.spaces.add(key)
         return 200, {"message": "Member added to space."}
+
+    def unspace(self, request):
+        key = (request["query"].get("email", [""])[0], int(request["query"].get("space_id", ["0"])[0]))
+        if key not in self.spaces:
+            raise Reply(404, {"message": "This member is not in the space."})
+        self.spaces.discard(key)
+        return 200, {"message": "Member removed from space."}
 
 
 class Kit(Fake):

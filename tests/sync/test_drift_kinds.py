@@ -5,6 +5,7 @@ ordinary jobs, and the next pass finds nothing."""
 import pytest
 
 from sync.models import DriftKind
+from sync.providers.sandbox import state as sandbox_state
 from sync.services.drift import drift_open, drift_repair, reconcile_system
 from sync.services.rules import mapping_rule_edit
 from sync.rules import DEFAULT_RULES
@@ -68,6 +69,8 @@ CASES = [
     ("circle-removed", "community", "circle", "active", lambda f, c: f.members.pop(c.email), (DriftKind.ACCESS_MISSING, "")),
     ("circle-space", "community", "circle", "active",
      lambda f, c: f.spaces.discard((c.email, 12)), (DriftKind.ACCESS_MISSING, "spaces")),
+    ("circle-space-of-another-plan", "community", "circle", "active",
+     lambda f, c: f.spaces.add((c.email, 34)), (DriftKind.ACCESS_EXTRA, "spaces")),
     ("kit-missing", "email", "kit", "active", lambda f, c: f.subscribers.pop(c.email), (DriftKind.MISSING, "")),
     ("kit-tag-extra", "email", "kit", "past_due", lambda f, c: kit_tag_add(f, c, "customer"),
      (DriftKind.WRONG_VALUE, "tag:customer")),
@@ -80,12 +83,13 @@ CASES = [
 def one_tool(serve, settings, tmp_path, owner):
     """The tool under test as the system's provider, a loopback fake holding state; the other systems
     in sandbox. Active customers are tagged "paid" in the CRM; Pro members belong to the community's
-    space 12."""
+    space 12, Business members to 12 and 34."""
     settings.DRIFT_READ_SHARE = 1.0
     settings.SANDBOX_STATE_PATH = str(tmp_path / "sandbox.sqlite3")
     settings.SYNC_RATE_LIMITS = {name: (10_000, 1) for name in settings.SYNC_RATE_LIMITS}
     mapping_rule_edit(system="crm", rules={**DEFAULT_RULES["crm"], "status_tags": {"active": ["paid"]}}, actor=owner)
-    mapping_rule_edit(system="community", rules={**DEFAULT_RULES["community"], "plan_spaces": {"Pro": [12], "*": []}},
+    mapping_rule_edit(system="community", rules={**DEFAULT_RULES["community"], "plan_spaces": {"Pro": [12], "Business": [12, 34],
+                                                                                      "*": []}},
                       actor=owner)
 
     def start(system: str, tool: str):
@@ -123,3 +127,46 @@ def test_a_customer_no_longer_active_loses_the_crm_tag_of_active_ones(one_tool):
     billing_change(customer, "customer.subscription.updated", STATES["active"], STATES["past_due"])
     run_open_jobs()
     assert contact["tags"] == []
+
+
+def test_a_space_no_rule_names_is_left_alone_and_a_repair_takes_away_only_the_other_plans_space(one_tool, owner):
+    circle = one_tool("community", "circle")
+    customer = synced("active")
+    circle.spaces |= {(customer.email, 99), (customer.email, 34)}  # 99: a space set up by hand, no plan's
+    reconcile_system(system="community", fresh=True)
+    assert open_drift() == {("community", customer.public_id, DriftKind.ACCESS_EXTRA, "spaces")}
+    drift_repair(drift=drift_open().get(), actor=owner)
+    run_open_jobs()
+    assert {s for e, s in circle.spaces if e == customer.email} == {12, 99}
+
+
+def test_a_downgrade_takes_the_old_plans_spaces_away_and_leaves_no_drift(one_tool):
+    circle = one_tool("community", "circle")
+    customer = synced("active")
+    business = {**STATES["active"], "plan": "Business"}
+    billing_change(customer, "customer.subscription.updated", STATES["active"], business)
+    run_open_jobs()
+    assert {s for e, s in circle.spaces if e == customer.email} == {12, 34}
+    billing_change(customer, "customer.subscription.updated", business, STATES["active"])
+    run_open_jobs()
+    assert {s for e, s in circle.spaces if e == customer.email} == {12}
+    reconcile_system(system="community", fresh=True)
+    assert open_drift() == set()
+
+
+def test_the_sandbox_community_drifts_and_is_repaired_the_same_way(settings, tmp_path, owner):
+    settings.SANDBOX_STATE_PATH = str(tmp_path / "sandbox.sqlite3")
+    settings.DRIFT_READ_SHARE = 1.0
+    settings.SYNC_PROVIDERS = {**settings.SYNC_PROVIDERS, "community": "sandbox"}
+    mapping_rule_edit(system="community", rules={**DEFAULT_RULES["community"],
+                                                 "plan_spaces": {"Pro": [12], "Business": [12, 34], "*": []}},
+                      actor=owner)
+    customer = synced("active")
+    sandbox_state.change("community", customer.public_id, lambda data: {**data, "spaces": [12, 34]})
+    reconcile_system(system="community", fresh=True)
+    assert open_drift() == {("community", customer.public_id, DriftKind.ACCESS_EXTRA, "spaces")}
+    drift_repair(drift=drift_open().get(), actor=owner)
+    run_open_jobs()
+    assert sandbox_state.get("community", customer.public_id)["spaces"] == [12]
+    reconcile_system(system="community", fresh=True)
+    assert open_drift() == set()

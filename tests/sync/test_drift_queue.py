@@ -163,6 +163,8 @@ def test_a_missing_space_names_the_plans_spaces_not_a_billing_value(client, owne
     (DriftKind.MISSING, "", "", "", "active", "Active customer with no record in HubSpot"),
     (DriftKind.ACCESS_EXTRA, "access", "absent", "present", "canceled", "Canceled 12 days ago, still a member in HubSpot"),
     (DriftKind.ACCESS_MISSING, "", "", "", "active", "Active, not a member in HubSpot"),
+    (DriftKind.ACCESS_EXTRA, "spaces", "12", "12, 34", "active",
+     "Active, in spaces the plan does not give in HubSpot (has 12, 34)"),
     (DriftKind.WRONG_VALUE, "tag:paid", "absent", "present", "past_due", "Past due, still tagged “paid” in HubSpot"),
     (DriftKind.WRONG_VALUE, "tag:paid", "present", "absent", "active", "Active, not tagged “paid” in HubSpot"),
     (DriftKind.IDENTITY_MISMATCH, "email", "a@example.com", "b@example.com", "active",

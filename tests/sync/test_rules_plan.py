@@ -28,6 +28,25 @@ def test_a_new_trial_reaches_every_tool_it_concerns():
     assert crm.payload["lifecycle_stage"] == "opportunity" and crm.payload["mrr"] == 4900
 
 
+SPACES = {**DEFAULT_RULES, "community": {**DEFAULT_RULES["community"],
+                                          "plan_spaces": {"Pro": [12], "Business": [12, 34], "*": []}}}
+
+
+def _community(jobs: list[PlannedJob]) -> list[tuple[str, list]]:
+    return [(j.action, j.payload.get("spaces")) for j in jobs if j.system == "community"]
+
+
+def test_a_downgrade_takes_away_the_spaces_only_the_old_plan_gave():
+    jobs = planned_work(rules_by_system=SPACES, before=_state("active", "Business"), after=_state("active", "Pro"))
+    assert _community(jobs) == [("grant_access", [12]), ("remove_from_spaces", [34])]
+
+
+def test_an_upgrade_or_a_first_grant_takes_nothing_away():
+    up = planned_work(rules_by_system=SPACES, before=_state("active", "Pro"), after=_state("active", "Business"))
+    first = planned_work(rules_by_system=SPACES, before=NOBODY, after=_state("trial", "Business"))
+    assert _community(up) == [("grant_access", [12, 34])] and _community(first) == [("grant_access", [12, 34])]
+
+
 def test_a_cancellation_revokes_access_swaps_tags_and_asks_for_a_ticket():
     jobs = planned_work(rules_by_system=DEFAULT_RULES, before=_state("active"), after=_state("canceled", mrr=0))
     assert _by_system(jobs) == {

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from sync.providers.circle.conf import NAME
-from sync.providers.common import need_email, unsupported
+from sync.providers.common import REMOVE_SPACES, need_email, unsupported
 from sync.providers.errors import ProviderError, ReasonCode
 from sync.providers.http import Client, pick
 from sync.providers.payload import Payload, Result
@@ -34,6 +34,9 @@ def _new_member(payload: Payload) -> dict:
 def preview(payload: Payload) -> dict:
     if payload.action == "revoke_access":
         return {"method": "DELETE", "path": "/community_members/{id}"}
+    if payload.action == REMOVE_SPACES:
+        return {"method": "DELETE", "path": "/space_members", "params": [{"email": payload.email, "space_id": s}
+                                                                       for s in payload.get("spaces") or []]}
     return {"method": "POST", "path": "/community_members", "request": _new_member(payload)}
 
 
@@ -47,6 +50,12 @@ def _find(client: Client, payload: Payload) -> str:
 def perform(payload: Payload) -> Result:
     need_email(NAME, payload)
     client = _client()
+    if payload.action == REMOVE_SPACES:
+        # By email, one space at a time; a member already out of the space (404) is what was wanted.
+        for space_id in payload.get("spaces") or []:
+            client.call("DELETE", "/space_members", params={"email": payload.email, "space_id": space_id},
+                        accept=(404,))
+        return Result()
     member_id = _find(client, payload)
     if payload.action == "grant_access":
         if not member_id:

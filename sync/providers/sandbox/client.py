@@ -4,6 +4,7 @@ import hashlib
 
 from core.redact import redact
 from sync.providers import configured_provider
+from sync.providers.common import REMOVE_SPACES
 from sync.providers.http import record
 from sync.providers.payload import Payload, Result
 from sync.providers.reading import Identity, Snapshot
@@ -68,6 +69,8 @@ def _remember(payload: Payload) -> None:
         data["tags"] = sorted(tags)
         if payload.action == "grant_access":
             data["spaces"] = sorted(set(data.get("spaces") or []) | set(payload.get("spaces") or []))
+        elif payload.action == REMOVE_SPACES:
+            data["spaces"] = sorted(set(data.get("spaces") or []) - set(payload.get("spaces") or []))
         return data
 
     state.change(payload.system, payload.public_id, edit)
