@@ -49,6 +49,17 @@ def test_replaying_a_failed_event_processes_it_again_and_is_audited(client, fina
     assert AuditEvent.objects.filter(action="event.replayed", actor=finance).exists()
 
 
+def test_replay_asks_first_on_the_events_page_and_in_the_queue(client, finance):
+    event = helpers.failed_event()
+    client.force_login(finance)
+    page = client.get(reverse("event_detail", args=[event.pk])).content.decode()
+    replay = page.split(f'action="{reverse("event_replay", args=[event.pk])}"')[1].split(">")[0]
+    assert 'hx-confirm="Apply this webhook event again?' in replay
+    home = client.get(reverse("home")).content.decode()
+    row = home.split(f'action="{reverse("queue_replay", args=[event.pk])}"')[1].split(">")[0]
+    assert 'hx-confirm="Apply this webhook event again?' in row
+
+
 @pytest.mark.parametrize("padding_ids", [0, 150])
 def test_the_event_log_pages_by_id_without_gaps_or_repeats(client, owner, padding_ids):
     # ids of every length: a cursor's encoding must survive the trip through a link whatever the id

@@ -143,6 +143,16 @@ def test_review_shows_both_records_side_by_side(client, owner):
     assert a.public_id in html and b.public_id in html and "Same email" in html
 
 
+def test_every_decision_on_the_review_asks_before_it_acts(client, owner):
+    a, b = _twins()
+    client.force_login(owner)
+    html = client.get(reverse("customer_review", args=[a.public_id])).content.decode()
+    forms = [f for f in html.split("<form")[1:] if "customer_merge" in f or "/merge/" in f or "/distinct/" in f]
+    assert len(forms) == 3  # keep this one, keep the other one, different people
+    assert all('data-confirm="' in f.split(">")[0] for f in forms)
+    assert 'data-confirm="Mark ' in html and "as different people?" in html
+
+
 def test_merge_moves_everything_leaves_a_tombstone_and_can_be_undone(client, owner):
     a, b = _twins()
     client.force_login(owner)
