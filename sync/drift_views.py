@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Source
 from core.http import redirect_after_post
+from core.text import count_of
 from customers.models import System
 from customers.visibility import customer_visible
 from sync.drift import MONEY_FIELDS, sentence
@@ -119,6 +120,11 @@ def drift_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
                   "Kept for review: billing's email stays as it is until a person changes it on the customer's page.")
 
 
+def repair_sent(jobs: list) -> str:
+    """What a repair did, said the same on the queue's row and on the difference's page."""
+    return f"Repair sent ({count_of(len(jobs), 'job')}); the next pass confirms the tool agrees."
+
+
 @require_POST
 def drift_repair_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Repair from the difference's own page: the same service as the queue's button."""
@@ -127,8 +133,7 @@ def drift_repair_view(request: HttpRequest, pk: int) -> HttpResponse:
         jobs = drift_repair(drift=drift, actor=request.user, source=Source.UI)
     except SyncError as exc:
         return _detail(request, drift, error=str(exc), status=409)
-    messages.success(request, f"Repair sent ({len(jobs)} job{'s' if len(jobs) != 1 else ''}); "
-                              f"the next pass confirms the tool agrees.")
+    messages.success(request, repair_sent(jobs))
     return redirect_after_post(request, reverse("drift_detail", args=[drift.pk]))
 
 

@@ -246,8 +246,7 @@ def _repair(*, item: ActionItem, actor, source: str) -> registry.Outcome:
                             source=source)
     except SyncError as exc:
         return registry.Outcome(error=str(exc))
-    return registry.Outcome(done=f"Repair sent ({len(jobs)} job{'s' if len(jobs) != 1 else ''}); "
-                                 f"the next pass confirms the tool agrees.")
+    return registry.Outcome(done=drift_views.repair_sent(jobs))
 
 
 def register_drift() -> None:
