@@ -3,7 +3,7 @@ and "customer since" are checked on the screens, in tests/customers/test_screens
 
 from django.apps import apps
 
-from billing.models import StripeEvent, StripeMirror
+from billing.models import RefundRequest, StripeEvent, StripeMirror, SubscriptionChange
 from customers import hooks
 from customers.models import CustomerNote
 from support.models import Ticket
@@ -13,5 +13,8 @@ from sync.models import SyncJob
 def test_every_row_that_belongs_to_a_customer_moves_with_a_merge_except_the_audit_trail():
     mirrors = {m for m in apps.get_app_config("billing").get_models() if issubclass(m, StripeMirror)}
     assert len(mirrors) == 7
-    assert set(hooks.merge_rows()) == mirrors | {CustomerNote, StripeEvent, SyncJob, Ticket}
+    # Staff requests on the merged-away record's charges and subscriptions move with them; status history,
+    # drift (the next pass judges the survivor) and the audit trail stay where they were written.
+    assert set(hooks.merge_rows()) == mirrors | {CustomerNote, StripeEvent, SyncJob, Ticket, RefundRequest,
+                                                 SubscriptionChange}
 
