@@ -45,10 +45,12 @@ def when(value: datetime | None, empty: str = "—"):
 
 @register.filter
 def seconds(value) -> str:
-    """A duration in seconds as a person reads it: "0.4 s", "12 min", "3.5 h", "12.3 d"; "—" for none."""
+    """A duration in seconds as a person reads it: "35 ms", "4.2 s", "12 min", "3.5 h", "12.3 d"; "—" for none."""
     if value is None:
         return "—"
     value = float(value)
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
     if value < 120:
         return f"{value:.1f} s"
     if value < 2 * 3600:

@@ -77,13 +77,13 @@ def test_event_delays_read_as_durations_and_the_doors_own_part_is_shown_apart(cl
     client.force_login(owner)
     page = client.get("/system/health/").content.decode()
     ours = page.split("Received → processed p95</th>")[1].split("</tr>")[0]
-    theirs = page.split("(Stripe's delivery delay included)</span></th>")[1].split("</tr>")[0]
+    theirs = page.split("(Stripe's delivery delay included)</span></div></th>")[1].split("</tr>")[0]
     assert "<td>2.0 s</td>" in ours
     assert "<td>12.0 d</td>" in theirs
     assert "None" not in page and "set_aside" not in page.split('id="sync-title"')[1]
 
 
-@pytest.mark.parametrize("value, shown", [(None, "—"), (0.42, "0.4 s"), (119.0, "119.0 s"), (600, "10 min"),
+@pytest.mark.parametrize("value, shown", [(None, "—"), (0.035, "35 ms"), (0.42, "420 ms"), (4.24, "4.2 s"), (119.0, "119.0 s"), (600, "10 min"),
                                           (3 * 3600, "3.0 h"), (12.25 * 86400, "12.2 d")])
 def test_durations_read_in_the_unit_that_fits(value, shown):
     assert seconds(value) == shown
