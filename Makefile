@@ -39,8 +39,12 @@ run: install
 	  --ready-url http://127.0.0.1:$(PORT)/healthz/deep --then "python manage.py seed_demo" \
 	  --banner "Switchboard is running at http://127.0.0.1:$(PORT)  (Ctrl-C stops everything)"
 
+# Two test processes (pytest-xdist), each with its own test database, data folder and Redis database:
+# much of the suite waits on real servers, workers and a browser, so two share two cores well.
+# PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 2
 test: install-dev browser wrk
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The webhook-door benchmark drives Debian's wrk (a load generator outside the Python process).
 wrk:
