@@ -254,14 +254,49 @@
       document.querySelectorAll("form.sb-busy").forEach(function (f) { f.classList.remove("sb-busy"); enable(f); });
     });
 
-    // Ask before actions that change things for customers: <button data-confirm="Really pause?">
+    // Ask before actions that change things for customers: <button data-confirm="Really pause?">, or
+    // a <form data-confirm> for each of its submit buttons. Only what acts asks: choosing in a form's
+    // select or typing in its fields does not. (Enter in a field clicks the form's submit button.)
     document.body.addEventListener("click", function (event) {
-      const el = event.target.closest("[data-confirm]");
+      const actor = event.target.closest("button:not([type=button]), input[type=submit], a[data-confirm]");
+      const el = actor && actor.closest("[data-confirm]");
       if (el && !window.confirm(el.dataset.confirm)) {
         event.preventDefault();
         event.stopImmediatePropagation();
       }
     }, true);
+
+    // A rules editor's check as a person types (templates/_rules_check.html): mark each field of its
+    // form with its problem, or clear it, without touching what the person is typing.
+    document.addEventListener("htmx:load", function (event) {
+      const box = event.detail.elt;
+      if (!(box instanceof Element) || !box.matches(".rules-check[data-field-errors]")) return;
+      const form = document.getElementById(box.dataset.checkFor);
+      if (!form) return;
+      const errors = JSON.parse(box.dataset.fieldErrors);
+      form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (field) {
+        if (field.type === "hidden") return;
+        const message = errors[field.name] || "";
+        const noteId = (field.id || form.id + "-" + field.name) + "-error";
+        let note = document.getElementById(noteId);
+        field.classList.toggle("is-invalid", Boolean(message));
+        if (message) {
+          if (!note) {
+            note = document.createElement("div");
+            note.className = "invalid-feedback";
+            note.id = noteId;
+            field.after(note);
+          }
+          note.textContent = message;
+          field.setAttribute("aria-invalid", "true");
+          field.setAttribute("aria-describedby", noteId);
+        } else if (field.getAttribute("aria-invalid")) {
+          if (note) note.remove();
+          field.removeAttribute("aria-invalid");
+          field.removeAttribute("aria-describedby");
+        }
+      });
+    });
 
     // Toasts that htmx answers carry (HX-Trigger: {"sb:toast": [{level, text}]}).
     document.body.addEventListener("sb:toast", function (event) {

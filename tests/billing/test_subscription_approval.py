@@ -1,5 +1,7 @@
 """Money above the refunds' approval limit waits for an owner; a cancel-now refund goes through the refund flow."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -99,13 +101,17 @@ def test_a_cancel_stripe_confirmed_without_a_reply_gets_its_refund_once(subs_fak
     subs_fake.slow_first = 1.5
     change = _cancel_now_with_refund(paid_sub, finance)
     assert not change.answered and change.refund_request is None
+    client.force_login(finance)
+    detail = reverse("subscription_change_detail", args=[change.pk])
+    waiting = client.get(detail).content.decode()
+    assert re.search(rf'<button [^>]*data-confirm="Send “Cancel now” for {paid_sub.stripe_id} to Stripe again\?"'
+                     r'[^>]*>Send again</button>', waiting)
     stripe_echo(deliver, subs_fake, paid_sub, "customer.subscription.deleted")
     change.refresh_from_db()
     assert change.status == Status.CONFIRMED and change.refund_request is None
 
-    client.force_login(finance)
-    detail = reverse("subscription_change_detail", args=[change.pk])
-    assert "Make the refund" in client.get(detail).content.decode()
+    confirmed = client.get(detail).content.decode()
+    assert re.search(r'<button [^>]*data-confirm="Refund [^"]+ through Stripe\?"[^>]*>Make the refund</button>', confirmed)
     client.post(reverse("subscription_change_send", args=[change.pk]))
     client.post(reverse("subscription_change_send", args=[change.pk]))
 

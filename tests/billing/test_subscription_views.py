@@ -149,7 +149,10 @@ def test_the_owner_approves_from_the_request_page(client, finance, owner, subs_f
     assert f"Change plan of {live_sub.stripe_id} waits for your approval" in queue
     assert reverse("subscription_change_detail", args=[change.pk]) in queue
     detail = client.get(reverse("subscription_change_detail", args=[change.pk])).content.decode()
-    assert "Approve and send" in detail
+    decisions = re.findall(r"<button [^>]*formaction=[^>]*>", detail)
+    assert len(decisions) == 2 and all('data-confirm="' in button for button in decisions)
+    assert f"Approve “Change plan” for {live_sub.stripe_id} and send it to Stripe?" in detail
+    assert f"Reject “Change plan” for {live_sub.stripe_id}? Nothing is sent to Stripe." in detail
     client.post(reverse("subscription_change_approve", args=[change.pk]), {"note": "fine"})
 
     change.refresh_from_db()

@@ -136,3 +136,19 @@ def test_restrict_asks_first_and_does_nothing_when_declined(seeded, login, page,
     assert asked and "Restrict" in asked[0]
     customer.refresh_from_db()
     assert not customer.restricted
+
+
+def test_a_form_that_asks_asks_when_it_is_sent_not_when_its_fields_are_used(seeded, login, page, live_server):
+    login("owner")
+    customer = Customer.objects.filter(status=CustomerStatus.ACTIVE).order_by("pk").first()
+    page.goto(f"{live_server.url}/customers/{customer.public_id}/")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    owner_field = page.locator("#assign-form select")
+    owner_field.click()
+    owner_field.press("Escape")
+    owner_field.select_option(index=1)
+    assert asked == []
+    page.locator("#assign-form").get_by_role("button", name="Save").click()
+    expect(page.locator("#assign-form")).to_be_visible()
+    assert len(asked) == 1 and asked[0].startswith("Change who owns this customer?")
