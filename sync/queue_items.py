@@ -19,6 +19,7 @@ from action_queue.items import (
     open_items,
     page_of,
 )
+from core.text import count_of
 from customers.models import CustomerStatusChange, System
 from sync import drift_views
 from sync.drift_views import allowed, drift_reason, drift_sentence, narrowed
@@ -125,9 +126,11 @@ def system_items(ctx: QueueContext) -> list[ActionGroup]:
         if state.paused:
             what, reason = f"{label} is paused", state.paused_reason or "Paused by staff"
         elif state.last_failure_reason == "auth_failed":
-            what, reason = f"{label} rejects our credentials", f"{state.consecutive_failures} failures in a row"
+            what, reason = f"{label} rejects our credentials", f"{count_of(state.consecutive_failures, 'failure')} in a row"
         else:
-            what, reason = f"{label} is failing", f"{state.consecutive_failures} failures in a row; calls paused until {timezone.localtime(state.breaker_open_until):%H:%M}" if state.breaker_open_until else "Failing"
+            held = f"; calls paused until {timezone.localtime(state.breaker_open_until):%H:%M}" if state.breaker_open_until else ""
+            what = f"{label} is failing"
+            reason = f"{count_of(state.consecutive_failures, 'failure')} in a row{held}" if state.consecutive_failures else "Failing"
         items.append(
             ActionItem(
                 kind="system",

@@ -88,7 +88,6 @@ def managed_spaces(rules: dict) -> set[int]:
     return {space for spaces in (rules.get("plan_spaces") or {}).values() for space in spaces}
 
 
-
 def plan_crm(rules: dict, before: dict, after: dict) -> list[PlannedJob]:
     if before == after:
         return []

@@ -71,6 +71,17 @@ def test_paused_system_is_an_item_the_owner_can_resume(client, owner):
     assert not state.paused
 
 
+def test_a_failing_system_counts_its_failures_in_words(client, owner):
+    SystemState.objects.create(system="crm", consecutive_failures=1, last_failure_reason="auth_failed")
+    SystemState.objects.create(system="support", consecutive_failures=5, last_failure_reason="server_error",
+                               breaker_open_until=timezone.now() + timedelta(minutes=5))
+    client.force_login(owner)
+    html = client.get(reverse("home")).content.decode()
+    assert "CRM rejects our credentials" in html and "1 failure in a row" in html
+    assert "1 failures" not in html
+    assert "5 failures in a row; calls paused until" in html
+
+
 def test_retry_all_from_the_queue_requeues_every_dead_job_of_the_system_and_shows_progress(client, owner):
     jobs = [helpers.dead_job() for _ in range(3)]
     other = helpers.dead_job(system=System.EMAIL)
