@@ -118,6 +118,37 @@ def pretty_json(value) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
+def _plain(value) -> str:
+    """A recorded value in words: nothing as "—", yes/no, lists and mappings inline."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_plain(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain(item) for item in value)
+    return str(value)
+
+
+@register.filter
+def change_lines(changes) -> list[tuple[str, str, bool]]:
+    """An audit entry's recorded changes as (field, text, is_block) lines: ``[before, after]`` reads
+    "before → after", a value with nesting deeper than one level stays JSON (shown as a block)."""
+    import json
+
+    lines = []
+    for field, value in (changes or {}).items():
+        if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, (dict, list)) for v in value):
+            lines.append((field, f"{_plain(value[0])} → {_plain(value[1])}", False))
+        elif isinstance(value, (dict, list)) and any(isinstance(v, (dict, list)) for v in
+                                                     (value.values() if isinstance(value, dict) else value)):
+            lines.append((field, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str), True))
+        else:
+            lines.append((field, _plain(value), False))
+    return lines
+
+
 @register.filter
 def having(items, spec: str) -> list:
     """The items whose attribute matches: ``rows|having:"payment_failed"`` (truthy),

@@ -44,3 +44,19 @@ def test_an_event_error_names_its_class_once(client, owner):
     html = client.get(f"/events/{event.pk}/").content.decode()
     assert "OperationalError while applying the event" in html
     assert "OperationalError OperationalError" not in html
+
+
+def test_an_audit_entrys_changes_read_as_before_and_after_without_python_values(client, owner):
+    from audit.models import Source
+    from audit.services import audit_record
+
+    audit_record(action="customer.restrict", source=Source.UI, actor=owner, summary="Restricted",
+                 changes={"restricted": [False, True], "expires_at": None, "assigned_to": [None, "ana@example.com"],
+                          "rules": {"billing": {"group": "Billing", "priority": None}}})
+    client.force_login(owner)
+    html = client.get("/audit/", headers={"HX-Request": "true"}).content.decode()
+    entry = html.split("audit-changes")[1].split("</dl>")[0]
+    assert "no → yes" in entry and "— → ana@example.com" in entry
+    assert "<dt class=\"fw-normal text-body-secondary\">expires_at</dt><dd class=\"mb-1 text-break\">—</dd>" in entry
+    assert "&quot;priority&quot;: null" in entry  # nested rules stay JSON, as a block
+    assert "None" not in entry and "True" not in entry and "False" not in entry
