@@ -25,3 +25,38 @@ def body_too_large(request: HttpRequest, limit: int) -> bool:
     except ValueError:
         declared = 0
     return declared > limit or len(request.body) > limit
+
+
+
+def is_rules_check(request: HttpRequest) -> bool:
+    """The rules editors' check while a person types (htmx posts the form with ``check=1``)."""
+    return bool(request.htmx and request.POST.get("check"))
+
+
+def rules_check_answer(request: HttpRequest, *, current: dict, json_form, from_rows, problems_of) -> HttpResponse:
+    """What a rules editor shows as a person types, for the form that asked (its rows, or the advanced
+    JSON with ``mode=json``): each field's problem beside it, the problems of the whole set, or how many
+    values differ from the version in force. Nothing is saved; "Review changes" checks the same way.
+
+    ``json_form``: the form class that reads the JSON; ``from_rows(data)``: the rules the rows describe
+    and their errors (input name -> sentence); ``problems_of(rules)``: what is wrong with a whole set."""
+    import json
+    import re
+
+    from django.shortcuts import render
+
+    from core.jsondiff import json_diff
+
+    if request.POST.get("mode") == "json":
+        form = json_form(request.POST)
+        rules = form.cleaned_data["rules"] if form.is_valid() else None
+        errors = {name: " ".join(messages) for name, messages in form.errors.items()}
+    else:
+        rules, errors = from_rows(request.POST)
+    problems = list(errors.values()) or problems_of(rules)
+    form_id = request.htmx.trigger or ""
+    return render(request, "_rules_check.html", {
+        "form_id": form_id if re.fullmatch(r"[\w-]{1,80}", form_id) else "rules",
+        "field_errors": json.dumps(errors), "problems": problems,
+        "changes": [] if problems else [change.path for change in json_diff(current, rules)],
+    })

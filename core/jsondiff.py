@@ -35,8 +35,9 @@ def show(value: object) -> str:
 
 def flatten(value: object, prefix: str = "") -> dict[str, object]:
     """Leaf values by path (``tickets.past_due.subject``, ``routes[2].group``); lists of plain
-    values stay whole, since a tag list reads better as one value than as numbered items."""
-    if isinstance(value, dict) and value:
+    values stay whole, since a tag list reads better as one value than as numbered items. An empty
+    mapping inside the rules holds no value of its own: filling it is only its new entries."""
+    if isinstance(value, dict) and (value or prefix):
         out: dict[str, object] = {}
         for key, item in value.items():
             out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))

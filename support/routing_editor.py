@@ -76,7 +76,7 @@ def routing_rows(rules: dict, data=None, errors: dict[str, str] | None = None) -
     routes = []
     for n in range(count):
         spec = stored_routes[n] if n < len(stored_routes) and data is None else {}
-        row = Row(str(n))
+        row = Row(str(n + 1))  # "Route 1" is the first, as its position and its error messages say
         prefix = f"route__{n}__"
         row.fields["position"] = cell(prefix + "position", str(n + 1))
         row.fields["category"] = cell(prefix + "category", spec.get("category", "*"))

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.http import redirect_after_post
+from core.http import is_rules_check, redirect_after_post, rules_check_answer
 from core.jsondiff import json_diff
 from core.ratelimit import rate_limited
 from customers.models import Customer
@@ -132,6 +132,10 @@ def routing_rules(request: HttpRequest) -> HttpResponse:
     initial = {"rules": json.dumps(current.rules, indent=2), "base_version": current.version}
     if request.method == "GET":
         return _routing_page(request, current, form=RoutingRuleForm(initial=initial), editor=routing_rows(current.rules))
+    if is_rules_check(request):
+        return rules_check_answer(request, current=current.rules, json_form=RoutingRuleForm,
+                                  from_rows=lambda data: routing_from_post(data, current.rules),
+                                  problems_of=routing_problems)
     note = request.POST.get("note", "")[:300]
     if request.POST.get("step") == "review" and request.POST.get("mode") != "json":
         rules, errors = routing_from_post(request.POST, current.rules)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import Source
-from core.http import redirect_after_post
+from core.http import is_rules_check, redirect_after_post, rules_check_answer
 from core.jsondiff import json_diff
 from customers.models import Customer
 from sync.errors import SyncError
@@ -110,6 +110,10 @@ def mapping_rule_save(request: HttpRequest, system: str) -> HttpResponse:
     if system not in SYNCED_SYSTEMS:
         raise Http404("No such system")
     current = mapping_rules_current()[system]
+    if is_rules_check(request):
+        return rules_check_answer(request, current=current.rules, json_form=MappingRuleForm,
+                                  from_rows=lambda data: rules_from_post(system, data, current.rules),
+                                  problems_of=lambda rules: rules_problems(system, rules))
     if request.POST.get("step") == "review":
         return _review_step(request, system, current)
     form = MappingRuleForm(request.POST)

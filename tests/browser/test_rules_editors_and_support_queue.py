@@ -1,6 +1,8 @@
 """In a browser, at a laptop's and a phone's size: the owner edits mapping and routing rules as rows,
 reviews the difference and saves; support works its own queue."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -117,3 +119,34 @@ def test_supports_empty_queue_says_what_would_appear_there(sized, sign_in, live_
     expect(page.locator("#queue-empty")).to_contain_text("This is where you would see")
     expect(page.locator("#queue-empty")).to_contain_text("failed payments whose ticket is open")
     fits(page, "#queue-empty")
+
+
+def test_a_rule_is_checked_as_it_is_typed_without_taking_the_cursor_away(sign_in, live_server, page):
+    sign_in(Role.OWNER)
+    before = mapping_rules_current()["crm"]
+    page.goto(f"{live_server.url}/sync/rules/")
+    field = page.locator("#rules-crm").get_by_label("Active tags")
+    field.fill("paying, big spender")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#crm-status_tags__active-error")).to_contain_text("tags are single words")
+    expect(page.locator("#rules-crm-rows-check")).to_contain_text("('big spender' has a space)")
+    assert page.evaluate("document.activeElement.id") == "crm-status_tags__active"
+    field.fill("paying, big-spender")
+    expect(page.locator("#rules-crm-rows-check")).to_contain_text(
+        "No problems so far; 1 value differs from the rules in force (status_tags.active)")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#crm-status_tags__active-error")).to_have_count(0)
+    assert mapping_rules_current()["crm"].version == before.version  # nothing saved
+
+
+def test_routing_rows_are_checked_as_they_are_typed(sign_in, live_server, page):
+    sign_in(Role.OWNER)
+    page.goto(f"{live_server.url}/support/routing/")
+    tags = page.get_by_label("Route 2 tags", exact=True)
+    tags.fill("billing team")
+    expect(page.locator("#routing-rows-check")).to_contain_text("Route 2: tags are single words separated by commas.")
+    expect(tags).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#routing-route__1__tags-error")).to_contain_text("Route 2: tags are single words")
+    tags.fill("billing-team")
+    expect(page.locator("#routing-rows-check")).to_contain_text("No problems so far; 1 value differs")
+    expect(tags).not_to_have_class(re.compile(r"\bis-invalid\b"))
