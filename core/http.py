@@ -1,8 +1,13 @@
 """Answers shared by every app's views, and the body limits of the doors that take posts from outside."""
 
+import json
+import re
+
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect
+
+from core.jsondiff import json_diff
 
 # The largest body any Switchboard endpoint reads (the Stripe webhook door's limit), and the smaller
 # limit of the support desk's door. gunicorn (config.gunicorn_hooks) ends the connection past the same
@@ -40,13 +45,6 @@ def rules_check_answer(request: HttpRequest, *, current: dict, json_form, from_r
 
     ``json_form``: the form class that reads the JSON; ``from_rows(data)``: the rules the rows describe
     and their errors (input name -> sentence); ``problems_of(rules)``: what is wrong with a whole set."""
-    import json
-    import re
-
-    from django.shortcuts import render
-
-    from core.jsondiff import json_diff
-
     if request.POST.get("mode") == "json":
         form = json_form(request.POST)
         rules = form.cleaned_data["rules"] if form.is_valid() else None

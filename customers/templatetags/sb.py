@@ -1,5 +1,6 @@
 """Small display helpers shared by every screen."""
 
+import json
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -113,8 +114,6 @@ def query_with(context, **changes) -> str:
 
 @register.filter
 def pretty_json(value) -> str:
-    import json
-
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
@@ -135,8 +134,6 @@ def _plain(value) -> str:
 def change_lines(changes) -> list[tuple[str, str, bool]]:
     """An audit entry's recorded changes as (field, text, is_block) lines: ``[before, after]`` reads
     "before → after", a value with nesting deeper than one level stays JSON (shown as a block)."""
-    import json
-
     lines = []
     for field, value in (changes or {}).items():
         if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, (dict, list)) for v in value):
