@@ -21,6 +21,7 @@ BIN = Path(sys.executable).parent
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 _started: list["Proc"] = []
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def free_port() -> int:
@@ -81,11 +82,49 @@ class Proc:
         except (ProcessLookupError, PermissionError):
             pass
 
+    def resident_mb(self) -> list[float]:
+        """The resident memory of each process in this group now, in MB (Linux's /proc)."""
+        sizes = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # After the command name: state, ppid, process group, ..., resident pages (the 22nd).
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.popen.pid and fields[0] != "Z":  # a zombie holds nothing
+                    sizes.append(int(fields[21]) * PAGE_BYTES / 2**20)
+            except (OSError, IndexError, ValueError):
+                continue  # a process that ended while it was read
+        return sizes
+
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class MemoryWatch:
+    """The largest resident memory any one process of each group reached while it ran, sampled twice
+    a second in a thread: ``with MemoryWatch(worker=proc) as watch: ...`` then ``watch.peak_mb``."""
+
+    def __init__(self, **procs: "Proc") -> None:
+        self.procs, self.peak_mb = procs, dict.fromkeys(procs, 0.0)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            for name, proc in self.procs.items():
+                self.peak_mb[name] = max([self.peak_mb[name], *proc.resident_mb()])
+            if self._done.wait(0.5):
+                return
+
+    def __enter__(self) -> "MemoryWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def stop_all() -> None:

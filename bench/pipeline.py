@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
+from bench import infra
 from bench.report import Section, at_least
 from bench.stack import Stack
 from bench.stats import percentiles
@@ -189,14 +190,16 @@ def run_once(stack: Stack, cfg: Config, workers: int, section: Section) -> dict:
     # As the Procfile runs them: events have a worker of their own (it also watches for new ones).
     events_worker = stack.start_worker(1, queues="events")
     try:
-        sending = time.monotonic()
-        statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
-                                time.monotonic() + cfg.seconds + 30, stack.secret)
-        sent_in = time.monotonic() - sending
-        deadline = time.monotonic() + cfg.drain_seconds
-        while time.monotonic() < deadline and any(open_work(prefix)):
-            time.sleep(0.5)
+        with infra.MemoryWatch(jobs=worker, events=events_worker) as memory:
+            sending = time.monotonic()
+            statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
+                                    time.monotonic() + cfg.seconds + 30, stack.secret)
+            sent_in = time.monotonic() - sending
+            deadline = time.monotonic() + cfg.drain_seconds
+            while time.monotonic() < deadline and any(open_work(prefix)):
+                time.sleep(0.5)
         result = measure(prefix)
+        result["memory"] = memory.peak_mb
         result["left"] = open_work(prefix)
         result["statuses"] = statuses
         result["send_rate"] = sum(statuses.values()) / sent_in if sent_in else 0.0
@@ -240,6 +243,9 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
         if not complete:
             section.row(label, "every event, received -> all confirmed (open work at its age) p50 / p95 / p99 s",
                         at_least(r["per_event"]))
+        peak = max(r["memory"].values())
+        section.row(label, "resident memory, largest process of the job worker / events worker, MB",
+                    (r["memory"]["jobs"], r["memory"]["events"]), target="< 250 MB per process", met=0 < peak < 250)
         section.row(label, "jobs/s (succeeded / first received -> last confirmed)", r["jobs_per_s"],
                     baseline=results[cfg.workers[0]]["jobs_per_s"] if workers != cfg.workers[0] else None)
         if not complete:
