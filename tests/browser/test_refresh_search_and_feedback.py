@@ -125,12 +125,18 @@ def test_a_page_action_says_how_it_went_in_a_toast(seeded, login, page, live_ser
     assert customer.restricted
 
 
-def test_restrict_asks_first_and_does_nothing_when_declined(seeded, login, page, live_server):
+def declining_on_a_360(login, page, live_server) -> tuple[Customer, list[str]]:
+    """The owner on an active customer's page, saying no to every question it asks (kept in the list)."""
     login("owner")
     customer = Customer.objects.filter(status=CustomerStatus.ACTIVE).order_by("pk").first()
     page.goto(f"{live_server.url}/customers/{customer.public_id}/")
     asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    return customer, asked
+
+
+def test_restrict_asks_first_and_does_nothing_when_declined(seeded, login, page, live_server):
+    customer, asked = declining_on_a_360(login, page, live_server)
     page.locator("#restrict-form").get_by_role("button", name="Restrict").click()
     expect(page.locator("#restrict-form")).to_contain_text("Visible to all staff")
     assert asked and "Restrict" in asked[0]
@@ -139,11 +145,7 @@ def test_restrict_asks_first_and_does_nothing_when_declined(seeded, login, page,
 
 
 def test_a_form_that_asks_asks_when_it_is_sent_not_when_its_fields_are_used(seeded, login, page, live_server):
-    login("owner")
-    customer = Customer.objects.filter(status=CustomerStatus.ACTIVE).order_by("pk").first()
-    page.goto(f"{live_server.url}/customers/{customer.public_id}/")
-    asked = []
-    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    _, asked = declining_on_a_360(login, page, live_server)
     owner_field = page.locator("#assign-form select")
     owner_field.click()
     owner_field.press("Escape")
