@@ -121,7 +121,7 @@ def test_supports_empty_queue_says_what_would_appear_there(sized, sign_in, live_
     fits(page, "#queue-empty")
 
 
-def test_a_rule_is_checked_as_it_is_typed_without_taking_the_cursor_away(sign_in, live_server, page):
+def test_a_rule_is_checked_as_it_is_typed_without_taking_the_cursor_away(sized, sign_in, live_server, page):
     sign_in(Role.OWNER)
     before = mapping_rules_current()["crm"]
     page.goto(f"{live_server.url}/sync/rules/")
@@ -131,6 +131,10 @@ def test_a_rule_is_checked_as_it_is_typed_without_taking_the_cursor_away(sign_in
     expect(page.locator("#crm-status_tags__active-error")).to_contain_text("tags are single words")
     expect(page.locator("#rules-crm-rows-check")).to_contain_text("('big spender' has a space)")
     assert page.evaluate("document.activeElement.id") == "crm-status_tags__active"
+    fits(page, "#crm-status_tags__active-error")
+    field_box, error_box = field.bounding_box(), page.locator("#crm-status_tags__active-error").bounding_box()
+    assert error_box["y"] >= field_box["y"] + field_box["height"] - 1  # under the field, not squeezing it
+    assert field_box["width"] > 150
     field.fill("paying, big-spender")
     expect(page.locator("#rules-crm-rows-check")).to_contain_text(
         "No problems so far; 1 value differs from the rules in force (status_tags.active)")
