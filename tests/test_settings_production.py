@@ -39,7 +39,8 @@ def run_manage(env_overrides: dict[str, str | None], *args: str) -> subprocess.C
             env.pop(key, None)
         else:
             env[key] = value
-    env["SWITCHBOARD_DATA_DIR"] = str(ROOT / "var" / "test-production")
+    # Inside this test process's data folder: each of `make test`'s processes has its own.
+    env["SWITCHBOARD_DATA_DIR"] = str(Path(os.environ.get("SWITCHBOARD_DATA_DIR") or ROOT / "var") / "test-production")
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
