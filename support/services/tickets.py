@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from audit.models import Source
 from audit.services import audit_record
 from core.logs import log_hash
+from core.text import shortened
 from customers.models import Customer
 from support.errors import SupportError
 from support.models import Ticket, TicketCategory, TicketSource
@@ -84,7 +85,7 @@ def ticket_submit(
     """
     customer = customer_for_email(email)
     topic = dict(TicketCategory.choices).get(category, "Support request")
-    subject = f"{topic}: {message.strip().splitlines()[0][:80]}"
+    subject = f"{topic}: {shortened(message.strip().splitlines()[0], 80)}"
     key = f"form:{token}"
     asked = [f"Urgency (as given): {URGENCY_LABELS[urgency]}" if urgency in URGENCY_LABELS else "",
              f"Plan (as given): {plan.strip()}" if plan.strip() else "",

@@ -60,3 +60,15 @@ def test_an_audit_entrys_changes_read_as_before_and_after_without_python_values(
     assert "<dt class=\"fw-normal text-body-secondary\">expires_at</dt><dd class=\"mb-1 text-break\">—</dd>" in entry
     assert "&quot;priority&quot;: null" in entry  # nested rules stay JSON, as a block
     assert "None" not in entry and "True" not in entry and "False" not in entry
+
+
+def test_a_long_first_line_is_shortened_between_words():
+    from core.text import shortened
+
+    line = "We are twelve people and would like to try the Business plan before we buy. Is there a trial for teams?"
+    assert shortened(line, 80) == "We are twelve people and would like to try the Business plan before we buy. Is…"
+    assert len(shortened(line, 80)) <= 80
+    assert shortened("Short one", 80) == "Short one"
+    assert shortened("x" * 100, 10) == "x" * 9 + "…"
+    assert shortened("ends exactly here and more", 18) == "ends exactly here…"  # the space is where it ends
+    assert shortened("ends exactly here and more", 17) == "ends exactly…"
