@@ -69,7 +69,13 @@
     (root || document).querySelectorAll("main table.table").forEach(function (table) {
       const heads = table.tHead ? Array.from(table.tHead.rows[0] ? table.tHead.rows[0].cells : []) : [];
       if (!heads.length) return;
-      const labels = heads.map(function (th) { return th.textContent.trim(); });
+      // The column's name as seen: not a sort link's words for screen readers ("sort by this column")
+      // nor its arrow.
+      const labels = heads.map(function (th) {
+        const seen = th.cloneNode(true);
+        seen.querySelectorAll(".visually-hidden, [aria-hidden=true]").forEach(function (el) { el.remove(); });
+        return seen.textContent.trim();
+      });
       Array.from(table.tBodies).forEach(function (body) {
         Array.from(body.rows).forEach(function (row) {
           let column = 0;

@@ -41,7 +41,13 @@ def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(role, seeded, endpoint
             if width > viewport["width"]:
                 wide.append(f"{path} is {width} px wide on a {viewport['width']} px {name}")
             wide += [f"{path} breaks the button word {word!r} on a {name}" for word in page.evaluate(BROKEN_WORDS)]
+            wide += [f"{path} labels a cell {label!r} on a {name}" for label in page.evaluate(SORT_WORDS_IN_LABELS)]
     assert not wide, "\n".join(wide)
+
+
+# A stacked table's cell labels are the column names people see, not a sort link's hidden words.
+SORT_WORDS_IN_LABELS = """() => [...new Set([...document.querySelectorAll('main td[data-label]')]
+  .map(td => td.dataset.label).filter(label => /sort|↕|▲|▼/.test(label)))]"""
 
 
 # Visible one-word buttons whose word the browser split over two lines ("Everythin" / "g").
