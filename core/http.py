@@ -32,7 +32,6 @@ def body_too_large(request: HttpRequest, limit: int) -> bool:
     return declared > limit or len(request.body) > limit
 
 
-
 def is_rules_check(request: HttpRequest) -> bool:
     """The rules editors' check while a person types (htmx posts the form with ``check=1``)."""
     return bool(request.htmx and request.POST.get("check"))
