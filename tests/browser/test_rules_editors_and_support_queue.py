@@ -154,3 +154,20 @@ def test_routing_rows_are_checked_as_they_are_typed(sign_in, live_server, page):
     tags.fill("billing-team")
     expect(page.locator("#routing-rows-check")).to_contain_text("No problems so far; 1 value differs")
     expect(tags).not_to_have_class(re.compile(r"\bis-invalid\b"))
+
+
+def test_a_json_error_from_the_review_goes_away_once_the_json_is_mended(sign_in, live_server, page):
+    sign_in(Role.OWNER)
+    page.goto(f"{live_server.url}/sync/rules/")
+    page.locator("#rules-crm summary").filter(has_text="Advanced").click()
+    rules = page.locator("#rules-crm-json")
+    good = rules.input_value()
+    rules.fill(good[:-2])
+    page.locator("#rules-crm-json-form").get_by_role("button", name="Review changes").click()
+    error = page.locator("#rules-crm-json-error")
+    expect(error).to_contain_text("Enter a valid JSON document")
+    rules = page.locator("#rules-crm-json")
+    rules.fill(good)
+    expect(page.locator("#rules-crm-json-form-check")).to_contain_text("nothing differs from the rules in force")
+    expect(page.locator("#rules-crm-json-form .invalid-feedback")).to_have_count(0)
+    expect(rules).not_to_have_attribute("aria-invalid", "true")
