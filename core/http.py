@@ -53,7 +53,7 @@ def rules_check_answer(request: HttpRequest, *, current: dict, json_form, from_r
     problems = list(errors.values()) or problems_of(rules)
     form_id = request.htmx.trigger or ""
     return render(request, "_rules_check.html", {
-        "form_id": form_id if re.fullmatch(r"[\w-]{1,80}", form_id) else "rules",
+        "answered": True, "form_id": form_id if re.fullmatch(r"[\w-]{1,80}", form_id) else "rules",
         "field_errors": json.dumps(errors), "problems": problems,
         "changes": [] if problems else [change.path for change in json_diff(current, rules)],
     })

@@ -90,3 +90,11 @@ def test_a_made_up_form_id_is_not_echoed_into_the_page(client, owner):
     client.force_login(owner)
     answer = check(client, "/sync/rules/crm/", '"><script>x</script>', {})
     assert "<script>x" not in answer.content.decode() and 'id="rules-check"' in answer.content.decode()
+
+
+def test_the_editors_open_with_an_empty_check_box_for_each_form(client, owner):
+    client.force_login(owner)
+    for url, form_id in (("/sync/rules/", "rules-crm-rows"), ("/support/routing/", "routing-form")):
+        page = client.get(url).content.decode()
+        box = page.split(f'id="{form_id}-check"')[1].split("</div>")[0]
+        assert "data-field-errors" not in box and "No problems" not in box and "{#" not in page
