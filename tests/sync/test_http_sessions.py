@@ -1,5 +1,6 @@
 """One kept-alive HTTP session per tool and credential: connections are reused from job to job,
-and what a tool's answers set for one credential (a cookie) is never sent with another's."""
+and what a tool's answers set for one credential (a cookie) is never sent with another's. The
+environment's proxy settings are honoured, read once per tool rather than on every request."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,12 +13,14 @@ from sync.providers.http import Client
 class Tool(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list = []
+    paths: list = []
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
         Tool.seen.append((self.headers.get("Authorization"), self.headers.get("Cookie"), self.client_address[1]))
+        Tool.paths.append(self.path)  # a proxied request names the whole URL
         body = b"{}"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -29,7 +32,7 @@ class Tool(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def tool():
-    Tool.seen = []
+    Tool.seen, Tool.paths = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Tool)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -53,3 +56,21 @@ def test_a_cookie_set_for_one_credential_is_not_sent_with_another(tool):
     _client(tool, "a").call("GET", "/ping")
     assert [(auth, cookie) for auth, cookie, _ in Tool.seen] == [
         ("Bearer a", None), ("Bearer b", None), ("Bearer a", "session=a")]
+
+
+def test_the_environments_proxy_is_used_and_read_once_per_tool(tool, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", tool)  # the toy server stands in for the proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    crm = _client("http://crm.invalid", "proxied")
+    crm.call("GET", "/ping")
+    monkeypatch.delenv("HTTP_PROXY")
+    crm.call("GET", "/again")  # read once: the process keeps the proxy it started with
+    assert Tool.paths == ["http://crm.invalid/ping", "http://crm.invalid/again"]
+
+
+def test_no_proxy_still_sends_a_tool_directly(tool, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    _client(tool, "direct").call("GET", "/ping")
+    assert Tool.paths == ["/ping"]
