@@ -33,6 +33,7 @@ from billing.subscription_terms import (
     reflected,
     stripe_params,
 )
+from core.batch import batch_read
 
 NOT_CONNECTED = "Stripe is not connected: subscription changes need STRIPE_API_KEY (see .env.example)."
 
@@ -315,6 +316,10 @@ def subscription_changes_confirm(*, change: BillingChange) -> None:
     obj = (change.source_event.payload.get("data") or {}).get("object") or {}
     if not obj.get("id"):
         return  # not a subscription's own payload: nothing of ours to confirm
+    # Once per batch of events: a change is marked sent (committed) before Stripe is asked, so
+    # before its answer's event is stored, and a batch holds only events stored before it began.
+    if not batch_read("billing.subscription_changes_sent", _any_change_sent):
+        return
     sent = SubscriptionChange.objects.select_for_update().filter(
         subscription__stripe_id=obj.get("id"), status=Status.SENT
     )
@@ -333,6 +338,10 @@ def subscription_changes_confirm(*, change: BillingChange) -> None:
             target=request, summary=f"Stripe confirms: {change_summary(request)}",
             changes={"status": [Status.SENT, Status.CONFIRMED], "event": change.source_event.stripe_id},
         )
+
+
+def _any_change_sent() -> bool:
+    return SubscriptionChange.objects.filter(status=Status.SENT).exists()
 
 
 # Stripe keeps idempotency keys for at least 24 hours; past that a resend could be a second change.
