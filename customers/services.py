@@ -1,7 +1,13 @@
+from auditlog.cid import get_cid
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.encoding import smart_str
 
 from audit.services import audit_record
 from customers import hooks
@@ -73,10 +79,8 @@ def customer_links_record(*, system: str, links: list[tuple[Customer, str]], pro
             linked.add(customer.pk)
     try:
         with transaction.atomic():
-            for n in new:
-                customer, external_id = links[n]
-                ExternalLink.objects.create(customer=customer, system=system, external_id=external_id,
-                                            provider=provider)
+            _links_create([ExternalLink(customer=links[n][0], system=system, external_id=links[n][1],
+                                        provider=provider) for n in new])
     except IntegrityError:  # a concurrent writer got there first: each on its own, as customer_link does
         one_by_one = sorted(one_by_one + new)
     for n in one_by_one:
@@ -86,6 +90,24 @@ def customer_links_record(*, system: str, links: list[tuple[Customer, str]], pro
         except CustomerError as exc:
             errors[n] = str(exc)
     return errors
+
+
+def _links_create(links: list[ExternalLink]) -> None:
+    """New links in one INSERT and their django-auditlog entries in another, each entry as the
+    library writes it for a single save (what it records, the correlation id): an outbound batch's
+    answers link many customers at once. Links are made by the workers, so there is no actor."""
+    if not connection.features.can_return_rows_from_bulk_insert:  # the entries need the new ids
+        for link in links:
+            link.save()
+        return
+    ExternalLink.objects.bulk_create(links)
+    kind, cid = ContentType.objects.get_for_model(ExternalLink), get_cid()
+    LogEntry.objects.bulk_create([
+        LogEntry(content_type=kind, object_pk=str(link.pk), object_id=link.pk, object_repr=smart_str(link),
+                 action=LogEntry.Action.CREATE, cid=cid,
+                 changes=model_instance_diff(None, link, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES))
+        for link in links
+    ])
 
 
 # --- overrides, assignment, merging ------------------------------------------------------

@@ -76,3 +76,34 @@ def test_two_customers_racing_for_one_id_one_wins_the_other_is_told():
             t.join()
         assert sorted(outcomes) == ["linked", "refused"]
         assert ExternalLink.objects.filter(system=System.CRM, external_id=f"race-{round_}").count() == 1
+
+
+@pytest.mark.django_db
+def test_links_recorded_together_cost_the_same_statements_and_are_audited_as_one_linked_alone():
+    from django.test.utils import CaptureQueriesContext
+
+    alone_customer, *together = (helpers.customer() for _ in range(6))
+    alone = customer_link(customer=alone_customer, system=System.CRM, external_id="100", provider="hubspot")
+    with CaptureQueriesContext(connection) as one:
+        assert customer_links_record(system=System.CRM, provider="hubspot", links=[(together[0], "200")]) == [""]
+    with CaptureQueriesContext(connection) as four:
+        assert customer_links_record(system=System.CRM, provider="hubspot", links=[
+            (customer, f"20{n}") for n, customer in enumerate(together[1:], start=1)]) == [""] * 4
+    assert len(four) == len(one)  # one read, one INSERT of links, one of audit entries, whatever the count
+
+    def entry(link):
+        return LogEntry.objects.get_for_object(link).get(action=LogEntry.Action.CREATE)
+
+    expected = entry(alone)
+    for n, customer in enumerate(together):
+        link = ExternalLink.objects.get(customer=customer, system=System.CRM)
+        written = entry(link)
+        assert (written.object_pk, written.object_repr, written.cid) == (str(link.pk), str(link), expected.cid)
+        assert written.changes.keys() == expected.changes.keys()
+        for field, (before, after) in written.changes.items():
+            was, became = expected.changes[field]
+            assert before == was
+            if field in ("created_at", "updated_at"):
+                continue
+            assert after == {"id": str(link.pk), "customer": str(customer.pk), "external_id": f"20{n}"}.get(
+                field, became), field

@@ -53,20 +53,22 @@ def test_a_batch_costs_the_same_statements_for_two_jobs_or_twenty(serve, setting
     assert counts[0] == counts[1]
 
 
-def test_a_batch_links_its_new_customers_with_one_read_and_one_savepoint(serve, settings):
+def test_a_batch_links_its_new_customers_with_one_read_one_insert_and_one_savepoint(serve, settings):
     settings.REDIS_URL = ""  # the rate bucket in the database: the same count with or without Redis
     serve(fakes.HubSpot())
     jobs_run(job_ids=_contacts([customer_with_stripe()]), worker="worker-1")  # the rate bucket's row is written once
-    savepoints = []
+    savepoints, entries = [], []
     for size in (2, 10):
-        customers = [customer_with_stripe() for _ in range(size)]
+        ids = _contacts([customer_with_stripe() for _ in range(size)])
         with CaptureQueriesContext(connection) as ctx:
-            assert set(jobs_run(job_ids=_contacts(customers), worker="worker-1").values()) == {"succeeded"}
+            assert set(jobs_run(job_ids=ids, worker="worker-1").values()) == {"succeeded"}
         sql = [q["sql"] for q in ctx.captured_queries]
         assert sum(q.startswith('SELECT "customers_externallink"') for q in sql) == 1
-        assert sum(q.startswith('INSERT INTO "customers_externallink"') for q in sql) == size
+        assert sum(q.startswith('INSERT INTO "customers_externallink"') for q in sql) == 1
         savepoints.append(sum(q.startswith("SAVEPOINT") for q in sql))
+        entries.append(sum(q.startswith('INSERT INTO "auditlog_logentry"') for q in sql))
     assert savepoints[0] == savepoints[1]  # not one per link
+    assert entries[0] == entries[1]  # nor an audit entry's INSERT: one for all the links
     links = dict(ExternalLink.objects.filter(system="crm").values_list("customer_id", "external_id"))
     assert links == {job.customer_id: job.external_id for job in SyncJob.objects.filter(system="crm")}
 
