@@ -2,7 +2,7 @@
 hundred of its jobs wait and Stripe events keep arriving.
 
 Workers as the Procfile runs them: one worker for outbound jobs (2 processes, every queue) and
-one for events only (1 process). Measured: how long events wait (received -> processed), how many
+one for events only (2 processes). Measured: how long events wait (received -> processed), how many
 wake-ups the workers run per call to a tool (from the wake-up counter the workers export), and
 how many messages Redis holds over time, beside how much work is waiting in the database.
 """
@@ -123,7 +123,8 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
     kit = {"KIT_RATE_LIMIT_PER_MINUTE": str(cfg.kit_per_minute)}
     payloads = pipeline.bodies(prefix, pipeline.seed_customers(prefix, cfg.backlog + int(cfg.rate * cfg.seconds)))
     backlog, steady = payloads[:cfg.backlog], payloads[cfg.backlog:]
-    workers = [stack.start_worker(2, env=kit), stack.start_worker(1, queues="events", env=kit)]
+    layout = pipeline.PROCFILE
+    workers = [stack.start_worker(layout.jobs, env=kit), stack.start_worker(layout.events, queues="events", env=kit)]
     before = wakeups()
     sampler = Sampler(stack.redis.url, prefix, cfg.sample_every)
     sampler.start()
@@ -169,7 +170,7 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
                  f"{cfg.backlog_rate}/s build the backlog and are applied, then {cfg.rate:g} events/s for {cfg.seconds} s are "
                  f"measured; each event "
                  f"is a trialling customer's subscription starting (CRM, support, community and Kit jobs). "
-                 f"Workers as the Procfile runs them: `worker` (2 processes, every queue) and `events` (1 process)")
+                 f"Workers as the Procfile runs them: {pipeline.PROCFILE.label} (`worker` takes every queue)")
     section.row("events", "sent 2xx / processed / still waiting", (sent_ok, len(all_latency), waiting),
                 met=sent_ok == len(payloads) and waiting == 0)
     section.row("events while Kit is throttled", "received -> processed p50 / p95 / p99 s",
