@@ -32,3 +32,36 @@ def test_figures_are_lower_bounds_while_anything_is_open():
     assert completed_figures((0.5, 0.9, 12.0), completed=10, still_open=1) == ("≥ 0.50", "≥ 0.90", "≥ 12.0")
     assert completed_figures((float("nan"),) * 3, completed=0, still_open=5) == "no event completed"
     assert at_least((83.0,)) == ("≥ 83.0",)
+
+
+def _result(p95: float, still_open: int = 0) -> dict:
+    return {"completed": (p95 / 2, p95, p95), "completed_count": 100, "open_events": still_open}
+
+
+def test_the_ramp_climbs_with_the_best_layout_until_a_rate_misses():
+    from bench.pipeline import Config, Layout, _ramp
+    from bench.report import Section
+
+    results = {Layout(2, 1): _result(19.0), Layout(2, 2): _result(0.8), Layout(1, 2): _result(0.6)}
+    asked = []
+
+    def run(stack, cfg, layout, section):
+        asked.append((cfg.rate, layout))
+        return _result(0.7) if cfg.rate < 75 else _result(3.0, still_open=2)
+
+    section = Section("pipeline")
+    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), results, section, run=run)
+    assert asked == [(60, Layout(1, 2)), (75, Layout(1, 2))]  # 100 is not tried once 75 missed
+    (row,) = section.rows
+    assert (row.subject, row.value, row.met) == ("1 job + 2 events processes", 60, False)
+    assert "75/s: p95 ≥ 3.00 s, 2 events still open" in section.notes[0]
+
+
+def test_no_ramp_when_no_layout_meets_the_target_at_the_base_rate():
+    from bench.pipeline import Config, Layout, _ramp
+    from bench.report import Section
+
+    section = Section("pipeline")
+    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), {Layout(2, 1): _result(4.0)}, section,
+          run=lambda *args: (_ for _ in ()).throw(AssertionError("not to be run")))
+    assert section.rows[0].value == "below 50" and section.rows[0].met is False
