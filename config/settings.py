@@ -281,6 +281,9 @@ SYNC_RETRY_MAX_SECONDS = env.float("SYNC_RETRY_MAX_SECONDS", default=3600)
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120)
 SYNC_HTTP_CONNECT_TIMEOUT = env.float("SYNC_HTTP_CONNECT_TIMEOUT", default=5)
 SYNC_HTTP_READ_TIMEOUT = env.float("SYNC_HTTP_READ_TIMEOUT", default=20)
+# Calls of one batch in flight at once, for a tool without a batch endpoint (one customer's jobs
+# still go one after another): a batch then waits on its slowest calls, not on their sum.
+SYNC_CALLS_IN_FLIGHT = env.int("SYNC_CALLS_IN_FLIGHT", default=4)
 SYNC_BREAKER_THRESHOLD = env.int("SYNC_BREAKER_THRESHOLD", default=5)
 SYNC_BREAKER_COOLDOWN = env.int("SYNC_BREAKER_COOLDOWN", default=60)
 SYNC_SWEEP_INTERVAL = env.int("SYNC_SWEEP_INTERVAL", default=20)

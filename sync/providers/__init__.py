@@ -14,7 +14,9 @@ and from its ``client.py``:
   may make);
 - ``preview(payload)`` (the main request it would send) and ``perform(payload) -> Result``;
 - optionally ``batch_key(payload)``, ``BATCH_LIMIT`` and ``perform_batch(payloads)``: jobs whose
-  keys differ share one request (a batch endpoint), each with its own Result (None: send it alone).
+  keys differ share one request (a batch endpoint), each with its own Result (None: send it alone);
+- optionally ``CONCURRENT_CALLS = True``: different customers' jobs of a batch may call at the same
+  time (``SYNC_CALLS_IN_FLIGHT``), from other threads: ``perform`` then touches no database.
 
 Adapters are given a frozen ``Payload`` and import nothing of the domain. A system whose tool has
 no credentials runs against ``sandbox``, and the jobs it runs there are marked simulated.

@@ -8,15 +8,18 @@ machines (and a sweeper sending duplicate wake-ups) are safe. A batch of one is 
 one-job wake-up (``job_run``).
 """
 
+import contextvars
 import random
+import threading
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -198,6 +201,8 @@ def _calls(jobs: list[SyncJob], provider, worker: str) -> list[Run]:
     runs: list[Run] = []
     clock = time.monotonic()
     payloads = {job.pk: job_payload(job) for job in jobs}  # after the claim: they carry this attempt's number
+    if _in_lanes(jobs, provider):
+        return _calls_in_lanes(jobs, payloads, provider, worker, clock)
     queue, alone = list(jobs), set()
     while queue:
         group = _sharing(queue, payloads, provider, alone)
@@ -208,16 +213,69 @@ def _calls(jobs: list[SyncJob], provider, worker: str) -> list[Run]:
         else:
             done, queue = [_call(queue[0], provider, payloads[queue[0].pk])], queue[1:]
         runs += done
-        error = next((run.error for run in done if run.error is not None and (
-            _system_wide(run.error) or run.error.reason_code == ReasonCode.RATE_LIMITED)), None)
-        if error is not None:
-            why = "" if error.reason_code == ReasonCode.RATE_LIMITED else f"Not tried yet: {error.message}"
-            _hand_back(queue, worker, after=error.retry_after or 1.0, why=why)
-            break
-        if time.monotonic() - clock > BATCH_SECONDS:
-            _hand_back(queue, worker, after=0.0)
+        error = next((run.error for run in done if _stops_batch(run.error)), None)
+        if error is not None or time.monotonic() - clock > BATCH_SECONDS:
+            _hand_back_stopped(queue, worker, error)
             break
     return runs
+
+
+def _stops_batch(error: ProviderError | None) -> bool:
+    return error is not None and (_system_wide(error) or error.reason_code == ReasonCode.RATE_LIMITED)
+
+
+def _hand_back_stopped(jobs: list[SyncJob], worker: str, error: ProviderError | None) -> None:
+    """The jobs a stopped batch did not try: after the tool's wait (and saying why) when the tool
+    stopped it, at once when the batch's time ran out."""
+    if error is None:
+        _hand_back(jobs, worker, after=0.0)
+        return
+    why = "" if error.reason_code == ReasonCode.RATE_LIMITED else f"Not tried yet: {error.message}"
+    _hand_back(jobs, worker, after=error.retry_after or 1.0, why=why)
+
+
+def _in_lanes(jobs: list[SyncJob], provider) -> bool:
+    """Whether the batch's calls may overlap: the tool says its calls are independent
+    (``CONCURRENT_CALLS``) and has no batch endpoint, and there is more than one job."""
+    return (getattr(provider, "CONCURRENT_CALLS", False) and getattr(provider, "batch_key", None) is None
+            and settings.SYNC_CALLS_IN_FLIGHT > 1 and len(jobs) > 1)
+
+
+def _calls_in_lanes(jobs: list[SyncJob], payloads: dict, provider, worker: str, clock: float) -> list[Run]:
+    """Each customer's jobs one after another, in their order (a lane; jobs without a customer share
+    one); different customers' at the same time, at most ``SYNC_CALLS_IN_FLIGHT`` calls. A tool's
+    failure that stops a batch stops every lane before its next call (calls already in flight finish
+    and are recorded), as the batch's time running out does; the jobs not tried are handed back."""
+    stopped: list[ProviderError] = []
+    stop = threading.Event()
+
+    def lane(mine: list[SyncJob]) -> tuple[list[Run], list[SyncJob]]:
+        done: list[Run] = []
+        try:
+            for n, job in enumerate(mine):
+                if stop.is_set() or time.monotonic() - clock > BATCH_SECONDS:
+                    return done, mine[n:]
+                done.append(_call(job, provider, payloads[job.pk]))
+                if _stops_batch(done[-1].error):
+                    stopped.append(done[-1].error)
+                    stop.set()
+            return done, []
+        finally:
+            connections.close_all()  # this thread's own, if a tool opened one
+
+    lanes: dict[int | None, list[SyncJob]] = {}
+    for job in jobs:
+        lanes.setdefault(job.customer_id, []).append(job)
+    # Each lane runs in its own copy of this thread's context: its logs keep the batch's bound values.
+    copies = [(contextvars.copy_context(), mine) for mine in lanes.values()]
+    with ThreadPoolExecutor(max_workers=min(settings.SYNC_CALLS_IN_FLIGHT, len(lanes)),
+                            thread_name_prefix="sync-calls") as pool:
+        ends = list(pool.map(lambda pair: pair[0].run(lane, pair[1]), copies))
+    order = {job.pk: n for n, job in enumerate(jobs)}
+    untried = sorted((job for _, rest in ends for job in rest), key=lambda job: order[job.pk])
+    if untried:
+        _hand_back_stopped(untried, worker, stopped[0] if stopped else None)
+    return sorted((run for done, _ in ends for run in done), key=lambda run: order[run.job.pk])
 
 
 def _sharing(queue: list[SyncJob], payloads: dict, provider, alone: set[int]) -> list[SyncJob]:

@@ -41,6 +41,8 @@ class Fake:
         self.ids = itertools.count(1001)
         self.calls: list[tuple[str, str, int | str]] = []
         self.force: tuple[int, dict] | None = None  # answer every request with this
+        self.latency = 0.0  # seconds each request takes before it is answered (a tool far away)
+        self.in_flight = self.most_in_flight = 0  # requests being answered now, and the most at once
         self.hold = threading.Event()  # set: the next write waits for ``release`` before answering
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -83,6 +85,18 @@ class Fake:
         return Handler
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            self._handle(h)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
         parsed = urlparse(h.path)

@@ -9,7 +9,10 @@ from sync.providers.http import Client, pick
 from sync.providers.payload import Payload, Result
 from sync.providers.reading import Identity, Snapshot
 
-__all__ = ["cost", "credential", "perform", "preview", "read"]
+__all__ = ["CONCURRENT_CALLS", "cost", "credential", "perform", "preview", "read"]
+
+# One job's calls depend on nothing another job's do: a batch may have several jobs' calls in flight.
+CONCURRENT_CALLS = True
 
 
 def credential() -> str:

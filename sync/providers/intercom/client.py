@@ -13,11 +13,14 @@ from sync.providers.intercom.conf import LABEL, NAME
 from sync.providers.payload import Payload, Result
 from sync.providers.reading import Identity, Snapshot
 
-__all__ = ["cost", "credential", "listed", "perform", "preview", "read"]
+__all__ = ["CONCURRENT_CALLS", "cost", "credential", "listed", "perform", "preview", "read"]
 
 VERSION = "2.14"
 CONTACT_ACTIONS = {"upsert_contact", "upsert_user"}
 _EXISTING_ID = re.compile(r"id=([0-9a-f]+)")
+
+# One job's calls depend on nothing another job's do: a batch may have several jobs' calls in flight.
+CONCURRENT_CALLS = True
 
 
 def credential() -> str:

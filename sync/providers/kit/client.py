@@ -8,9 +8,13 @@ from sync.providers.kit.conf import NAME
 from sync.providers.payload import Payload, Result
 from sync.providers.reading import Identity, Snapshot
 
-__all__ = ["cost", "credential", "perform", "preview", "read"]
+__all__ = ["CONCURRENT_CALLS", "cost", "credential", "perform", "preview", "read"]
 
 _tag_ids: dict[tuple[str, str], str] = {}  # (base url, tag name) -> id; tags are never renamed by us
+# (Two calls looking a tag up at once both get its id: Kit answers an existing name with its tag.)
+
+# One job's calls depend on nothing another job's do: a batch may have several jobs' calls in flight.
+CONCURRENT_CALLS = True
 
 
 def credential() -> str:

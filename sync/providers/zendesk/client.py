@@ -11,7 +11,10 @@ from sync.providers.payload import Payload, Result
 from sync.providers.reading import Identity, Snapshot
 from sync.providers.zendesk.conf import LABEL, NAME
 
-__all__ = ["cost", "credential", "listed", "perform", "preview", "read"]
+__all__ = ["CONCURRENT_CALLS", "cost", "credential", "listed", "perform", "preview", "read"]
+
+# One job's calls depend on nothing another job's do: a batch may have several jobs' calls in flight.
+CONCURRENT_CALLS = True
 
 
 def credential() -> str:
