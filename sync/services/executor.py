@@ -8,18 +8,15 @@ machines (and a sweeper sending duplicate wake-ups) are safe. A batch of one is 
 one-job wake-up (``job_run``).
 """
 
-import contextvars
 import random
-import threading
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -35,6 +32,7 @@ from sync.providers.errors import ProviderError
 from sync.providers.http import recording
 from sync.ratelimit import holds_slot, rate_reserve
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
+from sync.services.lanes import in_lanes
 from sync.services.outbox import JOBS_PER_BATCH
 from sync.services.payload import job_payload, jobs_with_payload_facts
 from sync.services.sweeper import jobs_wake_on_time
@@ -242,40 +240,19 @@ def _in_lanes(jobs: list[SyncJob], provider) -> bool:
 
 
 def _calls_in_lanes(jobs: list[SyncJob], payloads: dict, provider, worker: str, clock: float) -> list[Run]:
-    """Each customer's jobs one after another, in their order (a lane; jobs without a customer share
-    one); different customers' at the same time, at most ``SYNC_CALLS_IN_FLIGHT`` calls. A tool's
-    failure that stops a batch stops every lane before its next call (calls already in flight finish
-    and are recorded), as the batch's time running out does; the jobs not tried are handed back."""
-    stopped: list[ProviderError] = []
-    stop = threading.Event()
-
-    def lane(mine: list[SyncJob]) -> tuple[list[Run], list[SyncJob]]:
-        done: list[Run] = []
-        try:
-            for n, job in enumerate(mine):
-                if stop.is_set() or time.monotonic() - clock > BATCH_SECONDS:
-                    return done, mine[n:]
-                done.append(_call(job, provider, payloads[job.pk]))
-                if _stops_batch(done[-1].error):
-                    stopped.append(done[-1].error)
-                    stop.set()
-            return done, []
-        finally:
-            connections.close_all()  # this thread's own, if a tool opened one
-
-    lanes: dict[int | None, list[SyncJob]] = {}
-    for job in jobs:
-        lanes.setdefault(job.customer_id, []).append(job)
-    # Each lane runs in its own copy of this thread's context: its logs keep the batch's bound values.
-    copies = [(contextvars.copy_context(), mine) for mine in lanes.values()]
-    with ThreadPoolExecutor(max_workers=min(settings.SYNC_CALLS_IN_FLIGHT, len(lanes)),
-                            thread_name_prefix="sync-calls") as pool:
-        ends = list(pool.map(lambda pair: pair[0].run(lane, pair[1]), copies))
+    """Each customer's jobs one after another, in their order (jobs without a customer together);
+    different customers' at the same time, at most ``SYNC_CALLS_IN_FLIGHT`` calls. A failure that
+    stops a batch stops every lane before its next call, as the batch's time running out does; the
+    jobs not tried are handed back."""
+    runs, untried, stopped = in_lanes(
+        jobs, owner=lambda job: job.customer_id, call=lambda job: _call(job, provider, payloads[job.pk]),
+        stops=lambda run: _stops_batch(run.error), in_flight=settings.SYNC_CALLS_IN_FLIGHT,
+        deadline=clock + BATCH_SECONDS)
     order = {job.pk: n for n, job in enumerate(jobs)}
-    untried = sorted((job for _, rest in ends for job in rest), key=lambda job: order[job.pk])
     if untried:
-        _hand_back_stopped(untried, worker, stopped[0] if stopped else None)
-    return sorted((run for done, _ in ends for run in done), key=lambda run: order[run.job.pk])
+        _hand_back_stopped(sorted(untried, key=lambda job: order[job.pk]), worker,
+                           stopped.error if stopped else None)
+    return sorted(runs, key=lambda run: order[run.job.pk])
 
 
 def _sharing(queue: list[SyncJob], payloads: dict, provider, alone: set[int]) -> list[SyncJob]:
