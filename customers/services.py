@@ -55,9 +55,10 @@ def _link_once(*, customer: Customer, system: str, external_id: str, provider: s
 def customer_links_record(*, system: str, links: list[tuple[Customer, str]], provider: str = "") -> list[str]:
     """``customer_link`` for several customers of one system (an outbound batch's answers): one read
     for all of them and the new links in one savepoint, each link and its audit entry as ``customer_link``
-    writes them. Returns, per link, "" or why it was refused. Anything unusual (an id already used,
-    a customer linked to another id, the same customer or id twice, a race on the unique keys) goes
-    through ``customer_link`` one at a time, after the others, as it would have alone."""
+    writes them. Returns, per link, "" or why it was refused. A customer's id twice (two of its jobs
+    in one batch) is one link, with one outcome. Anything unusual (an id already used, a customer linked
+    to another id, one id for two customers, a race on the unique keys) goes through ``customer_link``
+    one at a time, after the others, as it would have alone."""
     links = [(customer, str(external_id).strip()) for customer, external_id in links]
     errors = [""] * len(links)
     wanted = [external_id for _, external_id in links if external_id]
@@ -66,16 +67,19 @@ def customer_links_record(*, system: str, links: list[tuple[Customer, str]], pro
     for row in rows:
         by_id[row.external_id] = row
         linked.add(row.customer_id)
-    new, one_by_one, taken = [], [], set()
+    new, one_by_one, taken, repeats = [], [], {}, {}
     for n, (customer, external_id) in enumerate(links):
         row = by_id.get(external_id)
         if row is not None and row.customer_id == customer.pk:
             continue  # already this customer's id there
+        if external_id in taken and links[taken[external_id]][0].pk == customer.pk:
+            repeats[n] = taken[external_id]  # two of its jobs in one batch: the first one's outcome is its
+            continue
         if row is not None or not external_id or customer.pk in linked or external_id in taken:
             one_by_one.append(n)  # refused, an update, or twice here: the single path says which, in turn
         else:
             new.append(n)
-            taken.add(external_id)
+            taken[external_id] = n
             linked.add(customer.pk)
     try:
         with transaction.atomic():
@@ -89,6 +93,8 @@ def customer_links_record(*, system: str, links: list[tuple[Customer, str]], pro
             customer_link(customer=customer, system=system, external_id=external_id, provider=provider)
         except CustomerError as exc:
             errors[n] = str(exc)
+    for n, first in repeats.items():
+        errors[n] = errors[first]
     return errors
 
 

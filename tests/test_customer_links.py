@@ -107,3 +107,22 @@ def test_links_recorded_together_cost_the_same_statements_and_are_audited_as_one
                 continue
             assert after == {"id": str(link.pk), "customer": str(customer.pk), "external_id": f"20{n}"}.get(
                 field, became), field
+
+
+@pytest.mark.django_db
+def test_two_jobs_of_one_customer_in_a_batch_make_one_link_without_a_read_of_its_own():
+    """Kit tags a customer twice on a subscription start: both answers carry the same subscriber id."""
+    from django.test.utils import CaptureQueriesContext
+
+    ada, bob, cy = (helpers.customer() for _ in range(3))
+    with CaptureQueriesContext(connection) as once:
+        assert customer_links_record(system=System.EMAIL, links=[(ada, "7")]) == [""]
+    with CaptureQueriesContext(connection) as twice:
+        assert customer_links_record(system=System.EMAIL, links=[(bob, "8"), (bob, " 8"), (cy, "9")]) == [""] * 3
+    assert len(twice) == len(once)
+    assert ExternalLink.objects.filter(customer=bob, system=System.EMAIL).count() == 1
+    link = ExternalLink.objects.get(customer=bob, system=System.EMAIL)
+    assert LogEntry.objects.get_for_object(link).filter(action=LogEntry.Action.CREATE).count() == 1
+    # The second of a pair shares the first's outcome, a refusal too.
+    errors = customer_links_record(system=System.EMAIL, links=[(cy, "8"), (cy, "8")])
+    assert errors[0] == errors[1] and "already belongs to another customer" in errors[0]

@@ -136,10 +136,14 @@ def _system_run_held(jobs: list[SyncJob], gate: Gate, now: datetime) -> dict[int
     return {job.pk: "held" for job in jobs}
 
 
-def _per_job(values: dict, name: str) -> Case:
-    """One value per job for column ``name`` in a single UPDATE."""
-    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name),
-                output_field=SyncJob._meta.get_field(name))
+def _per_job(values: dict, name: str) -> Case | Value:
+    """One value per job for column ``name`` in a single UPDATE of exactly the jobs of ``values``.
+    When they all get the same value (no error text on a batch of successes), it is a plain value:
+    a CASE of one branch per job costs the ORM more than the rest of the statement."""
+    field = SyncJob._meta.get_field(name)
+    if len(set(values.values())) == 1:
+        return Value(next(iter(values.values())), output_field=field)
+    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name), output_field=field)
 
 
 def _postpone(times: dict[int, datetime], now: datetime, *, slot: bool = False) -> None:
