@@ -13,11 +13,15 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from requests.utils import get_netrc_auth
 
 from core.redact import TEXT_LIMIT, redact
 from sync.providers.errors import ProviderError, ReasonCode
@@ -30,17 +34,77 @@ _sessions: dict[str, requests.Session] = {}
 _sessions_lock = threading.Lock()
 
 
+class _NoAuth(AuthBase):
+    """What ``.netrc`` said for an origin that it has no entry for: send the request as it is."""
+
+    def __call__(self, request):
+        return request
+
+
+class ToolAdapter(HTTPAdapter):
+    """An adapter that asks the filesystem about the CA bundle (and a client certificate) once per
+    origin, not on every request: requests checks that the files exist and whether they are folders
+    each time, system calls that cost a jobs worker about a tenth of its CPU. A bundle that is
+    missing is still refused, on every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool_keys: dict[tuple, tuple[dict, dict]] = {}
+        self._tls: dict[tuple, dict] = {}
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        parts = urlsplit(request.url)
+        key = (parts.scheme.lower(), parts.netloc.lower(), verify, cert)
+        if not _hashable(key):
+            return super().build_connection_pool_key_attributes(request, verify, cert)
+        if key not in self._pool_keys:
+            self._pool_keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
+        host, pool = self._pool_keys[key]
+        return dict(host), dict(pool)
+
+    def cert_verify(self, conn, url, verify, cert):
+        key = (url.lower().startswith("https"), verify, cert)
+        if not _hashable(key):
+            return super().cert_verify(conn, url, verify, cert)
+        if key not in self._tls:
+            settled = SimpleNamespace()  # what requests sets on a connection pool for these settings
+            super().cert_verify(settled, url, verify, cert)
+            self._tls[key] = vars(settled)
+        for name, value in self._tls[key].items():
+            setattr(conn, name, value)
+        return None
+
+
+def _hashable(key: tuple) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
 class ToolSession(requests.Session):
-    """A session that reads the environment's proxy and CA-bundle settings once per origin.
+    """A session that reads the environment's proxy, CA-bundle and ``.netrc`` settings once per origin.
 
     requests reads them again for every request (it walks the whole environment looking for
-    ``*_proxy`` variables): about a seventh of an outbound job's time under a backlog. They are
-    still honoured (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``); a process that should
-    see new values is restarted, as for any other setting."""
+    ``*_proxy`` variables, and looks for ``~/.netrc``): about a seventh of an outbound job's time
+    under a backlog. They are still honoured (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
+    ``NETRC``); a process that should see new values is restarted, as for any other setting."""
 
     def __init__(self) -> None:
         super().__init__()
         self._environment: dict[tuple[str, str], dict] = {}
+        self._netrc: dict[tuple[str, str], AuthBase | tuple | None] = {}
+        self.mount("https://", ToolAdapter())
+        self.mount("http://", ToolAdapter())
+
+    def prepare_request(self, request):
+        if self.trust_env and not request.auth and not self.auth:
+            origin = urlsplit(request.url)[:2]
+            if origin not in self._netrc:
+                self._netrc[origin] = get_netrc_auth(request.url)
+            request.auth = self._netrc[origin] or _NoAuth()
+        return super().prepare_request(request)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         if proxies or stream is not None or verify is not None or cert is not None:

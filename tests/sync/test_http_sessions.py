@@ -74,3 +74,59 @@ def test_no_proxy_still_sends_a_tool_directly(tool, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     _client(tool, "direct").call("GET", "/ping")
     assert Tool.paths == ["/ping"]
+
+
+def test_netrc_credentials_are_still_sent_and_read_once_per_tool(tool, tmp_path, monkeypatch):
+    import base64
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login ada password s3cret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = Client(provider="toy-netrc", base_url=tool)
+    client.call("GET", "/ping")
+    netrc.unlink()
+    client.call("GET", "/again")  # read once: the process keeps what it found
+    basic = "Basic " + base64.b64encode(b"ada:s3cret").decode()
+    assert [auth for auth, _, _ in Tool.seen] == [basic, basic]
+
+
+def test_without_a_netrc_entry_a_call_carries_only_its_own_headers(tool, tmp_path, monkeypatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine elsewhere.invalid login bob password other\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    for _ in range(2):
+        _client(tool, "own").call("GET", "/ping")
+    assert [auth for auth, _, _ in Tool.seen] == ["Bearer own", "Bearer own"]
+
+
+def test_the_ca_bundle_is_checked_on_the_filesystem_once_per_tool_and_still_used(tmp_path, monkeypatch):
+    """requests asks whether the bundle exists and is a folder on every request; a tool session asks once."""
+    import os.path
+
+    from sync.providers.errors import ProviderError
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate: nothing listens, so it is never read\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    asked: list[str] = []
+    for name in ("exists", "isdir"):
+        real = getattr(os.path, name)
+        monkeypatch.setattr(os.path, name, lambda path, real=real: asked.append(str(path)) or real(path))
+    client = _client("https://127.0.0.1:9", "tls")  # nothing listens on port 9
+    for _ in range(3):
+        with pytest.raises(ProviderError):
+            client.call("GET", "/ping")
+    assert 0 < asked.count(str(bundle)) <= 3  # once per question, not once per request
+    pools = client.session.get_adapter("https://127.0.0.1:9").poolmanager.pools
+    assert [(pool.host, pool.port, pool.cert_reqs, pool.ca_certs) for pool in map(pools.get, pools.keys())] == [
+        ("127.0.0.1", 9, "CERT_REQUIRED", str(bundle))]  # the bundle still verifies the tool's certificate
+    netrc_looks = [path for path in asked if path.endswith("netrc")]
+    assert len(netrc_looks) <= 2  # ~/.netrc and ~/_netrc, looked for once
+
+
+def test_a_missing_ca_bundle_refuses_every_call(monkeypatch, tmp_path):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))
+    client = _client("https://127.0.0.1:9", "missing-bundle")
+    for _ in range(2):  # not remembered as fine after the first refusal
+        with pytest.raises(OSError, match="CA certificate bundle"):
+            client.call("GET", "/ping")
