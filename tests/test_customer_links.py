@@ -118,7 +118,8 @@ def test_two_jobs_of_one_customer_in_a_batch_make_one_link_without_a_read_of_its
     with CaptureQueriesContext(connection) as once:
         assert customer_links_record(system=System.EMAIL, links=[(ada, "7")]) == [""]
     with CaptureQueriesContext(connection) as twice:
-        assert customer_links_record(system=System.EMAIL, links=[(bob, "8"), (bob, " 8"), (cy, "9")]) == [""] * 3
+        links = [(bob, "8"), (bob, " 8"), (cy, "9")]
+        assert customer_links_record(system=System.EMAIL, links=links) == [""] * 3
     assert len(twice) == len(once)
     assert ExternalLink.objects.filter(customer=bob, system=System.EMAIL).count() == 1
     link = ExternalLink.objects.get(customer=bob, system=System.EMAIL)

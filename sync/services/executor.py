@@ -143,7 +143,8 @@ def _per_job(values: dict, name: str) -> Case | Value:
     field = SyncJob._meta.get_field(name)
     if len(set(values.values())) == 1:
         return Value(next(iter(values.values())), output_field=field)
-    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name), output_field=field)
+    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name),
+                output_field=field)
 
 
 def _postpone(times: dict[int, datetime], now: datetime, *, slot: bool = False) -> None:
