@@ -38,7 +38,7 @@ def _result(p95: float, still_open: int = 0) -> dict:
     return {"completed": (p95 / 2, p95, p95), "completed_count": 100, "open_events": still_open}
 
 
-def test_the_ramp_climbs_with_the_best_layout_until_a_rate_misses():
+def test_the_ramp_climbs_with_the_best_layout_and_tries_the_runner_up_where_it_misses():
     from bench.pipeline import Config, Layout, _ramp
     from bench.report import Section
 
@@ -51,10 +51,30 @@ def test_the_ramp_climbs_with_the_best_layout_until_a_rate_misses():
 
     section = Section("pipeline")
     _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), results, section, run=run)
-    assert asked == [(60, Layout(1, 2)), (75, Layout(1, 2))]  # 100 is not tried once 75 missed
+    # 2+1 missed at 50: never tried; at 75 both others miss, so 100 is not tried.
+    assert asked == [(60, Layout(1, 2)), (75, Layout(1, 2)), (75, Layout(2, 2))]
     (row,) = section.rows
     assert (row.subject, row.value, row.met) == ("1 job + 2 events processes", 60, False)
-    assert "75/s: p95 ≥ 3.00 s, 2 events still open" in section.notes[0]
+    assert "1 job + 2 events processes at 75/s: p95 ≥ 3.00 s, 2 events still open" in section.notes[0]
+
+
+def test_a_rate_the_best_layout_misses_is_held_by_the_runner_up_which_climbs_alone():
+    from bench.pipeline import Config, Layout, _ramp
+    from bench.report import Section
+
+    results = {Layout(2, 2): _result(0.8), Layout(1, 2): _result(0.6)}
+    asked = []
+
+    def run(stack, cfg, layout, section):
+        asked.append((cfg.rate, layout))
+        holds = layout == Layout(2, 2) and cfg.rate <= 75
+        return _result(0.9) if holds else _result(1.4)
+
+    section = Section("pipeline")
+    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), results, section, run=run)
+    assert asked == [(60, Layout(1, 2)), (60, Layout(2, 2)), (75, Layout(2, 2)), (100, Layout(2, 2))]
+    (row,) = section.rows
+    assert (row.subject, row.value, row.met) == ("2 job + 2 events processes", 75, False)
 
 
 def test_no_ramp_when_no_layout_meets_the_target_at_the_base_rate():
