@@ -22,6 +22,7 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 _started: list["Proc"] = []
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -84,22 +85,82 @@ class Proc:
 
     def resident_mb(self) -> list[float]:
         """The resident memory of each process in this group now, in MB (Linux's /proc)."""
-        sizes = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                # After the command name: state, ppid, process group, ..., resident pages (the 22nd).
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[2]) == self.popen.pid and fields[0] != "Z":  # a zombie holds nothing
-                    sizes.append(int(fields[21]) * PAGE_BYTES / 2**20)
-            except (OSError, IndexError, ValueError):
-                continue  # a process that ended while it was read
-        return sizes
+        return [int(fields[21]) * PAGE_BYTES / 2**20 for _, fields in _by_pid().values()
+                if int(fields[2]) == self.popen.pid and fields[0] != "Z"]  # a zombie holds nothing
 
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _by_pid() -> dict[int, tuple[str, list[str]]]:
+    """Process id -> (command name, the fields after it) of every process now, from Linux's /proc:
+    state, parent, process group, ..., user and system CPU ticks (the 12th and 13th), those of the
+    children it has waited for (14th, 15th), ..., resident pages (the 22nd)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # a process that ended while it was read
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        found[int(stat.parent.name)] = (name, rest.split())
+    return found
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU (user and system) used so far by a process and its descendants, with what the children
+    they have reaped used: prefork children and database backends that come and go are counted too."""
+    procs = {pid: (fields, int(fields[1])) for pid, (_, fields) in _by_pid().items()}
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, (_, parent) in procs.items() if parent in tree} - tree
+        tree, grew = tree | below, bool(below)
+    return sum(sum(int(v) for v in procs[pid][0][11:15]) for pid in tree if pid in procs) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of this machine has spent busy since boot (user, nice, system, interrupts)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS
+
+
+def postgres_root() -> int | None:
+    """The process id of the local PostgreSQL server (the postmaster, parent of every backend), or
+    None where there is not exactly one here to read."""
+    procs = _by_pid()
+    named = ("postgres", "postmaster")
+    servers = [pid for pid, (name, fields) in procs.items()
+               if name in named and procs.get(int(fields[1]), ("",))[0] not in named]
+    return servers[0] if len(servers) == 1 else None
+
+
+class CpuMeter:
+    """CPU used by named processes (each with its descendants) between ``start()`` and ``stop()``, in
+    seconds, with ``machine`` (every core busy, whatever ran) and ``rest`` (the machine less the named
+    ones: the load generator, the fakes, Redis, ...). A process given as None is left out."""
+
+    def __init__(self, **roots: int | None) -> None:
+        self.groups = {name: pid for name, pid in roots.items() if pid is not None}
+        self._start: dict[str, float] = {}
+        self._clock = 0.0
+
+    def _read(self) -> dict[str, float]:
+        return {**{name: tree_cpu_seconds(pid) for name, pid in self.groups.items()},
+                "machine": machine_busy_seconds()}
+
+    def start(self) -> "CpuMeter":
+        self._start, self._clock = self._read(), time.monotonic()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        used = {name: max(0.0, value - self._start[name]) for name, value in self._read().items()}
+        used["rest"] = max(0.0, used["machine"] - sum(used[name] for name in self.groups))
+        used["seconds"] = time.monotonic() - self._clock
+        return used
 
 
 class MemoryWatch:

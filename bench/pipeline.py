@@ -3,6 +3,7 @@ the loopback fakes; latency from "event received" to "provider confirmed", for s
 the Procfile's two workers (prefork processes of the jobs worker and of the events worker).
 """
 
+import os
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -207,7 +208,10 @@ def run_once(stack: Stack, cfg: Config, layout: Layout, section: Section) -> dic
     # As the Procfile runs them: events have a worker of their own (it also watches for new ones).
     events_worker = stack.start_worker(layout.events, queues="events")
     try:
+        cpu = infra.CpuMeter(events=events_worker.popen.pid, jobs=worker.popen.pid,
+                             postgres=infra.postgres_root(), web=stack.web.popen.pid if stack.web else None)
         with infra.MemoryWatch(jobs=worker, events=events_worker) as memory:
+            cpu.start()
             sending = time.monotonic()
             statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
                                     time.monotonic() + cfg.seconds + 30, stack.secret)
@@ -215,8 +219,10 @@ def run_once(stack: Stack, cfg: Config, layout: Layout, section: Section) -> dic
             deadline = time.monotonic() + cfg.drain_seconds
             while time.monotonic() < deadline and any(open_work(prefix)):
                 time.sleep(0.5)
+            used = cpu.stop()
         result = measure(prefix)
         result["memory"] = memory.peak_mb
+        result["cpu"] = cpu_per_event(used, result["processed"])
         result["left"] = open_work(prefix)
         result["statuses"] = statuses
         result["send_rate"] = sum(statuses.values()) / sent_in if sent_in else 0.0
@@ -227,6 +233,27 @@ def run_once(stack: Stack, cfg: Config, layout: Layout, section: Section) -> dic
         stack.redis.flush()
         vacuum()
     return result
+
+
+CPU_PARTS = ("events", "jobs", "postgres", "web", "rest")
+
+
+def cpu_per_event(used: dict[str, float], processed: int) -> dict:
+    """Milliseconds of CPU per processed event for each part the meter read (a part it could not
+    read is left out), and how busy the machine's cores were from the first event to the drain's end."""
+    per_event = {name: used[name] * 1000 / processed for name in CPU_PARTS if name in used and processed}
+    busy = used["machine"] / (used["seconds"] * (os.cpu_count() or 1)) if used.get("seconds") else 0.0
+    return {"per_event": per_event, "busy": busy}
+
+
+def cpu_figures(cpu: dict) -> str:
+    parts = cpu["per_event"]
+    if not parts:
+        return "no event processed"
+    named = {"events": "events worker", "jobs": "jobs worker", "postgres": "PostgreSQL", "web": "gunicorn",
+             "rest": "the rest"}
+    shown = ", ".join(f"{named[name]} {fmt(parts[name])}" for name in CPU_PARTS if name in parts)
+    return f"{fmt(sum(parts.values()))} ms ({shown}); cores {cpu['busy']:.0%} busy"
 
 
 def vacuum() -> None:
@@ -275,6 +302,7 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
                     (r["memory"]["jobs"], r["memory"]["events"]), target="< 250 MB per process", met=0 < peak < 250)
         section.row(label, "jobs/s (succeeded / first received -> last confirmed)", r["jobs_per_s"],
                     baseline=results[first]["jobs_per_s"] if layout != first else None)
+        section.row(label, "CPU per processed event, first event -> drain end", cpu_figures(r["cpu"]))
         if not complete:
             section.note(f"{label}: {r['left'][0]} events and {r['left'][1]} jobs were still open when the drain "
                          f"time ran out; the latencies cover only confirmed work, so they are lower bounds (≥)")
@@ -307,8 +335,9 @@ def _ramp(stack: Stack | None, cfg: Config, results: dict, section: Section, run
         for layout in list(candidates):
             r = run(stack, replace(cfg, rate=rate), layout, section)
             figures = completed_figures(r["completed"], r["completed_count"], r["open_events"])
-            tried.append(f"{layout.label} at {rate}/s: p95 {fmt(figures[1])} s, {r['open_events']} events still "
-                         f"open" if r["completed_count"] else f"{layout.label} at {rate}/s: no event completed")
+            tried.append((f"{layout.label} at {rate}/s: p95 {fmt(figures[1])} s, {r['open_events']} events still "
+                          f"open" if r["completed_count"] else f"{layout.label} at {rate}/s: no event completed")
+                         + (f", CPU {cpu_figures(r['cpu'])}" if "cpu" in r else ""))
             if _met(r):
                 highest, holder = rate, layout
                 break
