@@ -212,6 +212,7 @@ def run_once(stack: Stack, cfg: Config, layout: Layout, section: Section) -> dic
                              postgres=infra.postgres_root(), web=stack.web.popen.pid if stack.web else None)
         with infra.MemoryWatch(jobs=worker, events=events_worker) as memory:
             cpu.start()
+            woken = wakeups()
             sending = time.monotonic()
             statuses = send_at_rate(stack.url + "/webhooks/stripe/", payloads, cfg.rate,
                                     time.monotonic() + cfg.seconds + 30, stack.secret)
@@ -220,9 +221,11 @@ def run_once(stack: Stack, cfg: Config, layout: Layout, section: Section) -> dic
             while time.monotonic() < deadline and any(open_work(prefix)):
                 time.sleep(0.5)
             used = cpu.stop()
+            woken = wakeup_figures(woken, wakeups())
         result = measure(prefix)
         result["memory"] = memory.peak_mb
         result["cpu"] = cpu_per_event(used, result["processed"])
+        result["wakeups"] = woken
         result["left"] = open_work(prefix)
         result["statuses"] = statuses
         result["send_rate"] = sum(statuses.values()) / sent_in if sent_in else 0.0
@@ -233,6 +236,39 @@ def run_once(stack: Stack, cfg: Config, layout: Layout, section: Section) -> dic
         stack.redis.flush()
         vacuum()
     return result
+
+
+def wakeups() -> dict[tuple[str, str], float]:
+    """The workers' wake-up counter, by (system, outcome), summed over every process of the stack."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    counts: dict[tuple[str, str], float] = {}
+    for family in registry.collect():
+        if family.name == "switchboard_sync_job_wakeups":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    key = (sample.labels["system"], sample.labels["outcome"])
+                    counts[key] = counts.get(key, 0.0) + sample.value
+    return counts
+
+
+RAN = ("succeeded", "retrying", "dead", "lease_lost")  # wake-up outcomes that called the tool
+
+
+def wakeup_figures(before: dict, after: dict) -> str:
+    """Wake-ups per job run between two readings of ``wakeups()``, with the count of each outcome."""
+    by_outcome: dict[str, int] = {}
+    for (system, outcome), value in after.items():
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + int(value - before.get((system, outcome), 0.0))
+    by_outcome = {o: n for o, n in sorted(by_outcome.items()) if n}
+    ran = sum(n for o, n in by_outcome.items() if o in RAN)
+    if not ran:
+        return "no job ran"
+    shown = ", ".join(f"{o} {n:,}" for o, n in by_outcome.items())
+    return f"{sum(by_outcome.values()) / ran:.2f} ({shown})"
 
 
 CPU_PARTS = ("events", "jobs", "postgres", "web", "rest")
@@ -303,6 +339,7 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
         section.row(label, "jobs/s (succeeded / first received -> last confirmed)", r["jobs_per_s"],
                     baseline=results[first]["jobs_per_s"] if layout != first else None)
         section.row(label, "CPU per processed event, first event -> drain end", cpu_figures(r["cpu"]))
+        section.row(label, "wake-ups per job run (by outcome)", r["wakeups"])
         if not complete:
             section.note(f"{label}: {r['left'][0]} events and {r['left'][1]} jobs were still open when the drain "
                          f"time ran out; the latencies cover only confirmed work, so they are lower bounds (≥)")

@@ -7,7 +7,6 @@ wake-ups the workers run per call to a tool (from the wake-up counter the worker
 how many messages Redis holds over time, beside how much work is waiting in the database.
 """
 
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from bench.stack import Stack
 from bench.stats import percentiles
 
 # The calls a worker makes to the tool; any other outcome is a wake-up that called nothing.
-RAN = ("succeeded", "retrying", "dead", "lease_lost")
 KIT_SYSTEM = "email"
 
 
@@ -34,23 +32,6 @@ class Config:
 
 FULL = Config(backlog=100, backlog_rate=20, rate=2, seconds=120)
 QUICK = Config(backlog=10, backlog_rate=10, rate=2, seconds=6)
-
-
-def wakeups() -> dict[tuple[str, str], float]:
-    """The workers' wake-up counter, by (system, outcome), summed over every process of the stack."""
-    from prometheus_client import CollectorRegistry
-    from prometheus_client.multiprocess import MultiProcessCollector
-
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    counts: dict[tuple[str, str], float] = {}
-    for family in registry.collect():
-        if family.name == "switchboard_sync_job_wakeups":
-            for sample in family.samples:
-                if sample.name.endswith("_total"):
-                    key = (sample.labels["system"], sample.labels["outcome"])
-                    counts[key] = counts.get(key, 0.0) + sample.value
-    return counts
 
 
 class Sampler(threading.Thread):
@@ -125,7 +106,7 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
     backlog, steady = payloads[:cfg.backlog], payloads[cfg.backlog:]
     layout = pipeline.PROCFILE
     workers = [stack.start_worker(layout.jobs, env=kit), stack.start_worker(layout.events, queues="events", env=kit)]
-    before = wakeups()
+    before = pipeline.wakeups()
     sampler = Sampler(stack.redis.url, prefix, cfg.sample_every)
     sampler.start()
     url = stack.url + "/webhooks/stripe/"
@@ -144,7 +125,7 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
         while time.monotonic() < deadline and event_latencies(prefix)[1]:
             time.sleep(0.5)
         samples = sampler.stop()
-        after = wakeups()
+        after = pipeline.wakeups()
         all_latency, waiting = event_latencies(prefix)
         steady_latency, _ = event_latencies(prefix, since=steady_from)
         kit_jobs = SyncJob.objects.filter(system=KIT_SYSTEM, source_event__stripe_id__startswith=f"evt_{prefix}")
@@ -159,8 +140,8 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
 
     delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
     kit_wakeups = sum(v for (s, _), v in delta.items() if s == KIT_SYSTEM)
-    kit_runs = sum(v for (s, o), v in delta.items() if s == KIT_SYSTEM and o in RAN)
-    all_wakeups, all_runs = sum(delta.values()), sum(v for (_, o), v in delta.items() if o in RAN)
+    kit_runs = sum(v for (s, o), v in delta.items() if s == KIT_SYSTEM and o in pipeline.RAN)
+    all_wakeups, all_runs = sum(delta.values()), sum(v for (_, o), v in delta.items() if o in pipeline.RAN)
     by_outcome = {o: int(sum(v for (s, oo), v in delta.items() if s == KIT_SYSTEM and oo == o))
                   for o in sorted({o for _, o in delta})}
     sent_ok = sum(n for code, n in statuses.items() if 200 <= code < 300)

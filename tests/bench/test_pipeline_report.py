@@ -85,3 +85,14 @@ def test_no_ramp_when_no_layout_meets_the_target_at_the_base_rate():
     _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), {Layout(2, 1): _result(4.0)}, section,
           run=lambda *args: (_ for _ in ()).throw(AssertionError("not to be run")))
     assert section.rows[0].value == "below 50" and section.rows[0].met is False
+
+
+def test_wake_ups_are_counted_per_job_run_over_every_system_with_each_outcome():
+    from bench.pipeline import wakeup_figures
+
+    before = {("crm", "succeeded"): 10.0, ("crm", "not_due"): 4.0}
+    after = {("crm", "succeeded"): 30.0, ("crm", "not_due"): 14.0, ("email", "succeeded"): 20.0,
+             ("email", "rate_limited"): 5.0, ("email", "dead"): 0.0}
+    # 40 runs (20 crm, 20 email); 55 wake-ups: 40 that ran, 10 not due, 5 rate limited
+    assert wakeup_figures(before, after) == "1.38 (not_due 10, rate_limited 5, succeeded 40)"
+    assert wakeup_figures(after, after) == "no job ran"
