@@ -144,12 +144,12 @@ class CpuMeter:
     ones: the load generator, the fakes, Redis, ...). A process given as None is left out."""
 
     def __init__(self, **roots: int | None) -> None:
-        self.groups = {name: pid for name, pid in roots.items() if pid is not None}
+        self.roots = {name: pid for name, pid in roots.items() if pid is not None}
         self._start: dict[str, float] = {}
         self._clock = 0.0
 
     def _read(self) -> dict[str, float]:
-        return {**{name: tree_cpu_seconds(pid) for name, pid in self.groups.items()},
+        return {**{name: tree_cpu_seconds(pid) for name, pid in self.roots.items()},
                 "machine": machine_busy_seconds()}
 
     def start(self) -> "CpuMeter":
@@ -158,7 +158,7 @@ class CpuMeter:
 
     def stop(self) -> dict[str, float]:
         used = {name: max(0.0, value - self._start[name]) for name, value in self._read().items()}
-        used["rest"] = max(0.0, used["machine"] - sum(used[name] for name in self.groups))
+        used["rest"] = max(0.0, used["machine"] - sum(used[name] for name in self.roots))
         used["seconds"] = time.monotonic() - self._clock
         return used
 

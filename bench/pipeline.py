@@ -255,14 +255,20 @@ def wakeups() -> dict[tuple[str, str], float]:
     return counts
 
 
-RAN = ("succeeded", "retrying", "dead", "lease_lost")  # wake-up outcomes that called the tool
+# The outcomes of a wake-up that called the tool; any other is a wake-up that called nothing.
+RAN = ("succeeded", "retrying", "dead", "lease_lost")
+
+
+def wakeups_between(before: dict, after: dict) -> dict[tuple[str, str], float]:
+    """The wake-ups counted between two readings of ``wakeups()``, by (system, outcome)."""
+    return {key: value - before.get(key, 0.0) for key, value in after.items()}
 
 
 def wakeup_figures(before: dict, after: dict) -> str:
     """Wake-ups per job run between two readings of ``wakeups()``, with the count of each outcome."""
     by_outcome: dict[str, int] = {}
-    for (system, outcome), value in after.items():
-        by_outcome[outcome] = by_outcome.get(outcome, 0) + int(value - before.get((system, outcome), 0.0))
+    for (_, outcome), n in wakeups_between(before, after).items():
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + int(n)
     by_outcome = {o: n for o, n in sorted(by_outcome.items()) if n}
     ran = sum(n for o, n in by_outcome.items() if o in RAN)
     if not ran:

@@ -16,7 +16,6 @@ from bench.report import Section
 from bench.stack import Stack
 from bench.stats import percentiles
 
-# The calls a worker makes to the tool; any other outcome is a wake-up that called nothing.
 KIT_SYSTEM = "email"
 
 
@@ -138,7 +137,7 @@ def run(stack: Stack, cfg: Config, section: Section) -> None:
         pipeline.settle(prefix)
         stack.redis.flush()
 
-    delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    delta = pipeline.wakeups_between(before, after)
     kit_wakeups = sum(v for (s, _), v in delta.items() if s == KIT_SYSTEM)
     kit_runs = sum(v for (s, o), v in delta.items() if s == KIT_SYSTEM and o in pipeline.RAN)
     all_wakeups, all_runs = sum(delta.values()), sum(v for (_, o), v in delta.items() if o in pipeline.RAN)
