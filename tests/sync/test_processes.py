@@ -106,7 +106,7 @@ def test_a_worker_killed_mid_job_is_replaced_by_the_sweeper_with_exactly_one_eff
     hub.hold.set()  # the first write is applied, then its answer waits: the uncertain moment
     job = make_job("crm", "upsert_contact")
     first = workers.start("doomed")
-    Celery(broker=redis_server.url).send_task("sync.run_job", args=[job.pk])
+    Celery(broker=redis_server.url, set_as_current=False).send_task("sync.run_job", args=[job.pk])
     assert hub.holding.wait(60), "the worker never called the provider"
     workers.kill(first)
     hub.release.set()

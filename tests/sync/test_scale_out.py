@@ -74,7 +74,7 @@ def test_two_worker_machines_share_the_jobs_and_none_runs_twice(process_env, tmp
     try:
         for host in ("machine-a", "machine-b"):
             machines.append(_machine(process_env, tmp_path, host))
-        broker = Celery(broker=redis_server.url)
+        broker = Celery(broker=redis_server.url, set_as_current=False)
         with broker.connection_for_write() as connection:
             for start in range(0, len(ids), JOBS_PER_BATCH):
                 batch = ids[start:start + JOBS_PER_BATCH]

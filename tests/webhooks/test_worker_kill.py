@@ -31,7 +31,8 @@ def test_a_worker_killed_mid_delivery_is_replaced_with_the_same_webhook_id(proce
         finally:
             current_app.conf.task_always_eager = eager
         doomed = workers.start("doomed")
-        Celery(broker=redis_server.url).send_task("sync.run_jobs", args=[endpoint.system, [job.pk]])
+        broker = Celery(broker=redis_server.url, set_as_current=False)  # not this process's app after the test
+        broker.send_task("sync.run_jobs", args=[endpoint.system, [job.pk]])
         wait_for(lambda: len(receiver.deliveries) == 1, "the first delivery to arrive", timeout=60)
         workers.kill(doomed)
         job.refresh_from_db()
