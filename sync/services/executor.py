@@ -1,5 +1,6 @@
 """Running jobs in batches: gates (pause, breaker, rate) once per batch, one claim with a lease,
-the adapter calls one after another, one insert for the attempts, bulk updates to finish.
+the adapter calls one after another (or in lanes, or through a batch endpoint); the tries are
+recorded by ``sync.services.finish``.
 
 Only the claim decides who runs a job: on PostgreSQL one UPDATE over the batch's due rows
 taken with ``FOR UPDATE SKIP LOCKED``, elsewhere (SQLite, which runs writers one at a time)
@@ -11,29 +12,26 @@ one-job wake-up (``job_run``).
 import random
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from core.backoff import backoff_seconds
 from core.logs import log_hash
 from core.redact import redact
-from customers.services import customer_links_record
 from sync import metrics
-from sync.hooks import success_hooks, success_hooks_run
 from sync.models import WAITING_JOB_STATUSES, JobStatus, ReasonCode, SyncAttempt, SyncJob
-from sync.providers import SANDBOX, Result, provider_for
+from sync.providers import Result, provider_for
 from sync.providers.errors import ProviderError
 from sync.providers.http import recording
 from sync.ratelimit import holds_slot, rate_reserve
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
+from sync.services.finish import Run, per_job, runs_finish
 from sync.services.lanes import in_lanes
-from sync.services.outbox import JOBS_PER_BATCH
+from sync.services.outbox import JOBS_PER_BATCH, wake_system, wake_taken
 from sync.services.payload import job_payload, jobs_with_payload_facts
 from sync.services.sweeper import jobs_wake_on_time
 
@@ -42,17 +40,6 @@ log = structlog.get_logger(__name__)
 # A batch stops starting calls after this long (a slow tool): its other jobs are handed back at
 # once, so the batch ends well inside the task's time limit and the lease.
 BATCH_SECONDS = 15.0
-
-
-@dataclass
-class Run:
-    """One claimed job's try: what the call returned, and the attempt that records it."""
-
-    job: SyncJob
-    attempt: SyncAttempt
-    result: Result = field(default_factory=Result)
-    error: ProviderError | None = None
-    note: str = ""
 
 
 def job_run(*, job_id: int, worker: str) -> str:
@@ -69,27 +56,32 @@ def jobs_run(*, job_ids: list[int], worker: str, system: str = "") -> dict[int, 
     find nothing to do): under a backlog each task runs a full batch, however few jobs each
     wake-up names. Any due job is fair game; the claim decides who runs it.
     """
+    if system:
+        wake_taken(system)  # before the read below: a small wake-up sent from now on is sent for real
     now = timezone.now()
     ids = list(dict.fromkeys(job_ids))[:JOBS_PER_BATCH]
     outcomes = {pk: "not_due" for pk in ids}
     systems: dict[str, list[SyncJob]] = defaultdict(list)
     due = [job for job in jobs_with_payload_facts().filter(pk__in=ids).order_by("pk")
-           if job.status in WAITING_JOB_STATUSES and job.next_attempt_at <= now]
+           if job.status in WAITING_JOB_STATUSES and job.next_attempt_at <= now] if ids else []
+    more = False
     if system and len(due) < JOBS_PER_BATCH:
         # No ORDER BY: the (status, next attempt) index hands over the first due rows it meets.
-        due += jobs_with_payload_facts().due(now).filter(system=system).exclude(pk__in=ids).order_by()[
-            : JOBS_PER_BATCH - len(due)]
+        room = JOBS_PER_BATCH - len(due)
+        others = list(jobs_with_payload_facts().due(now).filter(system=system).exclude(pk__in=ids).order_by()[:room])
+        more, due = len(others) == room, due + others
     for job in due:
         systems[job.system].append(job)
     for name, jobs in systems.items():
-        outcomes.update(_system_run(name, jobs, worker[:100], now))
+        # A batch filled to the brim leaves due jobs behind: once it is claimed, a next worker is woken.
+        outcomes.update(_system_run(name, jobs, worker[:100], now, more=more and name == system))
     by_system = {job.pk: job.system for job in due}
     for (name, outcome), n in Counter((by_system.get(pk, ""), o) for pk, o in outcomes.items()).items():
         metrics.job_wakeups.labels(name, outcome).inc(n)
     return outcomes
 
 
-def _system_run(system: str, jobs: list[SyncJob], worker: str, now: datetime) -> dict[int, str]:
+def _system_run(system: str, jobs: list[SyncJob], worker: str, now: datetime, more: bool = False) -> dict[int, str]:
     gate = system_gate(system=system, now=now)
     if gate.paused:
         return {job.pk: "paused" for job in jobs}  # they stay pending; system_resume wakes them
@@ -110,6 +102,8 @@ def _system_run(system: str, jobs: list[SyncJob], worker: str, now: datetime) ->
         outcomes.update({pk: "rate_limited" for pk in slots})
     ready = [job for job in jobs if job.pk not in slots]
     claimed = _claim(ready, worker, now)
+    if more and claimed:
+        wake_system(system)
     outcomes.update({job.pk: "claimed_elsewhere" for job in ready if job.pk not in claimed})
     outcomes.update(_execute_batch([job for job in ready if job.pk in claimed], provider, worker, gate=gate))
     return outcomes
@@ -123,7 +117,7 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
 def _execute_batch(jobs: list[SyncJob], provider, worker: str, *, gate: Gate) -> dict[int, str]:
     """Run claimed jobs: the calls, then one transaction recording them, then the breaker."""
     runs = _calls(jobs, provider, worker)
-    outcomes = _finish(runs, provider, worker)
+    outcomes = runs_finish(runs, provider, worker)
     if runs:
         _tell_breaker(runs[0].job.system, runs, gate)
     for run in runs:
@@ -136,25 +130,14 @@ def _system_run_held(jobs: list[SyncJob], gate: Gate, now: datetime) -> dict[int
     return {job.pk: "held" for job in jobs}
 
 
-def _per_job(values: dict, name: str) -> Case | Value:
-    """One value per job for column ``name`` in a single UPDATE of exactly the jobs of ``values``.
-    When they all get the same value (no error text on a batch of successes), it is a plain value:
-    a CASE of one branch per job costs the ORM more than the rest of the statement."""
-    field = SyncJob._meta.get_field(name)
-    if len(set(values.values())) == 1:
-        return Value(next(iter(values.values())), output_field=field)
-    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name),
-                output_field=field)
-
-
 def _postpone(times: dict[int, datetime], now: datetime, *, slot: bool = False) -> None:
     """Wait without spending an attempt; wake again on time when the wait is short, else the
     sweeper wakes them on time. ``slot``: each time is the rate-limit slot the job reserved."""
     if not times:
         return
-    at = _per_job(times, "next_attempt_at")
+    at = per_job(times, "next_attempt_at")
     SyncJob.objects.due(now).filter(pk__in=list(times)).update(
-        next_attempt_at=at, rate_slot_at=_per_job(times, "rate_slot_at") if slot else None, updated_at=now,
+        next_attempt_at=at, rate_slot_at=per_job(times, "rate_slot_at") if slot else None, updated_at=now,
         enqueued_at=None,
     )
     jobs_wake_on_time(times, now=now)
@@ -387,96 +370,6 @@ def _tell_breaker(system: str, runs: list[Run], gate: Gate) -> None:
                                now=timezone.now())
 
 
-def _finish(runs: list[Run], provider, worker: str) -> dict[int, str]:
-    """Record every try and move each job on, in one transaction: one insert for the attempts,
-    one UPDATE per outcome, each only on the jobs this worker still holds. A job whose lease ran
-    out meanwhile (the sweeper handed it on) is left to the newer run; its attempt is recorded."""
-    if not runs:
-        return {}
-    now = timezone.now()
-    held = SyncJob.objects.filter(status=JobStatus.RUNNING, lease_owner=worker)
-    done = dict(lease_owner="", lease_expires_at=None, updated_at=now)
-    ok, dead, again = [], [], []
-    for run in runs:
-        if run.error is None:
-            ok.append(run)
-        elif run.error.permanent or run.job.attempts >= settings.SYNC_MAX_ATTEMPTS:
-            dead.append(run)
-        else:
-            again.append(run)
-    times = {run.job.pk: now + timedelta(seconds=backoff_seconds(
-        attempt=run.job.attempts, base=settings.SYNC_RETRY_BASE_SECONDS, cap=settings.SYNC_RETRY_MAX_SECONDS,
-        retry_after=run.error.retry_after,
-    )) for run in again}
-    with transaction.atomic():
-        SyncAttempt.objects.bulk_create([run.attempt for run in runs])
-        outcomes = _succeed(ok, provider, held, done, now)
-        reasons = {run.job.pk: _dead_reason(run.error) for run in dead}
-        moved = _move(dead, held, now, status=JobStatus.DEAD, finished_at=now, **done, **_errors(dead),
-                      reason_code=_per_job(reasons, "reason_code"))
-        outcomes.update({pk: "dead" for pk in moved})
-        reasons = {run.job.pk: run.error.reason_code for run in again}
-        moved = _move(again, held, now, status=JobStatus.RETRYING, next_attempt_at=_per_job(times, "next_attempt_at"),
-                      enqueued_at=None, **done, **_errors(again), reason_code=_per_job(reasons, "reason_code"))
-        outcomes.update({pk: "retrying" for pk in moved})
-        # Those due before the next sweep are woken on time, after commit.
-        jobs_wake_on_time({pk: at for pk, at in times.items() if pk in moved}, now=now)
-    for run in runs:
-        if run.job.pk not in outcomes:
-            log.warning("sync.lease_lost", job_id=run.job.pk)
-            outcomes[run.job.pk] = "lease_lost"
-    return outcomes
-
-
-def _move(runs: list[Run], held, now: datetime, **fields) -> set[int]:
-    """One UPDATE of the jobs of ``runs`` this worker still holds; return the ids it changed."""
-    ids = [run.job.pk for run in runs]
-    if not ids:
-        return set()
-    if held.filter(pk__in=ids).update(**fields) == len(ids):
-        return set(ids)
-    # Some lease ran out meanwhile (rare): read back which rows this UPDATE wrote.
-    return set(SyncJob.objects.filter(pk__in=ids, status=fields["status"], updated_at=now, lease_owner="")
-               .values_list("pk", flat=True))
-
-
-def _errors(runs: list[Run]) -> dict:
-    return {"last_error": _per_job({run.job.pk: run.error.message[:500] for run in runs}, "last_error")}
-
-
-def _dead_reason(error: ProviderError) -> str:
-    return error.reason_code if error.permanent else ReasonCode.RETRIES_EXHAUSTED
-
-
-def _succeed(runs: list[Run], provider, held, done: dict, now: datetime) -> dict[int, str]:
-    """Mark the successes: jobs whose action has success hooks one by one, each with its hooks
-    in a savepoint (a hook that raises leaves only its own job running, for the sweeper once the
-    lease is over); the rest in one UPDATE."""
-    notes = _links(runs, provider)
-    for run in runs:
-        run.note = (notes.get(run.job.pk) or run.result.note)[:500]
-    # Nothing reached the tool: marked, so the job can be sent for real once it has credentials.
-    fields = dict(status=JobStatus.SUCCEEDED, reason_code="", finished_at=now, simulated=provider.NAME == SANDBOX,
-                  **done)
-    hooked = [run for run in runs if success_hooks(action=run.job.action)]
-    plain = [run for run in runs if run not in hooked]
-    moved = _move(plain, held, now, **fields,
-                  external_id=_per_job({run.job.pk: run.result.external_id[:255] for run in plain}, "external_id"),
-                  last_error=_per_job({run.job.pk: run.note for run in plain}, "last_error"))
-    outcomes = {pk: "succeeded" for pk in moved}
-    for run in hooked:
-        try:
-            with transaction.atomic():
-                if held.filter(pk=run.job.pk).update(external_id=run.result.external_id[:255], last_error=run.note,
-                                                     **fields):
-                    success_hooks_run(job=run.job, external_id=run.result.external_id)
-                    outcomes[run.job.pk] = "succeeded"
-        except Exception:  # noqa: BLE001 - one job's hook must not undo the batch's other results
-            log.exception("sync.success_hook_failed", job_id=run.job.pk, action=run.job.action)
-            outcomes[run.job.pk] = "hook_failed"
-    return outcomes
-
-
 def _observe(run: Run, provider, outcome: str) -> None:
     job, error = run.job, run.error
     metrics.job_attempts.labels(job.system, run.attempt.outcome).inc()
@@ -487,14 +380,3 @@ def _observe(run: Run, provider, outcome: str) -> None:
              customer=log_hash(job.customer.public_id) if job.customer_id else "")
 
 
-def _links(runs: list[Run], provider) -> dict[int, str]:
-    """Record each customer's id in that system, for the whole batch at once; a clash is noted on
-    its job (returned by job id), not fatal. A job without a customer (a requester who is not one
-    yet) links nothing; nor does one whose customer already has this id there."""
-    linking = [run for run in runs if run.job.customer_id is not None and run.result.link and run.result.external_id
-               and str(run.result.external_id).strip() != getattr(run.job, "linked_id", None)]
-    if not linking:
-        return {}
-    errors = customer_links_record(system=linking[0].job.system, provider=provider.NAME,
-                                   links=[(run.job.customer, run.result.external_id) for run in linking])
-    return {run.job.pk: error[:500] for run, error in zip(linking, errors) if error}

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils import timezone
 from audit.context import current_correlation_id
 from billing.consumers import BillingChange
 from core.batch import batch_defer, batch_read
-from core.outages import BROKER, BROKER_ERRORS
+from core.outages import BROKER, BROKER_ERRORS, CACHE, CACHE_ERRORS
 from customers.models import Customer
 from sync.models import SyncJob
 from sync.providers import provider_for
@@ -29,6 +30,11 @@ from sync.services.rules import mapping_rules_current
 log = structlog.get_logger(__name__)
 # Jobs one wake-up carries, and one worker claims and runs at once.
 JOBS_PER_BATCH = 25
+# A system's small wake-up (fewer jobs than a batch) still waiting in the queue is marked for this
+# long: a second small one for the system is then not sent, since the waiting one fills its batch
+# with the system's due jobs when it starts. A mark whose message was lost expires on its own; the
+# sweeper's redelivery covers the jobs that relied on it.
+QUEUED_MARK_SECONDS = 10
 
 
 def idempotency_key(
@@ -135,8 +141,6 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
     later is parked until it and woken once, then (by the sweeper when the slot is further off
     than its next run), rather than woken now to find no token.
     """
-    from sync.tasks import run_jobs  # a real cycle: the task runs the executor, which enqueues through here
-
     if not job_ids:
         return 0
     if BROKER.down:  # known down a moment ago: leave the wake-ups to the sweeper at once
@@ -148,7 +152,18 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
     if not marked and unmarked:
         # Marked before publishing, so a fast worker's own later changes are not overwritten.
         SyncJob.objects.filter(pk__in=unmarked).update(enqueued_at=timezone.now())
-    batches = _batches(groups)
+    batches, riding = _coalesced(_batches(groups)) if fill else (_batches(groups), 0)
+    sent = _send(batches, fill=fill)
+    if sent < len(batches):  # the broker is down: the rows not woken are left to the sweeper
+        SyncJob.objects.filter(pk__in=[pk for _, _, ids in batches[sent:] for pk in ids]).update(enqueued_at=None)
+    return sum(len(ids) for _, _, ids in batches[:sent]) + riding
+
+
+def _send(batches: list[tuple[float | None, str, list[int]]], *, fill: bool) -> int:
+    """Publish ``batches``; return how many were sent. A broker failure is logged and stops the
+    rest (not one publish retry policy spent per batch), and frees the marks of those not sent."""
+    from sync.tasks import run_jobs  # a real cycle: the task runs the executor, which enqueues through here
+
     sent = 0
     try:
         # One pooled broker connection for all the wake-ups, instead of one checkout per message.
@@ -159,13 +174,63 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
                 sent += 1
     except BROKER_ERRORS as exc:  # the row is the record; a lost wake-up is repaired later
         BROKER.failed(exc)
-        log.warning("sync.enqueue_failed", job_id=batches[min(sent, len(batches) - 1)][2][0],
+        log.warning("sync.enqueue_failed", system=batches[sent][1], jobs=len(batches[sent][2]),
                     error_class=type(exc).__name__)
-        # The broker is down: stop spending the publish retry policy once per batch.
-        SyncJob.objects.filter(pk__in=[pk for _, _, ids in batches[sent:] for pk in ids]).update(enqueued_at=None)
+        _unmark([_queued_key(system) for delay, system, ids in batches[sent:] if _small(delay, ids)])
     else:
         BROKER.answered()
-    return sum(len(ids) for _, _, ids in batches[:sent])
+    return sent
+
+
+def _queued_key(system: str) -> str:
+    return f"sync:wake-queued:{system}"
+
+
+def _small(delay: float | None, ids: list[int]) -> bool:
+    """A wake-up due now for fewer jobs than a batch: at most one such per system waits in the queue."""
+    return delay is None and len(ids) < JOBS_PER_BATCH
+
+
+def _coalesced(batches: list[tuple[float | None, str, list[int]]]) -> tuple[list, int]:
+    """``batches`` less the small ones whose system has a small wake-up queued already (its worker
+    takes these jobs with the system's other due ones); each small one kept marks its system.
+    Returns the batches to send and how many jobs ride on a queued wake-up. Without a cache that
+    answers, every batch is sent."""
+    kept, riding = [], 0
+    for batch in batches:
+        delay, system, ids = batch
+        if _small(delay, ids) and not CACHE.down:
+            try:
+                first = cache.add(_queued_key(system), 1, timeout=QUEUED_MARK_SECONDS)
+            except CACHE_ERRORS as exc:
+                CACHE.failed(exc)
+            else:
+                if not first:
+                    riding += len(ids)
+                    continue
+        kept.append(batch)
+    return kept, riding
+
+
+def _unmark(keys: list[str]) -> None:
+    if keys and not CACHE.down:
+        try:
+            cache.delete_many(keys)
+        except CACHE_ERRORS as exc:
+            CACHE.failed(exc)
+
+
+def wake_taken(system: str) -> None:
+    """A worker starts on ``system``'s wake-up and is about to read its due jobs: the next small
+    wake-up for the system is sent again (it may carry jobs this worker will not see)."""
+    _unmark([_queued_key(system)])
+
+
+def wake_system(system: str) -> None:
+    """Wake a worker for ``system``'s due jobs without naming any (a worker that filled a whole
+    batch leaves more behind); not sent when a small wake-up for the system is queued already."""
+    if not BROKER.down:
+        _send(_coalesced([(None, system, [])])[0], fill=True)
 
 
 def _batches(groups: dict[float | None, list[int]]) -> list[tuple[float | None, str, list[int]]]:

@@ -17,6 +17,7 @@ from core import batch
 from core.outages import BROKER
 from customers.models import CustomerStatus
 from sync.models import SyncJob
+from sync.services.outbox import wake_taken
 from tests import helpers
 from tests import stripe_events as se
 from tests.sync.helpers import customer_with_stripe
@@ -88,6 +89,7 @@ def jobs_queue():
                 channel.queue_purge(JOBS_QUEUE)
             while action == "read" and (message := channel.basic_get(JOBS_QUEUE, no_ack=True)) is not None:
                 seen.append(tuple(message.decode()[0]))
+                wake_taken(seen[-1][0])  # taken off the queue, as a worker starting on it does
 
     def waiting() -> list:
         queue("read")
