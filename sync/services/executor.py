@@ -52,9 +52,10 @@ def jobs_run(*, job_ids: list[int], worker: str, system: str = "") -> dict[int, 
     outcome (a duplicate or stale wake-up finds them ``not_due``).
 
     ``system``: the wake-up is that system's, and its batch is filled up to ``JOBS_PER_BATCH``
-    with other jobs of the system that are due now (their own wake-ups, still queued, will then
-    find nothing to do): under a backlog each task runs a full batch, however few jobs each
-    wake-up names. Any due job is fair game; the claim decides who runs it.
+    with other jobs of the system that are due now (small wake-ups published while this one was
+    queued were not sent: their jobs ride on it; larger ones still queued will find nothing to do):
+    under a backlog each task runs a full batch, however few jobs each wake-up names. Any due job
+    is fair game; the claim decides who runs it.
     """
     if system:
         wake_taken(system)  # before the read below: a small wake-up sent from now on is sent for real
@@ -68,7 +69,8 @@ def jobs_run(*, job_ids: list[int], worker: str, system: str = "") -> dict[int, 
     if system and len(due) < JOBS_PER_BATCH:
         # No ORDER BY: the (status, next attempt) index hands over the first due rows it meets.
         room = JOBS_PER_BATCH - len(due)
-        others = list(jobs_with_payload_facts().due(now).filter(system=system).exclude(pk__in=ids).order_by()[:room])
+        others = list(jobs_with_payload_facts().due(now).filter(system=system).exclude(pk__in=ids)
+                      .order_by()[:room])
         more, due = len(others) == room, due + others
     for job in due:
         systems[job.system].append(job)
@@ -81,7 +83,8 @@ def jobs_run(*, job_ids: list[int], worker: str, system: str = "") -> dict[int, 
     return outcomes
 
 
-def _system_run(system: str, jobs: list[SyncJob], worker: str, now: datetime, more: bool = False) -> dict[int, str]:
+def _system_run(system: str, jobs: list[SyncJob], worker: str, now: datetime,
+                more: bool = False) -> dict[int, str]:
     gate = system_gate(system=system, now=now)
     if gate.paused:
         return {job.pk: "paused" for job in jobs}  # they stay pending; system_resume wakes them
@@ -378,5 +381,3 @@ def _observe(run: Run, provider, outcome: str) -> None:
     log.info("sync.job_attempt", job_id=job.pk, system=job.system, action=job.action, provider=provider.NAME,
              outcome=outcome, reason=error.reason_code if error else "", attempt=job.attempts,
              customer=log_hash(job.customer.public_id) if job.customer_id else "")
-
-
