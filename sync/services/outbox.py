@@ -164,6 +164,8 @@ def _send(batches: list[tuple[float | None, str, list[int]]], *, fill: bool) -> 
     rest (not one publish retry policy spent per batch), and frees the marks of those not sent."""
     from sync.tasks import run_jobs  # a real cycle: the task runs the executor, which enqueues through here
 
+    if not batches:  # every one rode on a queued wake-up: no broker connection needed
+        return 0
     sent = 0
     try:
         # One pooled broker connection for all the wake-ups, instead of one checkout per message.
