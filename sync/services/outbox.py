@@ -29,7 +29,7 @@ from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
 # Jobs one wake-up carries, and one worker claims and runs at once.
-JOBS_PER_BATCH = 25
+JOBS_PER_BATCH = 50
 # A system's small wake-up (fewer jobs than a batch) still waiting in the queue is marked for this
 # long: a second small one for the system is then not sent, since the waiting one fills its batch
 # with the system's due jobs when it starts. A mark whose message was lost expires on its own; the
