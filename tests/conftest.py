@@ -113,11 +113,18 @@ def _use_broker(app, url: str) -> None:
 
 @pytest.fixture
 def broker_down():
+    """The broker does not answer; the fixture's value brings it back (its outage forgotten)."""
     from config.celery import app
+    from core.outages import BROKER
 
     original = app.conf.broker_url
     _use_broker(app, "redis://127.0.0.1:1/0")  # nothing listens on port 1
-    yield
+
+    def back() -> None:
+        _use_broker(app, original)
+        BROKER.answered()
+
+    yield back
     _use_broker(app, original)
 
 

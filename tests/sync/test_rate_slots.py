@@ -5,6 +5,7 @@ Nothing loops: a throttled backlog costs one wake-up per job run, not one per re
 from datetime import timedelta
 
 import pytest
+from amqp.exceptions import ChannelError
 import time_machine
 from django.utils import timezone
 
@@ -28,7 +29,10 @@ def _queue(action: str) -> int:
         if action == "purge":
             channel.queue_declare(queue=JOBS_QUEUE, durable=True, auto_delete=False)
             return channel.queue_purge(JOBS_QUEUE) or 0
-        return channel.queue_declare(queue=JOBS_QUEUE, passive=True).message_count
+        try:
+            return channel.queue_declare(queue=JOBS_QUEUE, passive=True).message_count
+        except ChannelError:  # Redis keeps no empty list: an empty queue is not there
+            return 0
 
 
 @pytest.fixture
