@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 
 
 class EventStatus(models.TextChoices):
@@ -158,10 +160,12 @@ class Invoice(StripeMirror):
     class Meta(StripeMirror.Meta):
         indexes = [
             models.Index(fields=["customer", "-stripe_created"], name="invoice_customer_idx"),
-            # the action queue's failed payments, most recently changed first: a few open invoices
-            # among every invoice ever mirrored
+            # the action queue's failed payments, newest declined attempt first (the order it shows
+            # them in): a few open invoices among every invoice ever mirrored; updated_at last so
+            # counting the unresolved ones reads only the index
             models.Index(
-                fields=["-updated_at", "-id"], name="invoice_failed_open_idx",
+                Coalesce("last_event_created", "updated_at").desc(), F("id").desc(), F("updated_at"),
+                name="invoice_failed_open_idx",
                 condition=models.Q(payment_failed=True, status="open", customer__isnull=False),
             ),
         ]

@@ -114,6 +114,14 @@ class SyncJob(models.Model):
                 F("system"), Coalesce("finished_at", "updated_at").desc(), F("id").desc(), F("updated_at"),
                 name="job_dead_queue_idx", condition=Q(status=JobStatus.DEAD),
             ),
+            # the action queue's paying customers without community access: the grants that died or
+            # still retry, newest first, with what counting the unresolved ones reads
+            models.Index(
+                F("created_at").desc(), F("id").desc(), F("updated_at"), F("customer"),
+                name="job_access_open_idx",
+                condition=Q(system=System.COMMUNITY, action="grant_access",
+                            status__in=[JobStatus.DEAD, JobStatus.RETRYING]),
+            ),
             # a customer's per-system sync state
             models.Index(fields=["customer", "system", "-created_at"], name="job_customer_system_idx"),
             # the simulated jobs of a system not yet sent for real: the systems page counts them, a replay plans them

@@ -6,6 +6,7 @@ import pytest
 
 from action_queue.selectors import action_items_for
 from customers.models import CustomerStatus, System
+from sync.models import JobStatus, SyncJob
 from tests import helpers
 from tests.customers.test_indexes import index_names
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_the_screens_indexes_exist_on_every_database():
     names = index_names()
     assert {"customer_email_upper_idx", "customer_review_queue_idx", "invoice_failed_open_idx",
-            "job_status_id_idx", "job_dead_queue_idx"} <= names
+            "job_status_id_idx", "job_dead_queue_idx", "job_access_open_idx"} <= names
     assert "customer_email_idx" not in names  # replaced: email__iexact compares UPPER(email)
 
 
@@ -32,3 +33,27 @@ def test_the_queue_reads_failed_payments_reviews_and_dead_jobs_through_their_par
     # support queue's paying-customers-without-access read is a join of its own, by system and status)
     dead_jobs = helpers.queries_of(run, 'FROM "sync_syncjob"', "LIMIT 5", '"sync_syncjob"."status" = \'dead\'')
     helpers.assert_every_plan_uses(dead_jobs, "job_dead_queue_idx")
+
+
+def _pages(queries: list[str]) -> list[str]:
+    """The newest rows of a group: the read that should stop after five index entries."""
+    return [sql for sql in queries if sql.rstrip().endswith("LIMIT 5")]
+
+
+def test_the_newest_failed_payments_and_missing_accesses_come_in_index_order(postgres, owner):
+    """Both groups are shown newest first; without an index in that order every open row is read and
+    sorted on each refresh (7,905 failed invoices: 6 ms; 2,500 stuck grants: 8 ms)."""
+    c = helpers.customer()
+    helpers.billing_rows(c)
+    SyncJob.objects.create(customer=c, system=System.COMMUNITY, action="grant_access", idempotency_key="access:1",
+                           status=JobStatus.DEAD, attempts=5, last_error="503", payload={"spaces": []})
+    run = lambda: action_items_for(user=owner)  # noqa: E731
+    for needle, index in (('FROM "billing_invoice"', "invoice_failed_open_idx"),
+                          ("\"sync_syncjob\".\"action\" = 'grant_access'", "job_access_open_idx")):
+        pages = _pages(helpers.queries_of(run, needle))
+        assert pages, needle
+        for sql in pages:
+            plan = helpers.plan(sql)
+            assert index in plan and "Sort" not in plan, f"{sql}\n{plan}"
+    counted = helpers.queries_of(run, "COUNT(", "'grant_access'")
+    helpers.assert_every_plan_uses(counted, "job_access_open_idx")
