@@ -1,3 +1,5 @@
+import copy
+
 from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
@@ -54,20 +56,22 @@ def _link_once(*, customer: Customer, system: str, external_id: str, provider: s
 
 def customer_links_record(*, system: str, links: list[tuple[Customer, str]], provider: str = "") -> list[str]:
     """``customer_link`` for several customers of one system (an outbound batch's answers): one read
-    for all of them and the new links in one savepoint, each link and its audit entry as ``customer_link``
-    writes them. Returns, per link, "" or why it was refused. A customer's id twice (two of its jobs
-    in one batch) is one link, with one outcome. Anything unusual (an id already used, a customer linked
-    to another id, one id for two customers, a race on the unique keys) goes through ``customer_link``
-    one at a time, after the others, as it would have alone."""
+    for all of them, then the new links and the moved ones (a customer's link to an id the tool now
+    gives instead) in one savepoint, each link and its audit entry as ``customer_link`` writes them.
+    Returns, per link, "" or why it was refused. A customer's id twice (two of its jobs in one batch)
+    is one link, with one outcome. Anything unusual (an id already used, one id for two customers, a
+    customer's link changed twice, a race on the unique keys) goes through ``customer_link`` one at a
+    time, after the others, as it would have alone."""
     links = [(customer, str(external_id).strip()) for customer, external_id in links]
     errors = [""] * len(links)
     wanted = [external_id for _, external_id in links if external_id]
+    by_wanted = set(wanted)
     rows = ExternalLink.objects.filter(Q(external_id__in=wanted) | Q(customer__in=[c for c, _ in links]), system=system)
-    by_id, linked = {}, set()
+    by_id, mine = {}, {}
     for row in rows:
         by_id[row.external_id] = row
-        linked.add(row.customer_id)
-    new, one_by_one, taken, repeats = [], [], {}, {}
+        mine[row.customer_id] = row
+    new, moved, one_by_one, taken, repeats, written = [], [], [], {}, {}, set()
     for n, (customer, external_id) in enumerate(links):
         row = by_id.get(external_id)
         if row is not None and row.customer_id == customer.pk:
@@ -75,18 +79,24 @@ def customer_links_record(*, system: str, links: list[tuple[Customer, str]], pro
         if external_id in taken and links[taken[external_id]][0].pk == customer.pk:
             repeats[n] = taken[external_id]  # two of its jobs in one batch: the first one's outcome is its
             continue
-        if row is not None or not external_id or customer.pk in linked or external_id in taken:
-            one_by_one.append(n)  # refused, an update, or twice here: the single path says which, in turn
+        frees = customer.pk in mine and mine[customer.pk].external_id in by_wanted
+        if row is not None or not external_id or customer.pk in written or external_id in taken or frees:
+            one_by_one.append(n)  # refused, twice here, or freeing an id asked for: the single path, in turn
+            continue
+        taken[external_id] = n
+        written.add(customer.pk)
+        if customer.pk in mine:
+            moved.append((n, mine[customer.pk]))
         else:
             new.append(n)
-            taken[external_id] = n
-            linked.add(customer.pk)
     try:
         with transaction.atomic():
-            _links_create([ExternalLink(customer=links[n][0], system=system, external_id=links[n][1],
-                                        provider=provider) for n in new])
+            _links_write(
+                [ExternalLink(customer=links[n][0], system=system, external_id=links[n][1], provider=provider)
+                 for n in new],
+                [(before, _moved(before, links[n][1], provider)) for n, before in moved])
     except IntegrityError:  # a concurrent writer got there first: each on its own, as customer_link does
-        one_by_one = sorted(one_by_one + new)
+        one_by_one = sorted(one_by_one + new + [n for n, _ in moved])
     for n in one_by_one:
         customer, external_id = links[n]
         try:
@@ -98,21 +108,38 @@ def customer_links_record(*, system: str, links: list[tuple[Customer, str]], pro
     return errors
 
 
-def _links_create(links: list[ExternalLink]) -> None:
-    """New links in one INSERT and their django-auditlog entries in another, each entry as the
-    library writes it for a single save (what it records, the correlation id): an outbound batch's
-    answers link many customers at once. Links are made by the workers, so there is no actor."""
+def _moved(before: ExternalLink, external_id: str, provider: str) -> ExternalLink:
+    link = copy.copy(before)
+    link.external_id, link.provider = external_id, provider
+    return link
+
+
+def _links_write(new: list[ExternalLink], moved: list[tuple[ExternalLink, ExternalLink]]) -> None:
+    """New links in one INSERT, moved ones (as they were, as they become) in one UPDATE, and their
+    django-auditlog entries in another INSERT, each entry as the library writes it for a single save
+    (what it records, the correlation id): an outbound batch's answers link many customers at once.
+    Links are made by the workers, so there is no actor."""
     if not connection.features.can_return_rows_from_bulk_insert:  # the entries need the new ids
-        for link in links:
+        for link in new + [link for _, link in moved]:
             link.save()
         return
-    ExternalLink.objects.bulk_create(links)
+    as_json = settings.AUDITLOG_STORE_JSON_CHANGES
+    # A move is diffed before the save's own stamp, as the library's signal diffs a save; a new link
+    # once written, with its id.
+    changes = [model_instance_diff(before, link, use_json_for_changes=as_json) for before, link in moved]
+    if new:
+        ExternalLink.objects.bulk_create(new)
+        changes = [model_instance_diff(None, link, use_json_for_changes=as_json) for link in new] + changes
+    if moved:
+        now = timezone.now()  # what auto_now gives a save
+        for _, link in moved:
+            link.updated_at = now
+        ExternalLink.objects.bulk_update([link for _, link in moved], ["external_id", "provider", "updated_at"])
     kind, cid = ContentType.objects.get_for_model(ExternalLink), get_cid()
     LogEntry.objects.bulk_create([
         LogEntry(content_type=kind, object_pk=str(link.pk), object_id=link.pk, object_repr=smart_str(link),
-                 action=LogEntry.Action.CREATE, cid=cid,
-                 changes=model_instance_diff(None, link, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES))
-        for link in links
+                 action=LogEntry.Action.CREATE if n < len(new) else LogEntry.Action.UPDATE, cid=cid, changes=diff)
+        for n, (link, diff) in enumerate(zip(new + [link for _, link in moved], changes, strict=True))
     ])
 
 

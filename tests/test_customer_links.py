@@ -127,3 +127,49 @@ def test_two_jobs_of_one_customer_in_a_batch_make_one_link_without_a_read_of_its
     # The second of a pair shares the first's outcome, a refusal too.
     errors = customer_links_record(system=System.EMAIL, links=[(cy, "8"), (cy, "8")])
     assert errors[0] == errors[1] and "already belongs to another customer" in errors[0]
+
+
+@pytest.mark.django_db
+def test_links_the_tool_moved_are_moved_together_and_audited_as_one_moved_alone():
+    """A tool that re-created its records answers a retried batch with new ids: each customer's link
+    moves to its new id in one UPDATE for all, each with the audit entry a move alone writes."""
+    from django.test.utils import CaptureQueriesContext
+
+    alone_customer, *together = (helpers.customer() for _ in range(5))
+    for n, customer in enumerate([alone_customer, *together]):
+        customer_link(customer=customer, system=System.CRM, external_id=f"old-{n}")
+    alone = customer_link(customer=alone_customer, system=System.CRM, external_id="new-0", provider="hubspot")
+    with CaptureQueriesContext(connection) as one:
+        assert customer_links_record(system=System.CRM, provider="hubspot", links=[(together[0], "new-1")]) == [""]
+    with CaptureQueriesContext(connection) as three:
+        assert customer_links_record(system=System.CRM, provider="hubspot", links=[
+            (customer, f"new-{n}") for n, customer in enumerate(together[1:], start=2)]) == [""] * 3
+    assert len(three) == len(one)  # one read, one UPDATE of the links, one INSERT of audit entries
+    assert dict(ExternalLink.objects.filter(system=System.CRM).values_list("customer_id", "external_id")) == {
+        c.pk: f"new-{n}" for n, c in enumerate([alone_customer, *together])}
+
+    def entry(link):
+        return LogEntry.objects.get_for_object(link).get(action=LogEntry.Action.UPDATE)
+
+    expected = entry(alone)
+    assert set(expected.changes) == {"external_id", "provider"}
+    for n, customer in enumerate(together, start=1):
+        link = ExternalLink.objects.get(customer=customer, system=System.CRM)
+        written = entry(link)
+        assert (written.object_pk, written.object_repr, written.cid) == (str(link.pk), str(link), expected.cid)
+        assert written.changes.keys() == expected.changes.keys()
+        assert written.changes["external_id"] == [f"old-{n}", f"new-{n}"]
+        assert written.changes["provider"] == expected.changes["provider"]
+        assert link.updated_at > link.created_at
+
+
+@pytest.mark.django_db
+def test_a_move_that_frees_an_id_another_link_asks_for_goes_the_single_way_in_turn():
+    """Bob asks for Ada's id while Ada moves away from it: in list order, Bob is refused first (it is
+    still hers), as linking each alone would have answered."""
+    ada, bob = helpers.customer(), helpers.customer()
+    customer_link(customer=ada, system=System.CRM, external_id="A")
+    errors = customer_links_record(system=System.CRM, links=[(bob, "A"), (ada, "B")])
+    assert "already belongs to another customer" in errors[0] and errors[1] == ""
+    assert dict(ExternalLink.objects.filter(system=System.CRM).values_list("customer_id", "external_id")) == {
+        ada.pk: "B"}
