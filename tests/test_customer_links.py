@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import ExternalLink, System
 from auditlog.models import LogEntry
@@ -78,18 +79,20 @@ def test_two_customers_racing_for_one_id_one_wins_the_other_is_told():
         assert ExternalLink.objects.filter(system=System.CRM, external_id=f"race-{round_}").count() == 1
 
 
+def _statements(links: list) -> int:
+    """Record ``links`` in the CRM as a HubSpot batch's answers (each one taken); the statements it cost."""
+    with CaptureQueriesContext(connection) as queries:
+        assert customer_links_record(system=System.CRM, provider="hubspot", links=links) == [""] * len(links)
+    return len(queries)
+
+
 @pytest.mark.django_db
 def test_links_recorded_together_cost_the_same_statements_and_are_audited_as_one_linked_alone():
-    from django.test.utils import CaptureQueriesContext
-
     alone_customer, *together = (helpers.customer() for _ in range(6))
     alone = customer_link(customer=alone_customer, system=System.CRM, external_id="100", provider="hubspot")
-    with CaptureQueriesContext(connection) as one:
-        assert customer_links_record(system=System.CRM, provider="hubspot", links=[(together[0], "200")]) == [""]
-    with CaptureQueriesContext(connection) as four:
-        assert customer_links_record(system=System.CRM, provider="hubspot", links=[
-            (customer, f"20{n}") for n, customer in enumerate(together[1:], start=1)]) == [""] * 4
-    assert len(four) == len(one)  # one read, one INSERT of links, one of audit entries, whatever the count
+    one = _statements([(together[0], "200")])
+    # one read, one INSERT of links, one of audit entries, whatever the count
+    assert _statements([(customer, f"20{n}") for n, customer in enumerate(together[1:], start=1)]) == one
 
     def entry(link):
         return LogEntry.objects.get_for_object(link).get(action=LogEntry.Action.CREATE)
@@ -112,8 +115,6 @@ def test_links_recorded_together_cost_the_same_statements_and_are_audited_as_one
 @pytest.mark.django_db
 def test_two_jobs_of_one_customer_in_a_batch_make_one_link_without_a_read_of_its_own():
     """Kit tags a customer twice on a subscription start: both answers carry the same subscriber id."""
-    from django.test.utils import CaptureQueriesContext
-
     ada, bob, cy = (helpers.customer() for _ in range(3))
     with CaptureQueriesContext(connection) as once:
         assert customer_links_record(system=System.EMAIL, links=[(ada, "7")]) == [""]
@@ -133,18 +134,13 @@ def test_two_jobs_of_one_customer_in_a_batch_make_one_link_without_a_read_of_its
 def test_links_the_tool_moved_are_moved_together_and_audited_as_one_moved_alone():
     """A tool that re-created its records answers a retried batch with new ids: each customer's link
     moves to its new id in one UPDATE for all, each with the audit entry a move alone writes."""
-    from django.test.utils import CaptureQueriesContext
-
     alone_customer, *together = (helpers.customer() for _ in range(5))
     for n, customer in enumerate([alone_customer, *together]):
         customer_link(customer=customer, system=System.CRM, external_id=f"old-{n}")
     alone = customer_link(customer=alone_customer, system=System.CRM, external_id="new-0", provider="hubspot")
-    with CaptureQueriesContext(connection) as one:
-        assert customer_links_record(system=System.CRM, provider="hubspot", links=[(together[0], "new-1")]) == [""]
-    with CaptureQueriesContext(connection) as three:
-        assert customer_links_record(system=System.CRM, provider="hubspot", links=[
-            (customer, f"new-{n}") for n, customer in enumerate(together[1:], start=2)]) == [""] * 3
-    assert len(three) == len(one)  # one read, one UPDATE of the links, one INSERT of audit entries
+    one = _statements([(together[0], "new-1")])
+    # one read, one UPDATE of the links, one INSERT of audit entries
+    assert _statements([(customer, f"new-{n}") for n, customer in enumerate(together[1:], start=2)]) == one
     assert dict(ExternalLink.objects.filter(system=System.CRM).values_list("customer_id", "external_id")) == {
         c.pk: f"new-{n}" for n, c in enumerate([alone_customer, *together])}
 
