@@ -119,27 +119,30 @@ def _links_write(new: list[ExternalLink], moved: list[tuple[ExternalLink, Extern
     django-auditlog entries in another INSERT, each entry as the library writes it for a single save
     (what it records, the correlation id): an outbound batch's answers link many customers at once.
     Links are made by the workers, so there is no actor."""
+    moves = [link for _, link in moved]
     if not connection.features.can_return_rows_from_bulk_insert:  # the entries need the new ids
-        for link in new + [link for _, link in moved]:
+        for link in new + moves:
             link.save()
         return
     as_json = settings.AUDITLOG_STORE_JSON_CHANGES
     # A move is diffed before the save's own stamp, as the library's signal diffs a save; a new link
     # once written, with its id.
-    changes = [model_instance_diff(before, link, use_json_for_changes=as_json) for before, link in moved]
+    entries = [(link, LogEntry.Action.UPDATE, model_instance_diff(before, link, use_json_for_changes=as_json))
+               for before, link in moved]
     if new:
         ExternalLink.objects.bulk_create(new)
-        changes = [model_instance_diff(None, link, use_json_for_changes=as_json) for link in new] + changes
-    if moved:
+        entries += [(link, LogEntry.Action.CREATE, model_instance_diff(None, link, use_json_for_changes=as_json))
+                    for link in new]
+    if moves:
         now = timezone.now()  # what auto_now gives a save
-        for _, link in moved:
+        for link in moves:
             link.updated_at = now
-        ExternalLink.objects.bulk_update([link for _, link in moved], ["external_id", "provider", "updated_at"])
+        ExternalLink.objects.bulk_update(moves, ["external_id", "provider", "updated_at"])
     kind, cid = ContentType.objects.get_for_model(ExternalLink), get_cid()
     LogEntry.objects.bulk_create([
         LogEntry(content_type=kind, object_pk=str(link.pk), object_id=link.pk, object_repr=smart_str(link),
-                 action=LogEntry.Action.CREATE if n < len(new) else LogEntry.Action.UPDATE, cid=cid, changes=diff)
-        for n, (link, diff) in enumerate(zip(new + [link for _, link in moved], changes, strict=True))
+                 action=action, cid=cid, changes=diff)
+        for link, action, diff in entries
     ])
 
 
