@@ -2,15 +2,20 @@
 
 New events need no message from the door: every worker that consumes the events queue runs a
 watcher thread that claims new rows a few times a second and sends them in batches
-(``events_wake_new``). The sweeper (beat, or the watchdog standing in) stays the safety net for a
-wake-up that was lost on the way.
+(``events_wake_new``). While every process of its worker is applying a batch it leaves them in the
+database, so that a busy worker's next batch is whatever arrived meanwhile: the batches grow with
+the load (each batch's fixed cost is spread over more events) and stay small, quick ones when the
+load is light. The sweeper (beat, or the watchdog standing in) stays the safety net for a wake-up
+that was lost on the way.
 """
 
 import threading
+from collections.abc import Callable
 
 import structlog
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
+from celery.worker import state as worker_state
 from django.conf import settings
 from django.db import connection
 
@@ -105,17 +110,29 @@ def events_wake_new() -> int:
     return sent
 
 
-class EventWatcher:
-    """The thread that calls ``events_wake_new`` every STRIPE_EVENT_WATCH_SECONDS in a worker."""
+def pool_busy(processes: int) -> bool:
+    """Whether every one of this worker's ``processes`` is running a task (Celery's own count of the
+    tasks its pool has taken, kept in the worker's main process, where the watcher runs)."""
+    return len(worker_state.active_requests) >= processes
 
-    def __init__(self, interval: float) -> None:
+
+class EventWatcher:
+    """The thread that calls ``events_wake_new`` every STRIPE_EVENT_WATCH_SECONDS in a worker,
+    skipping the looks that fall while ``busy()`` says no process of the worker could start a batch."""
+
+    def __init__(self, interval: float, busy: Callable[[], bool] = lambda: False) -> None:
         self.interval = interval
+        self.busy = busy
+        self.looks_skipped = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="switchboard-event-watcher", daemon=True)
 
     def _run(self) -> None:
         try:
             while not self.stopping.wait(self.interval):
+                if self.busy():  # the new rows wait, and join the next batch this worker starts
+                    self.looks_skipped += 1
+                    continue
                 try:
                     events_wake_new()
                 except Exception as exc:  # noqa: BLE001 - e.g. the database is down: look again next time
@@ -144,7 +161,8 @@ def _start_watcher(sender=None, **kwargs) -> None:
     consumed = {q.name for q in sender.task_consumer.queues} if getattr(sender, "task_consumer", None) else set()
     if events_queue not in consumed or _watcher is not None:
         return
-    _watcher = EventWatcher(settings.STRIPE_EVENT_WATCH_SECONDS)
+    processes = getattr(sender.controller, "concurrency", None) or 1
+    _watcher = EventWatcher(settings.STRIPE_EVENT_WATCH_SECONDS, busy=lambda: pool_busy(processes))
     _watcher.thread.start()
 
 

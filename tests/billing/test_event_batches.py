@@ -2,6 +2,8 @@
 worker claims them once and sends them in batches; a batch applies several customers' events,
 each on its own, a customer's in Stripe's order."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -131,3 +133,57 @@ def test_one_events_failure_in_a_batch_leaves_the_others_applied():
     broken.refresh_from_db()
     good.refresh_from_db()
     assert broken.status == EventStatus.FAILED and good.status == EventStatus.PROCESSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_worker_leaves_new_events_in_the_database_for_its_next_batch(settings, events_queue):
+    """While no process could start a batch, the watcher claims nothing; once one is free, what
+    arrived meanwhile leaves as one batch."""
+    from billing.tasks import EventWatcher
+
+    settings.STRIPE_EVENT_BATCH_SIZE = 20
+    busy = threading.Event()
+    busy.set()
+    watcher = EventWatcher(0.01, busy=busy.is_set)
+    watcher.thread.start()
+    try:
+        events = _stored(3)
+        looks = watcher.looks_skipped + 5
+        _until(lambda: watcher.looks_skipped >= looks)
+        assert StripeEvent.objects.filter(woken_at__isnull=True).count() == 3
+        assert events_queue() == []
+        events += _stored(2)
+        busy.clear()
+        _until(lambda: not StripeEvent.objects.filter(woken_at__isnull=True).exists())
+    finally:
+        watcher.stop()
+    assert events_queue() == [[e.pk for e in events]]
+
+
+def _until(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the watcher did not get there"
+        time.sleep(0.01)
+
+
+def test_a_worker_is_busy_while_each_of_its_processes_runs_a_task():
+    """Celery's count of the tasks its pool has taken (kept in the worker's main process)."""
+    from celery.worker import state
+
+    from billing.tasks import pool_busy
+
+    class Request:  # what Celery's bookkeeping reads of a request
+        def __init__(self, n: int) -> None:
+            self.id, self.name = f"request-{n}", "billing.process_event"
+
+    running = [Request(n) for n in range(2)]
+    assert not pool_busy(2)
+    state.task_accepted(running[0])
+    assert not pool_busy(2) and pool_busy(1)
+    state.task_accepted(running[1])
+    assert pool_busy(2)
+    state.task_ready(running[0])
+    assert not pool_busy(2)
+    state.task_ready(running[1])
+    assert not pool_busy(1)
