@@ -161,8 +161,9 @@ def _start_watcher(sender=None, **kwargs) -> None:
     consumed = {q.name for q in sender.task_consumer.queues} if getattr(sender, "task_consumer", None) else set()
     if events_queue not in consumed or _watcher is not None:
         return
-    processes = getattr(sender.controller, "concurrency", None) or 1
+    processes = getattr(getattr(sender, "pool", None), "limit", None) or 1  # prefork's processes; solo's 1
     _watcher = EventWatcher(settings.STRIPE_EVENT_WATCH_SECONDS, busy=lambda: pool_busy(processes))
+    log.info("stripe_event.watcher_started", processes=processes)
     _watcher.thread.start()
 
 

@@ -60,3 +60,6 @@ def test_a_live_events_worker_applies_stored_events_once_each_in_batches(events_
     log = events_worker.read_text()
     received = [line for line in log.splitlines() if "Task billing.process_event[" in line and "received" in line]
     assert len(received) == 3, log[-3000:]  # batches of 4, 4 and 2: not one message per event
+    # The watcher counts the worker's pool as Celery sized it: one task at a time for the solo pool.
+    started = [line for line in log.splitlines() if "stripe_event.watcher_started" in line]
+    assert len(started) == 1 and "processes=1" in started[0], log[-3000:]
