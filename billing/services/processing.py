@@ -20,7 +20,7 @@ from billing.ordering import event_place
 from billing.services import mirrors as m
 from billing.services.refunds import refund_settle
 from core.backoff import backoff_seconds
-from core.batch import batch_flush_due, batch_scope
+from core.batch import batch_defer, batch_flush_due, batch_scope
 from customers.identity import Identity, customer_for_stripe_id, customer_identity_refresh
 from customers.status import customer_state_refresh
 
@@ -216,13 +216,28 @@ def _apply_held(stripe_customer_id: str) -> None:
     still waiting keeps its own row locked until its hold is committed, and the locking read here takes
     every waiting row of the customer, so it waits for that commit and then reads the row as it became
     (a read filtered on the hold mark would pass over the row as it was). Rows are locked in id order,
-    so two of these never wait on each other; SQLite runs one writer at a time."""
-    if not stripe_customer_id:
-        return
-    # Every event that can be held is still received (a hold marks it, nothing else): when none of
-    # the customer's is, there is nothing to release, and a plain read on an index says so.
-    if not StripeEvent.objects.filter(stripe_customer_id=stripe_customer_id, status=EventStatus.RECEIVED).exists():
-        return
+    so two of these never wait on each other; SQLite runs one writer at a time.
+
+    In a batch the customers are gathered and looked at together with the batch's wake-ups (when
+    the batch ends, or sooner once they have waited ``WAKE_WITHIN_SECONDS``): one read for all of
+    them. A later event of the customer applied meanwhile in the batch finds the held one waiting
+    and is held behind it, so the order stays Stripe's."""
+    if stripe_customer_id and not batch_defer(("billing.apply_held",), [stripe_customer_id], _customers_apply_held):
+        _customers_apply_held([stripe_customer_id])
+
+
+def _customers_apply_held(stripe_customer_ids: list[str]) -> None:
+    # Every event that can be held is still received (a hold marks it, nothing else): a customer with
+    # none has nothing to release, and a plain read on an index says so for all of them at once.
+    waiting = set(StripeEvent.objects.filter(stripe_customer_id__in=set(stripe_customer_ids),
+                                             status=EventStatus.RECEIVED)
+                  .values_list("stripe_customer_id", flat=True).distinct())
+    for stripe_customer_id in dict.fromkeys(stripe_customer_ids):  # once each, in the order they settled
+        if stripe_customer_id in waiting:
+            _release_held(stripe_customer_id)
+
+
+def _release_held(stripe_customer_id: str) -> None:
     with transaction.atomic():
         waiting = StripeEvent.objects.select_for_update().filter(
             stripe_customer_id=stripe_customer_id, status=EventStatus.RECEIVED).order_by("pk")

@@ -112,3 +112,17 @@ def test_events_of_other_customers_and_ignored_types_never_hold_one(client, no_w
     assert event_process(event_id=created.pk) == EventStatus.PROCESSED
     other.refresh_from_db()
     assert other.status == EventStatus.RECEIVED
+
+
+def test_a_held_event_released_after_a_batch_still_comes_before_the_customers_later_ones(client, no_worker):
+    """The release waits for the batch's look at held events; the customer's later event in the batch
+    is held behind the released one, so the three are applied in Stripe's order."""
+    made, created = _a_new_customer("cus_ORDER8")
+    sub = created["data"]["object"]
+    updated = se.event("customer.subscription.updated", {**sub, "cancel_at_period_end": True}, created=1_700_000_001)
+    made, created, updated = _stored(client, made, created, updated)
+    assert event_process(event_id=created.pk) == HELD  # taken first by another worker
+    events_process(event_ids=[made.pk, updated.pk])
+    applied = sorted(StripeEvent.objects.filter(pk__in=[made.pk, created.pk, updated.pk]),
+                     key=lambda e: e.processed_at)
+    assert [(e.pk, e.status) for e in applied] == [(e.pk, EventStatus.PROCESSED) for e in (made, created, updated)]
