@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from customers.models import Customer, CustomerStatus, CustomerStatusChange
 
@@ -102,10 +102,14 @@ def _facts(sub) -> SubscriptionFacts:
 def customer_state_derive(customer: Customer) -> DerivedState:
     if customer.review_reason:
         return DerivedState(CustomerStatus.NEEDS_REVIEW, customer.review_reason, customer.plan, customer.mrr, customer.currency)
-    if customer.stripecustomers.filter(deleted=True).exists():
+    # Whether Stripe deleted the customer comes with the subscriptions (one read, as every event
+    # derives); only a customer without any asks on its own.
+    deleted = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), stripecustomers__deleted=True))
+    subscriptions = list(customer.subscriptions.annotate(stripe_deleted=deleted).order_by("-stripe_created", "-id"))
+    if (subscriptions[0].stripe_deleted if subscriptions
+            else customer.stripecustomers.filter(deleted=True).exists()):
         return DerivedState(CustomerStatus.CANCELED, "Customer deleted in Stripe", "", 0, customer.currency)
 
-    subscriptions = customer.subscriptions.order_by("-stripe_created", "-id")
     current = current_subscription([_facts(s) for s in subscriptions])
     if current is None:
         return _without_subscription(customer)
