@@ -112,3 +112,14 @@ def test_a_refund_arriving_before_its_charge_gets_the_customer_when_the_charge_l
     from billing.models import Refund
 
     assert Refund.objects.get().customer == Customer.objects.get(links__external_id="cus_O1")
+
+
+@pytest.mark.parametrize("subscribed", [True, False], ids=["with a live subscription", "without one"])
+def test_a_customer_deleted_in_stripe_is_canceled_whatever_its_subscriptions_say(deliver, subscribed):
+    if subscribed:
+        deliver(se.event("customer.subscription.created", se.subscription("sub_A", "cus_A", status="active"),
+                         created=T0 + 10))
+        assert Customer.objects.get().status == CustomerStatus.ACTIVE
+    deliver(se.event("customer.deleted", se.customer("cus_A"), created=T0 + 20))
+    customer = Customer.objects.get()
+    assert (customer.status, customer.status_reason) == (CustomerStatus.CANCELED, "Customer deleted in Stripe")
