@@ -62,6 +62,10 @@ class StripeEvent(models.Model):
             # a customer's events still waiting (only those rows are in it)
             models.Index(fields=["stripe_customer_id"], condition=models.Q(status="received"),
                          name="event_waiting_customer_idx"),
+            # the queue's failed events: newest first, and counted (with when each last changed)
+            # from the index alone
+            models.Index(fields=["-received_at", "-id", "next_attempt_at"], condition=models.Q(status="failed"),
+                         name="event_failed_queue_idx"),
         ]
         permissions = [
             ("view_event_payload", "Can see webhook payloads unredacted"),
