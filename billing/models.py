@@ -64,8 +64,8 @@ class StripeEvent(models.Model):
                          name="event_waiting_customer_idx"),
             # the queue's failed events: newest first, and counted (with when each last changed)
             # from the index alone
-            models.Index(fields=["-received_at", "-id", "next_attempt_at"], condition=models.Q(status="failed"),
-                         name="event_failed_queue_idx"),
+            models.Index(fields=["-received_at", "-id", "next_attempt_at"],
+                         condition=models.Q(status="failed"), name="event_failed_queue_idx"),
         ]
         permissions = [
             ("view_event_payload", "Can see webhook payloads unredacted"),

@@ -105,7 +105,8 @@ def customer_state_derive(customer: Customer) -> DerivedState:
     # Whether Stripe deleted the customer comes with the subscriptions (one read, as every event
     # derives); only a customer without any asks on its own.
     deleted = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), stripecustomers__deleted=True))
-    subscriptions = list(customer.subscriptions.annotate(stripe_deleted=deleted).order_by("-stripe_created", "-id"))
+    subscriptions = list(
+        customer.subscriptions.annotate(stripe_deleted=deleted).order_by("-stripe_created", "-id"))
     if (subscriptions[0].stripe_deleted if subscriptions
             else customer.stripecustomers.filter(deleted=True).exists()):
         return DerivedState(CustomerStatus.CANCELED, "Customer deleted in Stripe", "", 0, customer.currency)

@@ -222,7 +222,9 @@ def _apply_held(stripe_customer_id: str) -> None:
     the batch ends, or sooner once they have waited ``WAKE_WITHIN_SECONDS``): one read for all of
     them. A later event of the customer applied meanwhile in the batch finds the held one waiting
     and is held behind it, so the order stays Stripe's."""
-    if stripe_customer_id and not batch_defer(("billing.apply_held",), [stripe_customer_id], _customers_apply_held):
+    if not stripe_customer_id:
+        return
+    if not batch_defer(("billing.apply_held",), [stripe_customer_id], _customers_apply_held):
         _customers_apply_held([stripe_customer_id])
 
 

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def test_the_screens_indexes_exist_on_every_database():
     names = index_names()
     assert {"customer_email_upper_idx", "customer_review_queue_idx", "invoice_failed_open_idx",
-            "job_status_id_idx", "job_dead_queue_idx", "job_access_open_idx", "event_failed_queue_idx"} <= names
+            "job_status_id_idx", "job_dead_queue_idx", "job_access_open_idx",
+            "event_failed_queue_idx"} <= names
     assert "customer_email_idx" not in names  # replaced: email__iexact compares UPPER(email)
 
 

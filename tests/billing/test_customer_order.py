@@ -119,10 +119,12 @@ def test_a_held_event_released_after_a_batch_still_comes_before_the_customers_la
     is held behind the released one, so the three are applied in Stripe's order."""
     made, created = _a_new_customer("cus_ORDER8")
     sub = created["data"]["object"]
-    updated = se.event("customer.subscription.updated", {**sub, "cancel_at_period_end": True}, created=1_700_000_001)
+    updated = se.event("customer.subscription.updated", {**sub, "cancel_at_period_end": True},
+                       created=1_700_000_001)
     made, created, updated = _stored(client, made, created, updated)
     assert event_process(event_id=created.pk) == HELD  # taken first by another worker
     events_process(event_ids=[made.pk, updated.pk])
     applied = sorted(StripeEvent.objects.filter(pk__in=[made.pk, created.pk, updated.pk]),
                      key=lambda e: e.processed_at)
-    assert [(e.pk, e.status) for e in applied] == [(e.pk, EventStatus.PROCESSED) for e in (made, created, updated)]
+    assert [(e.pk, e.status) for e in applied] == [
+        (e.pk, EventStatus.PROCESSED) for e in (made, created, updated)]

@@ -122,4 +122,5 @@ def test_a_customer_deleted_in_stripe_is_canceled_whatever_its_subscriptions_say
         assert Customer.objects.get().status == CustomerStatus.ACTIVE
     deliver(se.event("customer.deleted", se.customer("cus_A"), created=T0 + 20))
     customer = Customer.objects.get()
-    assert (customer.status, customer.status_reason) == (CustomerStatus.CANCELED, "Customer deleted in Stripe")
+    assert customer.status == CustomerStatus.CANCELED
+    assert customer.status_reason == "Customer deleted in Stripe"
