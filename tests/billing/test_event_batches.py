@@ -3,7 +3,6 @@ worker claims them once and sends them in batches; a batch applies several custo
 each on its own, a customer's in Stripe's order."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from billing.models import EventStatus, StripeEvent
 from billing.services.processing import events_claim_new, events_process
 from tests import stripe_events as se
 from tests.factories import StripeEventFactory
+from tests.sync.servers import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -149,22 +149,16 @@ def test_a_busy_worker_leaves_new_events_in_the_database_for_its_next_batch(sett
     try:
         events = _stored(3)
         looks = watcher.looks_skipped + 5
-        _until(lambda: watcher.looks_skipped >= looks)
+        wait_for(lambda: watcher.looks_skipped >= looks, "the watcher to skip its looks", timeout=30)
         assert StripeEvent.objects.filter(woken_at__isnull=True).count() == 3
         assert events_queue() == []
         events += _stored(2)
         busy.clear()
-        _until(lambda: not StripeEvent.objects.filter(woken_at__isnull=True).exists())
+        wait_for(lambda: not StripeEvent.objects.filter(woken_at__isnull=True).exists(),
+                 "the watcher to claim the waiting events", timeout=30)
     finally:
         watcher.stop()
     assert events_queue() == [[e.pk for e in events]]
-
-
-def _until(condition, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the watcher did not get there"
-        time.sleep(0.01)
 
 
 def test_a_worker_is_busy_while_each_of_its_processes_runs_a_task():
