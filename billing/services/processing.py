@@ -1,5 +1,6 @@
 """Applying one stored Stripe event: mirrors, identity, status, then the registered consumers, in one transaction."""
 
+import copy
 import time
 from datetime import timedelta
 
@@ -97,6 +98,7 @@ def _apply_event(event: StripeEvent) -> str:
     kind, deleting = HANDLED[event.type]
     obj = event.payload["data"]["object"]
     stripe_customer_id, customer = _resolve_customer(kind, obj)
+    stored = copy.copy(customer)  # the row as locked: its audit entry is diffed against it, not read again
     _apply(event, kind, deleting, obj, stripe_customer_id, customer)
     if customer is not None:
         event.customer = customer
@@ -111,7 +113,7 @@ def _apply_event(event: StripeEvent) -> str:
         first = customer.last_event_at is None
         customer.last_event_at = max(filter(None, [customer.last_event_at, event.created]))
         before, after = customer_state_refresh(
-            customer=customer, source_event=event, also_save=(*identity, "last_event_at")
+            customer=customer, source_event=event, also_save=(*identity, "last_event_at"), stored=stored,
         )
         billing_change_dispatch(change=BillingChange(
             customer=customer, source_event=event, event_type=event.type, before=before, after=after, first=first,

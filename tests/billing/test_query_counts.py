@@ -32,10 +32,10 @@ PAGES = {
 # its transaction (BEGIN and COMMIT counted): lock and read the event; its customer's earlier waiting
 # events; the customer (locked); the mirror (locked), a savepoint, its INSERT and audit entry, the
 # savepoint's release; the event's outcome; same email elsewhere (a plain read); the status's two
-# reads (subscriptions with whether Stripe deleted the customer, invoice); the audit diff's read and
-# entry, the customer's UPDATE and
-# status change; the jobs' keys taken and one INSERT for all five.
-EVENT_QUERIES = 20
+# reads (subscriptions with whether Stripe deleted the customer, invoice); the customer's UPDATE and
+# its audit entry (diffed against the row as locked, not read again), the status change; the jobs'
+# keys taken and one INSERT for all five.
+EVENT_QUERIES = 19
 # Once per batch of events (and for an event applied alone): whether any subscription change waits for
 # Stripe's confirmation, the mapping and the routing rules, the enabled outbound webhook endpoints, and
 # after the commits whether the batch's customers have other events waiting (one plain read for all).
