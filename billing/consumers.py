@@ -27,6 +27,9 @@ class BillingChange:
     # Billing's first word on this customer: the outside tools have heard nothing of them yet, so
     # ``before`` (the new record's defaults) is not what they hold.
     first: bool = False
+    # The event is applied for the first time and no try of it failed: nothing keyed by it was
+    # written yet (a replay, or a retry after an unexplained failure, is not new).
+    new_event: bool = False
 
 
 BillingConsumer = Callable[..., object]  # called as consumer(change=...); what it returns is its own business

@@ -99,6 +99,7 @@ def _apply_event(event: StripeEvent) -> str:
     obj = event.payload["data"]["object"]
     stripe_customer_id, customer = _resolve_customer(kind, obj)
     stored = copy.copy(customer)  # the row as locked: its audit entry is diffed against it, not read again
+    new_event = event.processed_at is None and event.attempts == 0  # before its outcome is recorded
     _apply(event, kind, deleting, obj, stripe_customer_id, customer)
     if customer is not None:
         event.customer = customer
@@ -117,6 +118,7 @@ def _apply_event(event: StripeEvent) -> str:
         )
         billing_change_dispatch(change=BillingChange(
             customer=customer, source_event=event, event_type=event.type, before=before, after=after, first=first,
+            new_event=new_event,
         ))
     return EventStatus.PROCESSED
 

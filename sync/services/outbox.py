@@ -86,13 +86,16 @@ def jobs_for_billing_change(*, change: BillingChange) -> list[SyncJob]:
             next_attempt_at=now,
             enqueued_at=now,  # the wake-up below is published right after commit
         )
-    created = _jobs_insert(wanted)
+    created = _jobs_insert(wanted, new_event=change.new_event)
     jobs_enqueue_on_commit(job_ids=[j.pk for j in created], marked=True)
     return created
 
 
-def _jobs_insert(wanted: dict[str, SyncJob]) -> list[SyncJob]:
+def _jobs_insert(wanted: dict[str, SyncJob], *, new_event: bool = False) -> list[SyncJob]:
     """Insert the jobs whose key is new, in one statement; a replayed event finds its keys taken.
+    ``new_event``: the keys are the event's and it was never applied nor failed, so none can be
+    taken and they are not read (were one taken after all, the unique key fails this try and the
+    retry, no longer new, reads them).
 
     No django-auditlog entry: bulk_create sends no signals. Writing a job is the machine
     following the mapping rules, not a person acting; the row itself names its cause
@@ -103,7 +106,7 @@ def _jobs_insert(wanted: dict[str, SyncJob]) -> list[SyncJob]:
     """
     if not wanted:
         return []
-    taken = set(
+    taken = set() if new_event else set(
         SyncJob.objects.filter(idempotency_key__in=list(wanted)).values_list("idempotency_key", flat=True)
     )
     return SyncJob.objects.bulk_create([job for key, job in wanted.items() if key not in taken])

@@ -4,8 +4,6 @@ is diffed against the row as the event's transaction locked it, unless the custo
 then against the row as that save left it."""
 
 import copy
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from auditlog.diff import model_instance_diff
@@ -13,24 +11,14 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 
-from billing.models import EventStatus, StripeEvent
+from billing.models import EventStatus
 from billing.services.processing import event_process
 from customers.models import Customer, CustomerStatus
 from customers.status import customer_state_refresh
-from tests import stripe_events as se
+from tests.billing.stored import subscription_created
 from tests.sync.helpers import customer_with_stripe
 
 pytestmark = pytest.mark.django_db
-
-
-def _subscription_created(customer: Customer) -> StripeEvent:
-    stripe_customer_id = f"cus_{customer.public_id}"
-    evt = se.event("customer.subscription.created", se.subscription(se.new_id("sub"), stripe_customer_id))
-    return StripeEvent.objects.create(
-        stripe_id=evt["id"], type=evt["type"], api_version=evt["api_version"], livemode=False,
-        created=datetime.fromtimestamp(evt["created"], tz=UTC), payload=evt, stripe_customer_id=stripe_customer_id,
-        correlation_id=uuid.uuid4().hex,
-    )
 
 
 def _entries(customer: Customer) -> list[LogEntry]:
@@ -48,7 +36,7 @@ def _diff(old: Customer, new: Customer) -> dict:
 def test_an_events_entry_records_each_change_from_the_row_as_it_was():
     customer = customer_with_stripe(status=CustomerStatus.TRIAL, plan="")
     before, known = Customer.objects.get(pk=customer.pk), len(_entries(customer))
-    event = _subscription_created(customer)
+    event = subscription_created(customer)
 
     assert event_process(event_id=event.pk) == EventStatus.PROCESSED
 
@@ -65,7 +53,7 @@ def test_an_event_that_flags_its_customer_first_diffs_from_the_row_that_flag_wro
     customer = customer_with_stripe(email="same@example.com", status=CustomerStatus.TRIAL, plan="")
     before, known = Customer.objects.get(pk=customer.pk), len(_entries(customer))
 
-    assert event_process(event_id=_subscription_created(customer).pk) == EventStatus.PROCESSED
+    assert event_process(event_id=subscription_created(customer).pk) == EventStatus.PROCESSED
 
     after = Customer.objects.get(pk=customer.pk)
     assert after.status == CustomerStatus.NEEDS_REVIEW

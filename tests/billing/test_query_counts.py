@@ -2,9 +2,6 @@
 event of the pipeline benchmark's shape costs a pinned number of queries, and a batch of them wakes
 its jobs once per tool."""
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,7 +16,7 @@ from customers.models import CustomerStatus
 from sync.models import SyncJob
 from sync.services.outbox import wake_taken
 from tests import helpers
-from tests import stripe_events as se
+from tests.billing.stored import subscription_created
 from tests.sync.helpers import customer_with_stripe
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +31,8 @@ PAGES = {
 # savepoint's release; the event's outcome; same email elsewhere (a plain read); the status's two
 # reads (subscriptions with whether Stripe deleted the customer, invoice); the customer's UPDATE and
 # its audit entry (diffed against the row as locked, not read again), the status change; the jobs'
-# keys taken and one INSERT for all five.
-EVENT_QUERIES = 19
+# keys (a new event's cannot be taken: not read) in one INSERT for all five.
+EVENT_QUERIES = 18
 # Once per batch of events (and for an event applied alone): whether any subscription change waits for
 # Stripe's confirmation, the mapping and the routing rules, the enabled outbound webhook endpoints, and
 # after the commits whether the batch's customers have other events waiting (one plain read for all).
@@ -49,14 +46,7 @@ def test_query_count_does_not_grow_with_the_data(client, owner, screen):
 
 def _stored_subscription_created() -> StripeEvent:
     """As the door stores it: with the Stripe customer id, for a trialling customer with no plan yet."""
-    customer = customer_with_stripe(status=CustomerStatus.TRIAL, plan="")
-    stripe_customer_id = f"cus_{customer.public_id}"
-    evt = se.event("customer.subscription.created", se.subscription(se.new_id("sub"), stripe_customer_id))
-    return StripeEvent.objects.create(
-        stripe_id=evt["id"], type=evt["type"], api_version=evt["api_version"], livemode=False,
-        created=datetime.fromtimestamp(evt["created"], tz=UTC), payload=evt, stripe_customer_id=stripe_customer_id,
-        correlation_id=uuid.uuid4().hex,
-    )
+    return subscription_created(customer_with_stripe(status=CustomerStatus.TRIAL, plan=""))
 
 
 def test_applying_the_benchmarks_event_costs_a_pinned_number_of_queries(django_capture_on_commit_callbacks):
