@@ -29,7 +29,8 @@ from sync.providers.errors import ProviderError
 from sync.providers.http import recording
 from sync.ratelimit import holds_slot, rate_reserve
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
-from sync.services.finish import Run, per_job, runs_finish
+from sync.services.columns import per_job
+from sync.services.finish import Run, runs_finish
 from sync.services.lanes import in_lanes
 from sync.services.outbox import JOBS_PER_BATCH, wake_system, wake_taken
 from sync.services.payload import job_payload, jobs_with_payload_facts

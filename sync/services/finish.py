@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from core.backoff import backoff_seconds
@@ -16,6 +15,7 @@ from sync.hooks import success_hooks, success_hooks_run
 from sync.models import JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import SANDBOX, Result
 from sync.providers.errors import ProviderError
+from sync.services.columns import per_job
 from sync.services.sweeper import jobs_wake_on_time
 
 log = structlog.get_logger(__name__)
@@ -30,17 +30,6 @@ class Run:
     result: Result = field(default_factory=Result)
     error: ProviderError | None = None
     note: str = ""
-
-
-def per_job(values: dict, name: str) -> Case | Value:
-    """One value per job for column ``name`` in a single UPDATE of exactly the jobs of ``values``.
-    When they all get the same value (no error text on a batch of successes), it is a plain value:
-    a CASE of one branch per job costs the ORM more than the rest of the statement."""
-    field = SyncJob._meta.get_field(name)
-    if len(set(values.values())) == 1:
-        return Value(next(iter(values.values())), output_field=field)
-    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(name),
-                output_field=field)
 
 
 def runs_finish(runs: list[Run], provider, worker: str) -> dict[int, str]:

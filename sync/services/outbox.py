@@ -21,10 +21,11 @@ from billing.consumers import BillingChange
 from core.batch import batch_defer, batch_read
 from core.outages import BROKER, BROKER_ERRORS, CACHE, CACHE_ERRORS
 from customers.models import Customer
-from sync.models import SyncJob
+from sync.models import WAITING_JOB_STATUSES, SyncJob
 from sync.providers import provider_for
 from sync.ratelimit import holds_slot, rate_reserve
 from sync.rules import TICKET_ACTION, planned_work
+from sync.services.columns import per_job
 from sync.services.rules import mapping_rules_current
 
 log = structlog.get_logger(__name__)
@@ -150,12 +151,16 @@ def jobs_enqueue(*, job_ids: list[int], countdown: float | None = None, marked: 
         if marked:
             SyncJob.objects.filter(pk__in=job_ids).update(enqueued_at=None)
         return 0
-    groups, parked = ({countdown: list(job_ids)}, set()) if countdown else _reserve_slots(list(job_ids))
+    systems: dict[int, str] | None = None  # read with the slots when they are reserved
+    if countdown:
+        groups, parked = {countdown: list(job_ids)}, set()
+    else:
+        groups, parked, systems = _reserve_slots(list(job_ids))
     unmarked = [pk for ids in groups.values() for pk in ids if pk not in parked]
     if not marked and unmarked:
         # Marked before publishing, so a fast worker's own later changes are not overwritten.
         SyncJob.objects.filter(pk__in=unmarked).update(enqueued_at=timezone.now())
-    batches, riding = _coalesced(_batches(groups)) if fill else (_batches(groups), 0)
+    batches, riding = _coalesced(_batches(groups, systems)) if fill else (_batches(groups, systems), 0)
     sent = _send(batches, fill=fill)
     if sent < len(batches):  # the broker is down: the rows not woken are left to the sweeper
         SyncJob.objects.filter(pk__in=[pk for _, _, ids in batches[sent:] for pk in ids]).update(enqueued_at=None)
@@ -238,11 +243,14 @@ def wake_system(system: str) -> None:
         _send(_coalesced([(None, system, [])])[0], fill=True)
 
 
-def _batches(groups: dict[float | None, list[int]]) -> list[tuple[float | None, str, list[int]]]:
+def _batches(groups: dict[float | None, list[int]],
+             systems: dict[int, str] | None = None) -> list[tuple[float | None, str, list[int]]]:
     """The wake-ups for ``groups`` (job ids by countdown): per countdown and system, in job order,
-    at most ``JOBS_PER_BATCH`` jobs each."""
-    ids = [pk for pks in groups.values() for pk in pks]
-    systems = dict(SyncJob.objects.filter(pk__in=ids).values_list("pk", "system")) if ids else {}
+    at most ``JOBS_PER_BATCH`` jobs each. ``systems``: each job's system, when already read (a job
+    missing from it is gone)."""
+    if systems is None:
+        ids = [pk for pks in groups.values() for pk in pks]
+        systems = dict(SyncJob.objects.filter(pk__in=ids).values_list("pk", "system")) if ids else {}
     batches = []
     for delay, pks in groups.items():
         by_system: dict[str, list[int]] = defaultdict(list)
@@ -254,18 +262,22 @@ def _batches(groups: dict[float | None, list[int]]) -> list[tuple[float | None, 
     return batches
 
 
-def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], set[int]]:
+def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], set[int], dict[int, str]]:
     """Reserve a rate-limit slot for each due job without one (one bucket call per tool, in job
     order); park those whose slot is later. Returns the jobs to wake grouped by countdown
-    (``None``: now; a job whose slot is beyond the sweeper's next run is left to it) and the
-    parked jobs (their ``enqueued_at`` already written)."""
+    (``None``: now; a job whose slot is beyond the sweeper's next run is left to it), the
+    parked jobs (their ``enqueued_at`` already written) and every job's system (one read)."""
     now = timezone.now()
-    # Only a job still waiting takes its slot: one a worker claimed meanwhile keeps what it has.
     waiting = SyncJob.objects.waiting()
-    rows = (waiting.filter(pk__in=job_ids, next_attempt_at__lte=now)
-            .order_by("pk").values_list("pk", "system", "action", "rate_slot_at"))
+    rows = (SyncJob.objects.filter(pk__in=job_ids).order_by("pk")
+            .values_list("pk", "system", "action", "rate_slot_at", "status", "next_attempt_at"))
+    systems: dict[int, str] = {}
     asking: dict = defaultdict(list)
-    for pk, system, action, slot in rows:
+    for pk, system, action, slot, status, due_at in rows:
+        systems[pk] = system
+        # Only a job still waiting takes its slot: one a worker claimed meanwhile keeps what it has.
+        if status not in WAITING_JOB_STATUSES or due_at > now:
+            continue
         provider = provider_for(system)
         if not holds_slot(slot, provider, now):
             asking[provider].append((pk, action))
@@ -285,9 +297,8 @@ def _reserve_slots(job_ids: list[int]) -> tuple[dict[float | None, list[int]], s
     if parked:
         woken = {pk for delay, ids in groups.items() if delay is not None for pk in ids}
         waiting.filter(pk__in=list(parked)).update(
-            next_attempt_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in parked.items()]),
-            rate_slot_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in parked.items()]),
+            next_attempt_at=per_job(parked, "next_attempt_at"), rate_slot_at=per_job(parked, "rate_slot_at"),
             enqueued_at=Case(When(pk__in=list(woken), then=Value(now)), default=None),
             updated_at=now,
         )
-    return dict(groups), set(parked)
+    return dict(groups), set(parked), systems
