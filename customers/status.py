@@ -98,32 +98,30 @@ def state_without_subscription(*, failed_invoice: str | None, settled_payment: b
 # --- reading the facts from the mirrors ---------------------------------------------------------
 
 
-def _facts(sub) -> SubscriptionFacts:
-    return SubscriptionFacts(sub.stripe_id, sub.status, sub.deleted, sub.amount, sub.interval,
-                             sub.interval_count, sub.plan_name, sub.currency)
+# Every event derives its customer's state: the reads below take only the columns the rules use
+# (plain tuples, no model instances), and the subquery is built once.
+_FACT_FIELDS = list(SubscriptionFacts.__dataclass_fields__)
+# Whether Stripe deleted the customer comes with the subscriptions (one read); only a customer
+# without any asks on its own.
+_STRIPE_DELETED = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), stripecustomers__deleted=True))
 
 
 def customer_state_derive(customer: Customer) -> DerivedState:
     if customer.review_reason:
         return DerivedState(CustomerStatus.NEEDS_REVIEW, customer.review_reason, customer.plan, customer.mrr, customer.currency)
-    # Whether Stripe deleted the customer comes with the subscriptions (one read, as every event
-    # derives); only a customer without any asks on its own.
-    deleted = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), stripecustomers__deleted=True))
-    subscriptions = list(
-        customer.subscriptions.annotate(stripe_deleted=deleted).order_by("-stripe_created", "-id"))
-    if (subscriptions[0].stripe_deleted if subscriptions
-            else customer.stripecustomers.filter(deleted=True).exists()):
+    rows = list(customer.subscriptions.annotate(stripe_deleted=_STRIPE_DELETED)
+                .order_by("-stripe_created", "-id").values_list("stripe_deleted", *_FACT_FIELDS))
+    if rows[0][0] if rows else customer.stripecustomers.filter(deleted=True).exists():
         return DerivedState(CustomerStatus.CANCELED, "Customer deleted in Stripe", "", 0, customer.currency)
 
-    current = current_subscription([_facts(s) for s in subscriptions])
+    current = current_subscription([SubscriptionFacts(*row[1:]) for row in rows])
     if current is None:
         return _without_subscription(customer)
     failed = None
     if subscription_status(current) == CustomerStatus.ACTIVE:
-        newest = customer.invoices.filter(subscription_stripe_id=current.stripe_id).order_by(
-            "-last_event_created", "-id"
-        ).first()
-        failed = newest.stripe_id if newest is not None and newest.payment_failed else None
+        newest = (customer.invoices.filter(subscription_stripe_id=current.stripe_id)
+                  .order_by("-last_event_created", "-id").values_list("stripe_id", "payment_failed").first())
+        failed = newest[0] if newest is not None and newest[1] else None
     return state_with_subscription(current, failed_invoice=failed, currency=customer.currency)
 
 
