@@ -103,6 +103,10 @@ def run_parts(stack: Stack | None, args: argparse.Namespace, sections: list[Sect
         section.note(f"part took {time.monotonic() - started:.0f} s")
 
 
+# Fixed Python work timed before and after the parts: the machine's speed while they ran.
+PROBE = "CPU probe (fixed Python work, best of 5)"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     shared_stack = any(part in PARTS for part in args.parts)
@@ -121,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             stack.start()
             machine["redis"] = _redis_version(stack.redis.url)
             machine["PostgreSQL commit (fsync)"] = f"{infra.commit_latency_ms(db_name):.2f} ms"
+        probe = f"{infra.cpu_probe_ms():.0f} ms at the start"
+        machine[PROBE] = probe
         run_parts(stack, args, sections, sizes)
+        machine[PROBE] = f"{probe}, {infra.cpu_probe_ms():.0f} ms at the end"
     except KeyboardInterrupt:
         # Everything is stopped below; the parts that finished still get their report.
         interrupted = True

@@ -5,6 +5,8 @@ here, so one ``stop_all()`` in a ``finally`` ends it with its children, also
 after Ctrl-C or a failure.
 """
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -227,6 +229,21 @@ def database_create(name: str) -> str:
 
 def database_drop(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def cpu_probe_ms(*, rows: int = 20_000, repeats: int = 5) -> float:
+    """The best of ``repeats`` timings, in ms, of a fixed piece of single-threaded Python work (sort,
+    JSON, hash over ``rows`` records): how fast one core runs Python just now. Machines of one kind
+    differ, and a shared host's speed moves within a run; the report gives this at the start and at
+    the end, so that two runs' figures can be set side by side."""
+    records = [{"id": i, "name": f"customer {i}", "mrr": i * 7 % 1000} for i in range(rows)]
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        blob = json.dumps(sorted(records, key=lambda r: (r["mrr"], r["name"])))
+        hashlib.sha256(blob.encode()).hexdigest()
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
 
 
 def commit_latency_ms(database: str, commits: int = 100) -> float:

@@ -67,3 +67,9 @@ def test_per_event_figures_and_how_they_read():
     assert shown == ("20.0 ms (events worker 10.0, jobs worker 5.00, PostgreSQL 2.50, the rest 2.50); "
                      "cores 100% busy")
     assert cpu_figures(cpu_per_event(used, processed=0)) == "no event processed"
+
+
+def test_the_cpu_probe_times_its_work():
+    # Ten times the records take several times as long: the probe times the work, not a constant.
+    small, large = infra.cpu_probe_ms(rows=2_000), infra.cpu_probe_ms(rows=20_000)
+    assert 0 < small * 4 < large, (small, large)
