@@ -27,6 +27,8 @@ from core.redact import TEXT_LIMIT, redact
 from sync.providers.errors import ProviderError, ReasonCode
 
 _trace: contextvars.ContextVar[list | None] = contextvars.ContextVar("provider_trace", default=None)
+# Inside ``batch_answers``: the answers of the requests sent with ``Client.call_once``, by request.
+_answers: contextvars.ContextVar[dict | None] = contextvars.ContextVar("provider_answers", default=None)
 # One kept-alive session per tool and credential, for the life of the process: connections are
 # reused across jobs and batches, and what one credential's answers set (cookies) never travels
 # with another's requests.
@@ -135,6 +137,18 @@ def recording() -> Iterator[list]:
         _trace.reset(token)
 
 
+@contextlib.contextmanager
+def batch_answers() -> Iterator[None]:
+    """One batch of a tool's jobs: inside the block, a request sent with ``Client.call_once`` is sent
+    once and the same request again gets its answer (an upsert that each of a customer's jobs makes
+    first). The threads a batch's calls run in share it through their copies of the context."""
+    token = _answers.set({})
+    try:
+        yield
+    finally:
+        _answers.reset(token)
+
+
 def record(entry: dict) -> None:
     trace = _trace.get()
     if trace is not None:
@@ -222,6 +236,23 @@ class Client:
         if response.ok or response.status_code in accept:
             return response.status_code, body if isinstance(body, dict) else {}
         raise error_for(response, self.provider)
+
+    def call_once(self, method: str, path: str, *, json_body) -> tuple[int, dict]:
+        """``call`` for a request whose repeat would get the same answer (an upsert with the same
+        body): inside ``batch_answers`` it is sent once, and a repeat is answered from the first
+        (its trace says so). A failed request keeps no answer: the next one is sent."""
+        answers = _answers.get()
+        if answers is None:
+            return self.call(method, path, json_body=json_body)
+        key = (id(self.session), self.base_url, method, path,
+               json.dumps(json_body, sort_keys=True, default=str))
+        if key in answers:
+            record({"provider": self.provider, "method": method, "path": path.split("?")[0],
+                    "request": redact(json_body, cut=True), "answered_earlier_in_batch": True,
+                    "status": answers[key][0]})
+            return answers[key]
+        answers[key] = self.call(method, path, json_body=json_body)
+        return answers[key]
 
 
 _UNREADABLE = object()

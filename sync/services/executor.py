@@ -26,7 +26,7 @@ from sync import metrics
 from sync.models import WAITING_JOB_STATUSES, JobStatus, ReasonCode, SyncAttempt, SyncJob
 from sync.providers import Result, provider_for
 from sync.providers.errors import ProviderError
-from sync.providers.http import recording
+from sync.providers.http import batch_answers, recording
 from sync.ratelimit import holds_slot, rate_reserve
 from sync.services.control import HELD, PROBE, Gate, breaker_record_failure, breaker_record_success, system_gate
 from sync.services.columns import per_job
@@ -120,7 +120,8 @@ def _execute(job: SyncJob, provider, worker: str, *, gate: Gate) -> str:
 
 def _execute_batch(jobs: list[SyncJob], provider, worker: str, *, gate: Gate) -> dict[int, str]:
     """Run claimed jobs: the calls, then one transaction recording them, then the breaker."""
-    runs = _calls(jobs, provider, worker)
+    with batch_answers():  # a request the batch's jobs repeat (an upsert) is sent once
+        runs = _calls(jobs, provider, worker)
     outcomes = runs_finish(runs, provider, worker)
     if runs:
         _tell_breaker(runs[0].job.system, runs, gate)

@@ -52,7 +52,8 @@ def perform(payload: Payload) -> Result:
     need_email(NAME, payload)
     client = _client()
     if payload.action in ("upsert_subscriber", "add_tag"):
-        _, body = client.call("POST", "/v4/subscribers", json_body=_subscriber(payload))
+        # A customer's jobs in one batch (two tags, say) upsert the same subscriber: sent once.
+        _, body = client.call_once("POST", "/v4/subscribers", json_body=_subscriber(payload))
         subscriber_id = str(pick(body, "subscriber", "id", provider=NAME))
         if payload.action == "add_tag":
             tag_id = _tag_id(client, payload.data["tag"])
