@@ -51,8 +51,11 @@ class Customer(models.Model):
     override_status = models.CharField(max_length=20, choices=CustomerStatus.choices, blank=True)
     override_reason = models.CharField(max_length=300, blank=True)
     override_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set on few customers (as is assigned_to): a partial index of those (Meta) instead of one that
+    # every customer's every save writes.
     override_set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
 
     restricted = models.BooleanField(default=False)
@@ -62,9 +65,11 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_customers",
+        db_index=False,
     )
+    # Read through customer_live_created_idx (merged_into first): no index of its own.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", db_index=False
     )
     last_event_at = models.DateTimeField(null=True, blank=True)
     # What billing told us of email and name, from which the two fields are derived
@@ -98,6 +103,10 @@ class Customer(models.Model):
             models.Index(
                 fields=["override_status"], name="customer_override_idx", condition=~models.Q(override_status="")
             ),
+            # the foreign keys to staff few customers carry: only those customers are in their index
+            *(models.Index(fields=[name], name=f"customer_{name}_idx",
+                           condition=models.Q(**{f"{name}__isnull": False}))
+              for name in ("assigned_to", "override_set_by")),
         ]
         permissions = [
             ("view_billing", "Can view billing state"),

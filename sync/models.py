@@ -52,8 +52,10 @@ class SyncJob(models.Model):
     """One piece of outbound work: the transactional outbox. The row is the record, Redis only wakes a worker."""
 
     # None: a desk ticket for someone who is not (yet) a customer; the job's payload names the requester.
+    # Read by customer through job_customer_system_idx (customer first): no index of its own.
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="sync_jobs"
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="sync_jobs",
+        db_index=False,
     )
     system = models.CharField(max_length=20, choices=[c for c in System.choices if c[0] != System.STRIPE])
     action = models.CharField(max_length=40)
@@ -77,12 +79,16 @@ class SyncJob(models.Model):
     # rate-limit window, it runs without asking the bucket again. Cleared when a worker claims it.
     rate_slot_at = models.DateTimeField(null=True, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
+    # assigned_to, set_aside_by and replay_of are set on few jobs: each has a partial index of the jobs
+    # that carry one (Meta), not an index that every job's every write also writes.
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     set_aside_note = models.CharField(max_length=300, blank=True)
     set_aside_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     set_aside_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -94,7 +100,9 @@ class SyncJob(models.Model):
     # On a simulated job: when a replay settled it (sent it for real, or found a later job that did).
     replayed_at = models.DateTimeField(null=True, blank=True)
     # On a job that sends a simulated one to the real tool: that simulated job.
-    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays")
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays", db_index=False
+    )
 
     objects = SyncJobQuerySet.as_manager()
 
@@ -129,6 +137,9 @@ class SyncJob(models.Model):
                 fields=["system", "id"], name="job_simulated_waiting_idx",
                 condition=Q(simulated=True, replayed_at__isnull=True),
             ),
+            # the foreign keys few jobs carry: only those jobs are in their index
+            *(models.Index(fields=[name], name=f"job_{name}_idx", condition=Q(**{f"{name}__isnull": False}))
+              for name in ("assigned_to", "set_aside_by", "replay_of")),
         ]
         permissions = [
             ("retry_job", "Can retry any outbound job"),
