@@ -1,5 +1,6 @@
 """gunicorn settings; every value can be overridden from the environment."""
 
+import gc
 import importlib.util
 import multiprocessing
 import os
@@ -48,6 +49,17 @@ _METRICS_DIR.metrics_dir_prepare(
 # the client's address.
 pre_request = _load("gunicorn_hooks").pre_request
 logger_class = "config.gunicorn_hooks.ClientFreeLogger"
+
+
+def pre_fork(server, worker) -> None:
+    """Everything the master holds (the preloaded app: Django, every module, the URL and template
+    machinery; about 140,000 objects) is moved out of the collector's reach before a worker is forked
+    from it. A worker's full collections then walk only what it made itself: on the home queue at
+    100k customers, a full collection over the app took about 40 ms, inside whichever request set it
+    off (p99 85-99 ms against 78 ms frozen, one gunicorn worker, 2026-12-05). The frozen objects are
+    never freed, as a preloaded app's never are; and no collection writes to them any more, so fewer
+    of their pages are copied into each worker."""
+    gc.freeze()
 
 
 def child_exit(server, worker) -> None:

@@ -1,5 +1,6 @@
 """The web server's settings file: workers are forked from an imported app unless told otherwise."""
 
+import gc
 import os
 import runpy
 import subprocess
@@ -64,3 +65,16 @@ def test_a_worker_that_exits_leaves_its_counts_and_no_file_of_its_own(tmp_path, 
     assert total() == 6  # counters never drop when a worker is recycled
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         f"counter_archive_{os.getpid()}.db", f"histogram_archive_{os.getpid()}.db"]
+
+
+def test_a_worker_is_forked_with_the_masters_objects_out_of_the_collectors_reach():
+    settings = runpy.run_path(str(CONFIG))
+    held = [object()]  # a container the collector tracks, as it does the app's modules and classes
+    assert gc.get_freeze_count() == 0
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+        assert not any(o is held for o in gc.get_objects())  # frozen: no generation holds it
+    finally:
+        gc.unfreeze()
+    assert any(o is held for o in gc.get_objects())
