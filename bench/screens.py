@@ -2,9 +2,15 @@
 
 Server time is measured in process with Django's test Client (the whole middleware stack, the
 view, the template; no network). The baseline is a trivial logged-in page in the same run.
+The process is measured as a gunicorn worker runs: what it held before the first request (Django,
+the app, and here also the generator's and earlier parts' leftovers) is frozen out of the garbage
+collector's reach, as config/gunicorn.py's ``pre_fork`` freezes the preloaded app. Otherwise a full
+collection would walk those leftovers inside some request, a cost no worker pays.
 """
 
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
@@ -59,7 +65,22 @@ def owner() -> "User":
     return user
 
 
+@contextmanager
+def as_a_worker():
+    """What the process holds now frozen, as a gunicorn worker's start is (``pre_fork``), until the block ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def measure_pages(user: "User", repeats: int) -> dict[str, dict]:
+    with as_a_worker():
+        return _measure_pages(user, repeats)
+
+
+def _measure_pages(user: "User", repeats: int) -> dict[str, dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -115,7 +136,9 @@ def run(cfg: Config, section: Section, sizes: dict) -> None:
                  f"events, jobs, links and mirrors (PostgreSQL COPY, then VACUUM ANALYZE)")
     section.note("sizes at 1 %: " + ", ".join(f"{k} {v:,}" for k, v in small_sizes.items()) +
                  "; at full: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
-    section.note(f"{cfg.repeats} requests per page after 2 warm-up requests, owner role, in-process test Client")
+    section.note(f"{cfg.repeats} requests per page after 2 warm-up requests, owner role, in-process test Client, "
+                 "the process's earlier objects frozen out of the garbage collector's reach as in a gunicorn "
+                 "worker (config/gunicorn.py pre_fork)")
     base = at_full[BASELINE]
     for name, _ in PAGES:
         full, little = at_full[name], at_small[name]
