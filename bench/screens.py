@@ -75,12 +75,8 @@ def as_a_worker():
         gc.unfreeze()
 
 
+@as_a_worker()
 def measure_pages(user: "User", repeats: int) -> dict[str, dict]:
-    with as_a_worker():
-        return _measure_pages(user, repeats)
-
-
-def _measure_pages(user: "User", repeats: int) -> dict[str, dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
