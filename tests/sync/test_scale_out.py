@@ -65,8 +65,8 @@ def _jobs_done_by(log: str) -> set[int]:
     return {int(n) for n in re.findall(r"job_id=(\d+) outcome=succeeded", log)}
 
 
-def _done_by_either(tmp_path) -> set[int]:
-    return set().union(*(_jobs_done_by((tmp_path / f"{host}.log").read_text()) for host in ("machine-a", "machine-b")))
+def _done_by_host(tmp_path) -> dict[str, set[int]]:
+    return {host: _jobs_done_by((tmp_path / f"{host}.log").read_text()) for host in ("machine-a", "machine-b")}
 
 
 def test_two_worker_machines_share_the_jobs_and_none_runs_twice(process_env, tmp_path, redis_server):  # noqa: F811
@@ -88,8 +88,8 @@ def test_two_worker_machines_share_the_jobs_and_none_runs_twice(process_env, tmp
                  timeout=300)
         # A job's line is logged just after its batch commits: stopping the machines at once could cut
         # off the last batch's lines (the stop reaches the pool's processes too).
-        wait_for(lambda: len(_done_by_either(tmp_path)) >= len(ids), "every job's line in the machines' logs",
-                 timeout=30)
+        wait_for(lambda: len(set().union(*_done_by_host(tmp_path).values())) >= len(ids),
+                 "every job's line in the machines' logs", timeout=30)
     finally:
         for machine in machines:
             stop_group(machine)
@@ -97,7 +97,7 @@ def test_two_worker_machines_share_the_jobs_and_none_runs_twice(process_env, tmp
     assert len(desk.asked) == JOBS and set(desk.asked.values()) == {1}  # each key asked for exactly once
     assert len(desk.tickets) == JOBS
     assert SyncAttempt.objects.count() == JOBS and not SyncJob.objects.exclude(attempts=1).exists()
-    done = {host: _jobs_done_by((tmp_path / f"{host}.log").read_text()) for host in ("machine-a", "machine-b")}
+    done = _done_by_host(tmp_path)
     assert done["machine-a"] and done["machine-b"], {host: len(jobs) for host, jobs in done.items()}
     assert not done["machine-a"] & done["machine-b"]
     assert done["machine-a"] | done["machine-b"] == set(ids)
