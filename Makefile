@@ -1,6 +1,7 @@
 # Switchboard: `make run` to try it, `make test` to check it.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Empty: the fastest Python 3.11 here (config/choose_python.py); `make PYTHON=...` names one.
+PYTHON ?=
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
@@ -9,8 +10,15 @@ export PORT
 .PHONY: run test install install-dev browser wrk bench bench-smoke clean
 
 $(BIN)/python:
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Switchboard needs Python 3.11"'
-	$(PYTHON) -m venv $(VENV)
+	@python="$(PYTHON)"; \
+	if [ -z "$$python" ]; then \
+	  finder=$$(command -v python3.11 || command -v python3) \
+	    || { echo "Switchboard needs Python 3.11: none is on PATH." >&2; exit 1; }; \
+	  python=$$("$$finder" config/choose_python.py) || exit 1; \
+	fi; \
+	"$$python" -c 'import sys; assert sys.version_info[:2] == (3, 11), "Switchboard needs Python 3.11"' || exit 1; \
+	echo "Making $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
