@@ -2,6 +2,7 @@
 first one on PATH unless another is clearly faster; only 3.11 that can make a virtualenv counts."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,15 +64,26 @@ def _venv(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def interpreters(tmp_path_factory):
-    """Two distinct Python 3.11 programs: ``fast``, and ``slow``, whose every call goes through a
-    profile hook (installed at start-up by a .pth file in its own site-packages, so nothing it
-    starts inherits it), which makes the same work several times slower."""
+    """Two distinct Python 3.11 programs: ``fast``, and ``slow``, whose clock runs ten times as fast
+    (a module its own site-packages loads at start-up, so nothing it starts inherits it): every timing
+    it makes says the same work took ten times as long, as a much slower build's would."""
     base = tmp_path_factory.mktemp("pythons")
     fast_python, slow_python = _venv(base / "fast-venv"), _venv(base / "slow-venv")
     site = next((base / "slow-venv" / "lib").glob("python3.11/site-packages"))
-    (site / "slowdown.pth").write_text("import sys; sys.setprofile(lambda frame, event, arg: None)\n")
-    return {"fast": _link(base / "fast", "python3.11", str(fast_python)),
-            "slow": _link(base / "slow", "python3.11", str(slow_python)), "fast_python": fast_python}
+    (site / "slow_clock.py").write_text("import time\n\n_clock = time.perf_counter\n"
+                                        "time.perf_counter = lambda: _clock() * 10\n")
+    (site / "slow_clock.pth").write_text("import slow_clock\n")
+    return {"fast": _program(base / "fast", fast_python), "slow": _program(base / "slow", slow_python),
+            "fast_python": fast_python, "slow_python": slow_python}
+
+
+def _program(folder: Path, python: Path) -> Path:
+    """``folder/python3.11`` running ``python`` by its own path (a link would leave its virtualenv behind)."""
+    folder.mkdir()
+    program = folder / "python3.11"
+    program.write_text(f'#!/bin/sh\nexec "{python}" "$@"\n')
+    program.chmod(0o755)
+    return program
 
 
 def _choose(path: str) -> subprocess.CompletedProcess:
@@ -84,7 +96,11 @@ def test_a_slower_build_first_on_path_is_passed_over_with_the_reason(interpreter
     assert done.returncode == 0, done.stderr
     chosen = done.stdout.strip()
     assert chosen != str(interpreters["slow"])
-    assert f"Using {chosen}:" in done.stderr and "took" in done.stderr
+    # The one passed over is the slow one (its clock says ten times as long), and the reason says so.
+    reason = re.search(rf"Using {re.escape(chosen)}: it ran the same Python work in (\d+) ms where "
+                       rf"{re.escape(str(interpreters['slow_python']))} took (\d+) ms", done.stderr)
+    assert reason, done.stderr
+    assert int(reason[2]) >= 4 * int(reason[1])
     version = subprocess.run([chosen, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
                              text=True, timeout=60)
     assert version.stdout.strip() == "(3, 11)"
