@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from config.choose_python import FASTER_BY, candidates, choose
+from config.choose_python import FASTER_BY, candidates, choose, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "config" / "choose_python.py"
@@ -84,6 +84,17 @@ def _program(folder: Path, python: Path) -> Path:
     program.write_text(f'#!/bin/sh\nexec "{python}" "$@"\n')
     program.chmod(0o755)
     return program
+
+
+def test_each_program_reports_itself_and_one_that_does_not_run_is_left_out(interpreters, tmp_path):
+    broken = tmp_path / "python3.11"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    reports = measure([str(interpreters["fast"]), str(broken)], rounds=2)
+    assert [program for program, _ in reports] == [str(interpreters["fast"])]
+    report = reports[0][1]
+    assert report["executable"] == str(interpreters["fast_python"])
+    assert report["version"] == [3, 11] and report["venv"] is True and report["ms"] > 0
 
 
 def _choose(path: str) -> subprocess.CompletedProcess:
