@@ -50,7 +50,7 @@ def test_the_ramp_climbs_with_the_best_layout_and_tries_the_runner_up_where_it_m
         return _result(0.7) if cfg.rate < 75 else _result(3.0, still_open=2)
 
     section = Section("pipeline")
-    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), results, section, run=run)
+    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45, ramp=(60, 75, 100)), results, section, run=run)
     # 2+1 missed at 50: never tried; at 75 both others miss, so 100 is not tried.
     assert asked == [(60, Layout(1, 2)), (75, Layout(1, 2)), (75, Layout(2, 2))]
     (row,) = section.rows
@@ -71,10 +71,26 @@ def test_a_rate_the_best_layout_misses_is_held_by_the_runner_up_which_climbs_alo
         return _result(0.9) if holds else _result(1.4)
 
     section = Section("pipeline")
-    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45), results, section, run=run)
+    _ramp(None, Config(rate=50, seconds=60, drain_seconds=45, ramp=(60, 75, 100)), results, section, run=run)
     assert asked == [(60, Layout(1, 2)), (60, Layout(2, 2)), (75, Layout(2, 2)), (100, Layout(2, 2))]
     (row,) = section.rows
     assert (row.subject, row.value, row.met) == ("2 job + 2 events processes", 75, False)
+
+
+def test_the_full_runs_ramp_reports_the_highest_rate_to_ten_events_a_second():
+    from bench.pipeline import FULL, Layout, _ramp
+    from bench.report import Section
+
+    asked = []
+
+    def run(stack, cfg, layout, section):
+        asked.append(cfg.rate)
+        return _result(0.8) if cfg.rate <= 80 else _result(2.0)
+
+    section = Section("pipeline")
+    _ramp(None, FULL, {Layout(1, 2): _result(0.5)}, section, run=run)
+    assert asked == [60, 70, 80, 90]
+    assert section.rows[0].value == 80
 
 
 def test_no_ramp_when_no_layout_meets_the_target_at_the_base_rate():
