@@ -92,6 +92,7 @@ class EmbeddedStack:
         self.env = embedded_env(data_dir, self.port)
         self.log = data_dir / "supervise.log"
         self.proc: subprocess.Popen | None = None
+        self.jobs_running_at_kills: list[int] = []  # per SIGKILL of the worker: the jobs it held then
 
     @property
     def url(self) -> str:
@@ -137,9 +138,14 @@ class EmbeddedStack:
         return seen
 
     def kill_worker(self, timeout: float = 90) -> int:
-        """SIGKILL the worker's main process (its pool is left to the supervisor); wait for its successor."""
+        """SIGKILL the worker's main process (its pool is left to the supervisor); wait for its successor.
+        The jobs it held (claimed, running) are counted at once, before a successor can claim any: a
+        batch per pool process, each try of which comes back as lost once its lease runs out."""
         before = self.pids()["worker"]
         os.kill(before[-1], signal.SIGKILL)
+        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)) as db:
+            self.jobs_running_at_kills.append(
+                db.execute("SELECT count(*) FROM sync_syncjob WHERE status = 'running'").fetchone()[0])
         wait_until(lambda: len(self.pids()["worker"]) > len(before), "the worker to be restarted", timeout)
         return before[-1]
 
