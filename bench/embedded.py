@@ -143,7 +143,7 @@ class EmbeddedStack:
         batch per pool process, each try of which comes back as lost once its lease runs out."""
         before = self.pids()["worker"]
         os.kill(before[-1], signal.SIGKILL)
-        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)) as db:
+        with read_only(self.db_path) as db:
             self.jobs_running_at_kills.append(
                 db.execute("SELECT count(*) FROM sync_syncjob WHERE status = 'running'").fetchone()[0])
         wait_until(lambda: len(self.pids()["worker"]) > len(before), "the worker to be restarted", timeout)
@@ -228,11 +228,17 @@ class EventStream:
             time.sleep(1)
 
 
+def read_only(db_path: Path) -> closing[sqlite3.Connection]:
+    """A read-only connection to the stack's database, closed on leaving the block: the stack
+    keeps writing while it is read."""
+    return closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30))
+
+
 def counts(db_path: Path, prefix: str = "soak") -> dict[str, int]:
     """What the stack made of the stream, from its database: events, jobs, attempts, duplicates."""
     events = f"SELECT id FROM billing_stripeevent WHERE stripe_id LIKE 'evt_{prefix}%'"
     jobs = f"SELECT * FROM sync_syncjob WHERE source_event_id IN ({events})"
-    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)) as db:
+    with read_only(db_path) as db:
         one = lambda sql: db.execute(sql).fetchone()[0] or 0  # noqa: E731
         # Per job: its tries as recorded, the successful ones, the ones a dead worker lost.
         per_job = (f"SELECT j.id, j.attempts, count(a.id) AS tries, "
