@@ -153,6 +153,12 @@ else:
         DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Parameters sent apart from the SQL, and a statement a connection has run 5 times (psycopg's
+        # threshold) prepared: PostgreSQL then parses and plans each of the few statements every event
+        # and job repeats once per connection, not on every run. Off for a pooler that cannot keep
+        # prepared statements (PgBouncer in transaction mode before 1.21).
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache (embedded mode runs without it) --------------------

@@ -1,12 +1,17 @@
 """Switchboard's PostgreSQL backend: rows with JSON are inserted as VALUES, everything else as Django
-does it, and the documents come back as they went in."""
+does it, and the documents come back as they went in; statements a connection repeats are prepared."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import CustomerStatus, CustomerStatusChange
+from customers.models import Customer, CustomerStatus, CustomerStatusChange
 from sync.models import SyncAttempt
 from tests.factories import CustomerFactory, SyncJobFactory
 
@@ -58,3 +63,43 @@ def test_rows_without_json_keep_djangos_unnest():
 
     assert "UNNEST" in sql
     assert CustomerStatusChange.objects.filter(customer__in=customers, reason='paid "in full"').count() == 3
+
+
+# The read the test repeats: no other code makes it, so its prepared statement is the test's own.
+OURS = 'SELECT "customers_customer"."id" AS "pk", "customers_customer"."mrr"'
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_statement_the_connection_repeats_is_prepared_and_answers_with_its_own_parameters():
+    customers = CustomerFactory.create_batch(6)
+    assert not any(sql.startswith(OURS) for sql in _prepared_statements())
+
+    found = [list(Customer.objects.filter(email=c.email).values_list("pk", "mrr", "status_reason"))
+             for c in customers]
+
+    # The prepared statement still takes each run's value.
+    assert found == [[(c.pk, c.mrr, c.status_reason)] for c in customers]
+    prepared = [sql for sql in _prepared_statements() if sql.startswith(OURS)]
+    assert len(prepared) == 1 and "$1" in prepared[0]
+
+
+def _options(**env: str) -> str:
+    """The database options a process started with ``env`` connects with."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c",
+         "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+         "print(o.get('server_side_binding'), o.get('prepare_threshold'))"],
+        cwd=root, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_prepared_statements_are_on_unless_the_environment_turns_them_off():
+    assert _options() == "True 5"
+    assert _options(DATABASE_PREPARED_STATEMENTS="false") == "None None"
