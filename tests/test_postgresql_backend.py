@@ -89,13 +89,14 @@ def test_a_statement_the_connection_repeats_is_prepared_and_answers_with_its_own
 
 
 def _options(**env: str) -> str:
-    """The database options a process started with ``env`` connects with."""
+    """The database options a process started with ``env`` (and no other choice of its own) connects with."""
     root = Path(__file__).resolve().parent.parent
+    inherited = {k: v for k, v in os.environ.items() if k != "DATABASE_PREPARED_STATEMENTS"}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c",
          "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
          "print(o.get('server_side_binding'), o.get('prepare_threshold'))"],
-        cwd=root, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+        cwd=root, env={**inherited, **env}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
