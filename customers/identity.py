@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from customers.models import Customer, DistinctPair, ExternalLink, System
 from customers.status import customer_state_refresh
@@ -16,11 +17,14 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
     """
     if not stripe_customer_id:
         return None
-    # One query finds and locks the linked customer (only its row: "of self").
+    # One query finds and locks the linked customer (only its row: "of self"), and says whether another
+    # customer has its email (``flag_email_conflicts``).
     linked = Customer.objects.select_for_update(of=("self",)).filter(
         links__system=System.STRIPE, links__external_id=stripe_customer_id
-    )
+    ).annotate(email_twin=_EMAIL_TWIN)
     customer = linked.first()
+    if customer is not None:
+        customer._email_as_read = customer.email  # what ``email_twin`` was read for
     if customer is None:
         try:
             with transaction.atomic():
@@ -34,6 +38,10 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
         seen.add(customer.merged_into_id)
         customer = Customer.objects.select_for_update().get(pk=customer.merged_into_id)
     return customer
+
+
+# Another live customer with the same email (case aside): read with the customer's own row.
+_EMAIL_TWIN = Exists(Customer.objects.live().filter(email__iexact=OuterRef("email")).exclude(pk=OuterRef("pk")))
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,9 @@ def flag_email_conflicts(*, customer: Customer) -> list[Customer]:
         return []
     twins = Customer.objects.live().filter(email__iexact=customer.email).exclude(pk=customer.pk)
     # Nearly every event's customer has no twin: a plain read on the email index says so, for a
-    # third of the CPU of the locking read below (run on every event a worker applies).
-    if not twins.exists():
+    # third of the CPU of the locking read below (run on every event a worker applies). The read that
+    # locked the customer for an event already said so for the email it had then.
+    if not _twin_possible(customer) or not twins.exists():
         return []
     # The twins, locked; the pairs marked distinct are subqueries: one round trip, whatever the history.
     others = list(
@@ -102,3 +111,9 @@ def flag_email_conflicts(*, customer: Customer) -> list[Customer]:
                 person.save(update_fields=["review_reason", "updated_at"])
         customer_state_refresh(customer=other)  # the twin's status changes too, not only on its next event
     return others
+
+
+def _twin_possible(customer: Customer) -> bool:
+    """False when the read that locked ``customer`` found no twin for the email it still has."""
+    as_read = getattr(customer, "_email_as_read", None)
+    return as_read is None or as_read != customer.email or customer.email_twin

@@ -1,12 +1,13 @@
 """The one function that says what state a customer is in, derived from the Stripe mirrors."""
 
 from dataclasses import asdict, dataclass
+from functools import cache
 
 from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
 
 from customers.models import Customer, CustomerStatus, CustomerStatusChange
 
@@ -106,22 +107,34 @@ _FACT_FIELDS = list(SubscriptionFacts.__dataclass_fields__)
 _STRIPE_DELETED = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), stripecustomers__deleted=True))
 
 
+@cache
+def _failed_invoice() -> Subquery:
+    """Per subscription, the customer's newest invoice of it when that invoice's latest payment failed
+    (its id; "" when it did not fail, None without an invoice): it comes with the subscriptions too.
+    Built on first use, through the customer's relation: the mirrors are billing's models."""
+    invoices = Customer._meta.get_field("invoices").related_model.objects
+    return Subquery(
+        invoices.filter(customer_id=OuterRef("customer_id"), subscription_stripe_id=OuterRef("stripe_id"))
+        .order_by("-last_event_created", "-id")
+        .annotate(failed=Case(When(payment_failed=True, then=F("stripe_id")), default=Value("")))
+        .values("failed")[:1]
+    )
+
+
 def customer_state_derive(customer: Customer) -> DerivedState:
     if customer.review_reason:
         return DerivedState(CustomerStatus.NEEDS_REVIEW, customer.review_reason, customer.plan, customer.mrr, customer.currency)
-    rows = list(customer.subscriptions.annotate(stripe_deleted=_STRIPE_DELETED)
-                .order_by("-stripe_created", "-id").values_list("stripe_deleted", *_FACT_FIELDS))
+    rows = list(customer.subscriptions.annotate(stripe_deleted=_STRIPE_DELETED, failed_invoice=_failed_invoice())
+                .order_by("-stripe_created", "-id").values_list("stripe_deleted", "failed_invoice", *_FACT_FIELDS))
     if rows[0][0] if rows else customer.stripecustomers.filter(deleted=True).exists():
         return DerivedState(CustomerStatus.CANCELED, "Customer deleted in Stripe", "", 0, customer.currency)
 
-    current = current_subscription([SubscriptionFacts(*row[1:]) for row in rows])
+    current = current_subscription([SubscriptionFacts(*row[2:]) for row in rows])
     if current is None:
         return _without_subscription(customer)
     failed = None
     if subscription_status(current) == CustomerStatus.ACTIVE:
-        newest = (customer.invoices.filter(subscription_stripe_id=current.stripe_id)
-                  .order_by("-last_event_created", "-id").values_list("stripe_id", "payment_failed").first())
-        failed = newest[0] if newest is not None and newest[1] else None
+        failed = next(row[1] for row in rows if row[2] == current.stripe_id) or None
     return state_with_subscription(current, failed_invoice=failed, currency=customer.currency)
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.db import DataError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.context import bind_correlation_id, new_correlation_id
@@ -173,7 +173,7 @@ def _event_process(event_id: int, keep_order: bool) -> str:
     clock = time.monotonic()
     try:
         with transaction.atomic():
-            event = StripeEvent.objects.select_for_update().get(pk=event_id)
+            event = StripeEvent.objects.select_for_update().annotate(others_waiting=_OTHERS_WAITING).get(pk=event_id)
             if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
                 return event.status
             if keep_order and _earlier_waiting(event):
@@ -194,9 +194,19 @@ def _event_process(event_id: int, keep_order: bool) -> str:
     return status
 
 
+# Whether any other event of the same Stripe customer, not created after this one, is still waiting:
+# read with the event's own locking read, in the same statement. Nearly always there is none, and
+# then no event can be earlier in Stripe's order (it orders by ``created`` first): no further read.
+_OTHERS_WAITING = Exists(StripeEvent.objects.filter(
+    stripe_customer_id=OuterRef("stripe_customer_id"), status=EventStatus.RECEIVED, created__lte=OuterRef("created"),
+).exclude(pk=OuterRef("pk")))
+
+
 def _earlier_waiting(event: StripeEvent) -> bool:
     """Whether another event of the same Stripe customer, earlier in Stripe's order, is still waiting."""
     if not event.stripe_customer_id or event.type not in HANDLED:
+        return False
+    if not getattr(event, "others_waiting", True):  # read with the event's lock: none could be earlier
         return False
     mine = event_place(created=event.created, event_type=event.type, event_id=event.stripe_id)
     # Usually none wait: the types that are never applied are passed over here, not named in the read.

@@ -85,6 +85,28 @@ def test_the_same_email_on_another_stripe_customer_flags_both_and_merges_nothing
     assert second.public_id in first.review_reason and first.public_id in second.review_reason
 
 
+def test_an_email_changed_to_another_customers_flags_both(deliver):
+    # The customer's locking read says whether another customer has the email it had then: once the
+    # event gives it a new email, that answer is not the new email's.
+    deliver(se.event("customer.created", se.customer("cus_E1", email="first@example.com"), created=T0))
+    deliver(se.event("customer.created", se.customer("cus_E2", email="second@example.com"), created=T0 + 1))
+    deliver(se.event("customer.updated", se.customer("cus_E2", email="First@example.com"), created=T0 + 2))
+    first, second = Customer.objects.get(links__external_id="cus_E1"), Customer.objects.get(links__external_id="cus_E2")
+    assert first.status == second.status == CustomerStatus.NEEDS_REVIEW
+    assert second.public_id in first.review_reason and first.public_id in second.review_reason
+
+
+def test_a_twin_made_without_an_event_is_flagged_by_the_next_event_of_either(deliver):
+    # Made outside event processing (an import writes rows directly): no check ran when it was written.
+    deliver(se.event("customer.created", se.customer("cus_F1", email="same@example.com"), created=T0))
+    twin = Customer.objects.create(email="same@example.com", name="Imported")
+    deliver(se.event("customer.subscription.created", se.subscription("sub_F1", "cus_F1", status="active"),
+                     created=T0 + 1))
+    first = Customer.objects.get(links__external_id="cus_F1")
+    twin.refresh_from_db()
+    assert first.status == twin.status == CustomerStatus.NEEDS_REVIEW
+    assert twin.public_id in first.review_reason
+
 def test_customers_marked_as_different_people_are_not_flagged_again(deliver):
     deliver(se.event("customer.created", se.customer("cus_Y1", email="pat@example.com"), created=T0))
     deliver(se.event("customer.created", se.customer("cus_Y2", email="someone@example.com"), created=T0 + 1))

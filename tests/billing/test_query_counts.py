@@ -26,13 +26,14 @@ PAGES = {
 }
 
 # One customer.subscription.created for a trialling customer (the pipeline benchmark's event), in
-# its transaction (BEGIN and COMMIT counted): lock and read the event; its customer's earlier waiting
-# events; the customer (locked); the mirror (locked), a savepoint, its INSERT and audit entry, the
-# savepoint's release; the event's outcome; same email elsewhere (a plain read); the status's two
-# reads (subscriptions with whether Stripe deleted the customer, invoice); the customer's UPDATE and
-# its audit entry (diffed against the row as locked, not read again), the status change; the jobs'
-# keys (a new event's cannot be taken: not read) in one INSERT for all five.
-EVENT_QUERIES = 18
+# its transaction (BEGIN and COMMIT counted): lock and read the event, with whether any other event of
+# its customer waits (none: no read for earlier ones); the customer (locked), with whether another
+# customer has its email (none: no read for twins); the mirror (locked), a savepoint, its INSERT and
+# audit entry, the savepoint's release; the event's outcome; the status's one read (subscriptions,
+# each with whether Stripe deleted the customer and its newest invoice's failure); the customer's
+# UPDATE and its audit entry (diffed against the row as locked, not read again), the status change;
+# the jobs' keys (a new event's cannot be taken: not read) in one INSERT for all five.
+EVENT_QUERIES = 15
 # Once per batch of events (and for an event applied alone): whether any subscription change waits for
 # Stripe's confirmation, the mapping and the routing rules, the enabled outbound webhook endpoints, and
 # after the commits whether the batch's customers have other events waiting (one plain read for all).

@@ -33,3 +33,15 @@ def test_another_subscriptions_failed_invoice_does_not_make_the_customer_past_du
     deliver(se.event("invoice.payment_failed", se.invoice("in_J1", "cus_J", "sub_OLD", status="open", created=T0 + 10),
                      created=T0 + 10))
     assert _state() == (CustomerStatus.ACTIVE, "Subscription sub_J is active")
+
+
+def test_the_deciding_subscriptions_own_newest_invoice_counts_not_the_newest_subscriptions(deliver):
+    # The newer subscription ended with its payment failing; the older one is live and paid.
+    deliver(se.event("customer.subscription.created", se.subscription("sub_K1", "cus_K", status="active",
+                                                                      created=T0), created=T0))
+    deliver(se.event("invoice.paid", se.invoice("in_K1", "cus_K", "sub_K1", created=T0 + 10), created=T0 + 10))
+    deliver(se.event("customer.subscription.deleted", se.subscription("sub_K2", "cus_K", status="canceled",
+                                                                      created=T0 + 20), created=T0 + 40))
+    deliver(se.event("invoice.payment_failed", se.invoice("in_K2", "cus_K", "sub_K2", status="open",
+                                                          created=T0 + 30), created=T0 + 30))
+    assert _state() == (CustomerStatus.ACTIVE, "Subscription sub_K1 is active")
