@@ -23,8 +23,6 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
         links__system=System.STRIPE, links__external_id=stripe_customer_id
     ).annotate(email_twin=_EMAIL_TWIN)
     customer = linked.first()
-    if customer is not None:
-        customer._email_as_read = customer.email  # what ``email_twin`` was read for
     if customer is None:
         try:
             with transaction.atomic():
@@ -33,6 +31,7 @@ def customer_for_stripe_id(*, stripe_customer_id: str, email: str = "", name: st
                 return Customer.objects.select_for_update().get(pk=customer.pk)
         except IntegrityError:
             customer = linked.get()
+    customer._email_as_read = customer.email  # what ``email_twin`` was read for (by either read above)
     seen = {customer.pk}
     while customer.merged_into_id and customer.merged_into_id not in seen:  # follow merge tombstones
         seen.add(customer.merged_into_id)
