@@ -86,13 +86,14 @@ def customer_identity_refresh(
 
 def flag_email_conflicts(*, customer: Customer) -> list[Customer]:
     """Same email, different Stripe customer: flag both for a human instead of merging."""
-    if not customer.email:
+    # The read that locked the customer for an event already said whether it has a twin, for the
+    # email it had then: nothing more to read or build when that is still its email and it had none.
+    if not customer.email or not _twin_possible(customer):
         return []
     twins = Customer.objects.live().filter(email__iexact=customer.email).exclude(pk=customer.pk)
     # Nearly every event's customer has no twin: a plain read on the email index says so, for a
-    # third of the CPU of the locking read below (run on every event a worker applies). The read that
-    # locked the customer for an event already said so for the email it had then.
-    if not _twin_possible(customer) or not twins.exists():
+    # third of the CPU of the locking read below (run on every event a worker applies).
+    if not twins.exists():
         return []
     # The twins, locked; the pairs marked distinct are subqueries: one round trip, whatever the history.
     others = list(
