@@ -130,3 +130,36 @@ def test_a_missing_ca_bundle_refuses_every_call(monkeypatch, tmp_path):
     for _ in range(2):  # not remembered as fine after the first refusal
         with pytest.raises(OSError, match="CA certificate bundle"):
             client.call("GET", "/ping")
+
+
+class CutOff(BaseHTTPRequestHandler):
+    """Promises a longer body than it sends, then hangs up: a tool (or a proxy) dropping mid-answer."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        self.wfile.write(b'{"id": ')
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_an_answer_cut_off_mid_body_is_a_transient_failure_not_a_crash():
+    from sync.providers.errors import ProviderError, ReasonCode
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CutOff)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with pytest.raises(ProviderError) as failed:
+            _client(f"http://127.0.0.1:{server.server_address[1]}", "cut").call("GET", "/ping")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not failed.value.permanent
+    assert failed.value.reason_code == ReasonCode.UNAVAILABLE
