@@ -150,3 +150,24 @@ def test_readme_screenshots_at_phone_width(seeded, login, page, live_server, sho
     shot("customer-360-phone", docs="customer-360-phone.png")
     page.get_by_role("button", name="Menu").click()
     shot("menu-phone", docs="menu-phone.png")
+
+
+def test_on_a_phone_an_attempts_request_and_response_read_from_the_left_under_their_labels(
+        seeded, login, page, live_server):
+    """The attempts table becomes cards on a phone, and a card's values sit on the right; indented
+    JSON set flush right loses its indentation, so a request or response takes the card's width."""
+    from sync.models import SyncAttempt
+
+    attempt = SyncAttempt.objects.order_by("-pk").first()
+    login("owner")
+    page.set_viewport_size(PHONE)
+    _visit(page, f"{live_server.url}/sync/jobs/{attempt.job_id}/")
+    card = page.locator("#attempts tbody tr").first
+    for which in ("Request", "Response"):
+        shown = card.get_by_label(f"{which} of attempt")
+        assert shown.evaluate("el => getComputedStyle(el).textAlign") == "left"
+        label_bottom = shown.locator("xpath=..").evaluate(
+            "cell => cell.getBoundingClientRect().top + parseFloat(getComputedStyle(cell, '::before').height)")
+        box, row = shown.bounding_box(), card.bounding_box()
+        assert box["y"] >= label_bottom - 1  # under its label, not beside it
+        assert box["width"] >= 0.85 * row["width"]
