@@ -192,6 +192,14 @@ class SyncAttempt(models.Model):
             models.Index(fields=["started_at"], name="attempt_started_idx"),
         ]
 
+    @property
+    def why(self) -> str:
+        """What went wrong, as a person reads it: the message, which already names the reason
+        ("hubspot answered 422: rejected as invalid"); without one, the reason's name."""
+        if self.message or not self.error_class:
+            return self.message
+        return ReasonCode(self.error_class).label if self.error_class in ReasonCode.values else self.error_class
+
 
 class SystemState(models.Model):
     """Pause switch and circuit breaker of one outside system (``all`` pauses every system)."""

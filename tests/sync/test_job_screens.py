@@ -1,5 +1,7 @@
 """The job log and the systems page: a job's attempts, filtering, retries, pauses, and who may do what."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -67,3 +69,14 @@ def test_the_owner_pauses_and_resumes_a_system(client, owner):
     assert "CRM maintenance" in client.get(reverse("system_list")).content.decode()
     client.post(reverse("system_resume", args=["crm"]))
     assert not SystemState.objects.get(system="crm").paused
+
+
+def test_an_attempts_outcome_reads_as_its_message_or_else_its_reasons_name(client, owner):
+    job = helpers.dead_job(system=System.CRM)
+    helpers.attempt(job, number=1, error_class="validation", message="hubspot answered 422: rejected as invalid")
+    helpers.attempt(job, number=2, outcome="transient", status_code=None, error_class="timeout", message="")
+    client.force_login(owner)
+    html = client.get(reverse("job_detail", args=[job.pk])).content.decode()
+    shown = re.findall(r'<div class="small text-danger">([^<]*)</div>', html)
+    # Newest first; the code's name in front of a message that already says it read "validation hubspot ...".
+    assert shown == ["Timed out", "hubspot answered 422: rejected as invalid"]
