@@ -198,7 +198,9 @@ class SyncAttempt(models.Model):
         ("hubspot answered 422: rejected as invalid"); without one, the reason's name."""
         if self.message or not self.error_class:
             return self.message
-        return ReasonCode(self.error_class).label if self.error_class in ReasonCode.values else self.error_class
+        if self.error_class in ReasonCode.values:
+            return ReasonCode(self.error_class).label
+        return self.error_class
 
 
 class SystemState(models.Model):

@@ -123,7 +123,8 @@ class ToolSession(requests.Session):
         request = requests.PreparedRequest()
         request.prepare_method(method)
         request.prepare_url(url, params)
-        merged = CaseInsensitiveDict(self.headers)  # the session's defaults, then the call's, as requests merges
+        # The session's default headers, then the call's, as requests merges them.
+        merged = CaseInsensitiveDict(self.headers)
         merged.update(headers)
         request.prepare_headers(merged)
         request.prepare_body(None, None, json_body)

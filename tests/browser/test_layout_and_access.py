@@ -167,7 +167,8 @@ def test_on_a_phone_an_attempts_request_and_response_read_from_the_left_under_th
         shown = card.get_by_label(f"{which} of attempt")
         assert shown.evaluate("el => getComputedStyle(el).textAlign") == "left"
         label_bottom = shown.locator("xpath=..").evaluate(
-            "cell => cell.getBoundingClientRect().top + parseFloat(getComputedStyle(cell, '::before').height)")
+            "cell => cell.getBoundingClientRect().top"
+            " + parseFloat(getComputedStyle(cell, '::before').height)")
         box, row = shown.bounding_box(), card.bounding_box()
         assert box["y"] >= label_bottom - 1  # under its label, not beside it
         assert box["width"] >= 0.85 * row["width"]

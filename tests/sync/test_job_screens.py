@@ -73,7 +73,8 @@ def test_the_owner_pauses_and_resumes_a_system(client, owner):
 
 def test_an_attempts_outcome_reads_as_its_message_or_else_its_reasons_name(client, owner):
     job = helpers.dead_job(system=System.CRM)
-    helpers.attempt(job, number=1, error_class="validation", message="hubspot answered 422: rejected as invalid")
+    helpers.attempt(job, number=1, error_class="validation",
+                    message="hubspot answered 422: rejected as invalid")
     helpers.attempt(job, number=2, outcome="transient", status_code=None, error_class="timeout", message="")
     client.force_login(owner)
     html = client.get(reverse("job_detail", args=[job.pk])).content.decode()
