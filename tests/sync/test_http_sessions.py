@@ -2,6 +2,7 @@
 and what a tool's answers set for one credential (a cookie) is never sent with another's. The
 environment's proxy settings are honoured, read once per tool rather than on every request."""
 
+import contextlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,14 +31,23 @@ class Tool(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]):
+    """A toy server answering with ``handler`` on a free loopback port: yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def tool():
     Tool.seen, Tool.paths = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Tool)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with _serving(Tool) as url:
+        yield url
 
 
 def _client(url: str, token: str) -> Client:
@@ -153,13 +163,7 @@ class CutOff(BaseHTTPRequestHandler):
 def test_an_answer_cut_off_mid_body_is_a_transient_failure_not_a_crash():
     from sync.providers.errors import ProviderError, ReasonCode
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CutOff)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        with pytest.raises(ProviderError) as failed:
-            _client(f"http://127.0.0.1:{server.server_address[1]}", "cut").call("GET", "/ping")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(CutOff) as url, pytest.raises(ProviderError) as failed:
+        _client(url, "cut").call("GET", "/ping")
     assert not failed.value.permanent
     assert failed.value.reason_code == ReasonCode.UNAVAILABLE
